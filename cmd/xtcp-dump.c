@@ -1,0 +1,500 @@
+/*
+ * xtcp-dump: poll the kernel's TCP sockets (netlink sock_diag) and write them
+ * as a stream of Envelope frames.  See man/xtcp-dump.1.
+ */
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sock_diag.h>
+
+#include "capture.h"
+#include "diag.h"
+#include "netlink.h"
+#include "outfile.h"
+#include "parse.h"
+#include "record.h"
+#include "stream.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested;
+
+struct dump {
+	/* options */
+	uint64_t count;
+	uint64_t interval_ns;
+	uint32_t states;
+	uint8_t ext;
+	int families[2];
+	int n_families;
+	const char *read_path;
+	const char *write_path;
+	const char *out_path;
+
+	/* state */
+	XtcpFlatRecord__V1__XtcpFlatRecord rec;
+	struct xtcp_nl_parser parser;
+	struct xtcp_envelope env;
+	struct xtcp_output out;
+	struct xtcp_outfile outfile;
+	uint64_t frames_written;
+	uint64_t record_counter;
+	char daemon_version[64];
+	char hostname[256];
+	char netns_name[16];
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: xtcp-dump [options]\n"
+		"Poll the kernel's TCP sockets and write them as a stream of protobuf frames\n"
+		"(uvarint(len) || Envelope) for xtcp-filter, xtcp-fmt and xtcp-kafka.\n"
+		"\n"
+		"  -c, --count N        polls to make (default 1; 0 = until interrupted)\n"
+		"  -i, --interval DUR   time between poll starts (500ms, 10s, 1m; default 1s)\n"
+		"  -4, --ipv4           IPv4 sockets only\n"
+		"  -6, --ipv6           IPv6 sockets only\n"
+		"      --states LIST    kernel-side state filter (established,listen,time-wait,...;\n"
+		"                       all, connected, synchronized; default all)\n"
+		"      --ext LIST       attributes to request: all (default), none, or\n"
+		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
+		"      --hostname NAME  hostname field (default: gethostname())\n"
+		"      --label TEXT     label field\n"
+		"      --tag TEXT       tag field\n"
+		"      --location TEXT  location field\n"
+		"      --rows N         at most N rows per frame (default %u; 0 = no cap)\n"
+		"      --bytes N        at most N bytes per frame (default 256KiB; 0 = no cap)\n"
+		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes)\n"
+		"                       instead of asking the kernel\n"
+		"  -w, --write FILE     also save the raw kernel replies to FILE (for -r)\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+		"Example: xtcp-dump | xtcp-fmt -f json\n",
+		XTCP_DEFAULT_ROWS);
+}
+
+enum {
+	OPT_STATES = 256,
+	OPT_EXT,
+	OPT_HOSTNAME,
+	OPT_LABEL,
+	OPT_TAG,
+	OPT_LOCATION,
+	OPT_ROWS,
+	OPT_BYTES,
+};
+
+static const struct option long_options[] = {
+	{ "count", required_argument, NULL, 'c' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "states", required_argument, NULL, OPT_STATES },
+	{ "ext", required_argument, NULL, OPT_EXT },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "location", required_argument, NULL, OPT_LOCATION },
+	{ "rows", required_argument, NULL, OPT_ROWS },
+	{ "bytes", required_argument, NULL, OPT_BYTES },
+	{ "output", required_argument, NULL, 'o' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xtcp-dump: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'xtcp-dump --help')\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Stop quietly when the reader went away; otherwise report and fail. */
+static void output_failed(struct dump *d)
+{
+	if (errno == EPIPE) {
+		if (d->out_path)
+			xtcp_outfile_abort(&d->outfile);
+		exit(0);
+	}
+	if (d->out_path) {
+		warn("cannot write '%s'", d->out_path);
+		xtcp_outfile_abort(&d->outfile);
+	} else {
+		warn("cannot write to standard output");
+	}
+	exit(1);
+}
+
+static void emit_frames(struct dump *d, bool flush)
+{
+	const uint8_t *frame;
+	size_t len;
+
+	while ((frame = xtcp_envelope_take(&d->env, flush, &len, NULL))) {
+		if (xtcp_output_write(&d->out, frame, len) < 0)
+			output_failed(d);
+		xtcp_envelope_done(&d->env);
+		d->frames_written++;
+	}
+}
+
+static int on_socket(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump *d = arg;
+	int rc;
+
+	if (xtcp_netlink_parse(&d->parser, nlh, &d->rec) < 0)
+		return -1;
+	d->rec.record_counter = ++d->record_counter;
+	rc = xtcp_envelope_add(&d->env, &d->rec);
+	if (rc < 0)
+		err(1, "cannot build a frame");
+	if (rc > 0)
+		emit_frames(d, false);
+	return 0;
+}
+
+static void begin_poll(struct dump *d, uint64_t seq)
+{
+	d->rec.timestamp_ns = (int64_t)now_ns(CLOCK_REALTIME);
+	d->rec.poll_sequence = seq;
+}
+
+/* One poll of the live kernel; returns 0, or -1 after reporting a failure. */
+static int poll_kernel(struct dump *d, struct xtcp_diag *diag)
+{
+	int i, attempt;
+
+	for (i = 0; i < d->n_families; i++) {
+		for (attempt = 0;; attempt++) {
+			size_t mark_len = d->env.len, mark_rows = d->env.rows;
+			uint64_t mark_frames = d->frames_written, mark_counter = d->record_counter;
+
+			if (xtcp_diag_dump(diag, d->families[i], d->states, d->ext, on_socket, d) == 0)
+				break;
+			if (errno == EINTR && attempt < 3 && d->frames_written == mark_frames &&
+			    !d->env.ready_len) {
+				/* Drop this dump's rows and ask again. */
+				d->env.len = mark_len;
+				d->env.rows = mark_rows;
+				d->record_counter = mark_counter;
+				continue;
+			}
+			if (errno == EINTR) {
+				warnx("%s dump interrupted %d times; its records may be inconsistent",
+				      d->families[i] == AF_INET ? "IPv4" : "IPv6", attempt + 1);
+				break;
+			}
+			if (errno == EBADMSG && !strcmp(diag->err, "handling a reply")) {
+				warnx("malformed sock_diag reply from the kernel");
+				return -1;
+			}
+			warn("%s dump: %s", d->families[i] == AF_INET ? "IPv4" : "IPv6", diag->err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int replay_capture(struct dump *d)
+{
+	struct xtcp_capture cap;
+	const struct nlmsghdr *nlh;
+	uint64_t msg_no = 0;
+	int rc, done = 0;
+
+	if (xtcp_capture_open(&cap, d->read_path) < 0) {
+		warnx("cannot read '%s': %s", d->read_path, cap.err[0] ? cap.err : strerror(errno));
+		return -1;
+	}
+	begin_poll(d, 1);
+	while ((rc = xtcp_capture_next(&cap, &nlh)) > 0) {
+		msg_no++;
+		if (xtcp_diag_handle(nlh, on_socket, d, &done) < 0) {
+			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				warnx("'%s': message %" PRIu64 " at byte %zu: malformed sock_diag reply: %s",
+				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
+			else
+				warnx("'%s': message %" PRIu64 " at byte %zu: the kernel reported: %s",
+				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
+			xtcp_capture_release(&cap);
+			return -1;
+		}
+	}
+	if (rc < 0) {
+		warnx("'%s': %s", d->read_path, cap.err);
+		xtcp_capture_release(&cap);
+		return -1;
+	}
+	xtcp_capture_release(&cap);
+	return 0;
+}
+
+static void set_metadata(struct dump *d)
+{
+	struct stat st;
+
+	d->rec.schema_version = XTCP_SCHEMA_VERSION;
+	snprintf(d->daemon_version, sizeof(d->daemon_version), "xtcp %s", XTCP_VERSION);
+	d->rec.daemon_version = d->daemon_version;
+	if (!d->rec.hostname || !*d->rec.hostname) {
+		if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0)
+			d->rec.hostname = d->hostname;
+	}
+	if (!d->read_path) {
+		snprintf(d->netns_name, sizeof(d->netns_name), "default");
+		d->rec.netns = d->netns_name;
+		if (stat("/proc/self/ns/net", &st) == 0)
+			d->rec.netns_inode = st.st_ino;
+	}
+}
+
+static void sleep_until(uint64_t deadline)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / 1000000000ull),
+		.tv_nsec = (long)(deadline % 1000000000ull),
+	};
+
+	while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void parse_options(struct dump *d, int argc, char **argv)
+{
+	const char *bad;
+	size_t bad_len;
+	uint64_t v;
+	int want4 = 0, want6 = 0, c;
+
+	d->count = 1;
+	d->interval_ns = 1000000000ull;
+	d->states = XTCP_STATES_ALL;
+	d->ext = XTCP_EXT_ALL;
+	d->env.max_rows = XTCP_DEFAULT_ROWS;
+	d->env.max_bytes = XTCP_DEFAULT_BYTES;
+
+	while ((c = getopt_long(argc, argv, ":c:i:46o:r:w:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (xtcp_parse_u64(optarg, 0, UINT64_MAX, &d->count) < 0)
+				usage_error("invalid poll count '%s': want a whole number, 0 for no end",
+					    optarg);
+			break;
+		case 'i':
+			if (xtcp_parse_duration(optarg, 1, UINT64_MAX, &d->interval_ns) < 0)
+				usage_error("invalid interval '%s': want a duration above 0 such as "
+					    "500ms, 10s or 1m", optarg);
+			break;
+		case '4':
+			want4 = 1;
+			break;
+		case '6':
+			want6 = 1;
+			break;
+		case OPT_STATES:
+			if (xtcp_parse_states(optarg, &d->states, &bad, &bad_len) < 0)
+				usage_error("unknown TCP state '%.*s' in --states", (int)bad_len, bad);
+			break;
+		case OPT_EXT:
+			if (xtcp_parse_ext(optarg, &d->ext, &bad, &bad_len) < 0)
+				usage_error("unknown attribute '%.*s' in --ext (want all, none, meminfo, "
+					    "info, vegas, cong, tos, tclass, skmeminfo, shutdown)",
+					    (int)bad_len, bad);
+			break;
+		case OPT_HOSTNAME:
+			d->rec.hostname = optarg;
+			break;
+		case OPT_LABEL:
+			d->rec.label = optarg;
+			break;
+		case OPT_TAG:
+			d->rec.tag = optarg;
+			break;
+		case OPT_LOCATION:
+			d->rec.location = optarg;
+			break;
+		case OPT_ROWS:
+			if (xtcp_parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
+				usage_error("invalid --rows '%s': want a whole number", optarg);
+			d->env.max_rows = v;
+			break;
+		case OPT_BYTES:
+			if (xtcp_parse_size(optarg, 0, XTCP_FRAME_MAX, &v) < 0)
+				usage_error("invalid --bytes '%s': want a size up to 64MiB (256KiB, 1M)",
+					    optarg);
+			d->env.max_bytes = v;
+			break;
+		case 'o':
+			d->out_path = optarg;
+			break;
+		case 'r':
+			d->read_path = optarg;
+			break;
+		case 'w':
+			d->write_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("xtcp-dump %s\n", XTCP_VERSION);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (d->read_path && d->write_path)
+		usage_error("-r and -w cannot be combined: -w saves what the kernel sends");
+	if (!want4 && !want6)
+		want4 = want6 = 1;
+	if (want4)
+		d->families[d->n_families++] = AF_INET;
+	if (want6)
+		d->families[d->n_families++] = AF_INET6;
+	if (d->ext & 0x100)
+		d->ext = 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dump d;
+	struct xtcp_diag diag;
+	struct sigaction sa;
+	uint64_t start, poll, next, late;
+	int fd = STDOUT_FILENO, failed = 0;
+	size_t max_rows, max_bytes;
+
+	memset(&d, 0, sizeof(d));
+	xtcp_record_init(&d.rec);
+	parse_options(&d, argc, argv);
+
+	if (!d.out_path && isatty(STDOUT_FILENO)) {
+		fputs("xtcp-dump: refusing to write binary records to a terminal; "
+		      "pipe into xtcp-fmt (xtcp-dump | xtcp-fmt) or use -o FILE\n", stderr);
+		return EXIT_USAGE;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	set_metadata(&d);
+	max_rows = d.env.max_rows;
+	max_bytes = d.env.max_bytes;
+	if (xtcp_envelope_init(&d.env, max_rows, max_bytes) < 0)
+		err(1, "cannot allocate a frame");
+
+	if (!d.read_path) {
+		if (xtcp_diag_open(&diag) < 0)
+			err(1, "cannot open a NETLINK_SOCK_DIAG socket");
+		if (d.write_path) {
+			diag.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+			if (diag.save_fd < 0)
+				err(1, "cannot open '%s'", d.write_path);
+		}
+	}
+	if (d.out_path) {
+		if (xtcp_outfile_open(&d.outfile, d.out_path) < 0)
+			err(1, "cannot create '%s'", d.out_path);
+		fd = d.outfile.fd;
+	}
+	if (xtcp_output_init(&d.out, fd, 1u << 16) < 0)
+		err(1, "cannot allocate the output buffer");
+
+	if (d.read_path) {
+		failed = replay_capture(&d) < 0;
+		emit_frames(&d, true);
+	} else {
+		start = now_ns(CLOCK_MONOTONIC);
+		for (poll = 0; !stop_requested && (d.count == 0 || poll < d.count); poll++) {
+			begin_poll(&d, poll + 1);
+			if (poll_kernel(&d, &diag) < 0) {
+				failed = 1;
+				emit_frames(&d, true);
+				break;
+			}
+			emit_frames(&d, true);
+			if (xtcp_output_flush(&d.out) < 0)
+				output_failed(&d);
+			if (d.count && poll + 1 >= d.count)
+				break;
+			/* Fixed schedule: poll N starts at start + N * interval. */
+			next = start + (poll + 1) * d.interval_ns;
+			late = now_ns(CLOCK_MONOTONIC);
+			if (late > next) {
+				uint64_t skip = (late - next) / d.interval_ns + 1;
+
+				warnx("poll %" PRIu64 " took longer than the interval; skipping %" PRIu64
+				      " scheduled poll%s", poll + 1, skip, skip == 1 ? "" : "s");
+				next += skip * d.interval_ns;
+			}
+			sleep_until(next);
+		}
+		if (d.write_path && close(diag.save_fd) < 0) {
+			warn("cannot write '%s'", d.write_path);
+			failed = 1;
+		}
+		diag.save_fd = -1;
+		xtcp_diag_close(&diag);
+	}
+
+	if (xtcp_output_flush(&d.out) < 0)
+		output_failed(&d);
+	if (d.out_path && xtcp_outfile_commit(&d.outfile) < 0) {
+		warn("cannot write '%s'", d.out_path);
+		failed = 1;
+	}
+	if (!d.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
+		warn("cannot write to standard output");
+		failed = 1;
+	}
+	xtcp_output_release(&d.out);
+	xtcp_envelope_release(&d.env);
+	return failed ? 1 : 0;
+}

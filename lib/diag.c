@@ -1,0 +1,287 @@
+#include "diag.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <libmnl/libmnl.h>
+
+#include "stream.h"
+
+/* The kernel fills at most one skb per recv; 32 KiB holds the largest. */
+#define DIAG_BUF_SIZE 32768
+
+int xtcp_diag_open(struct xtcp_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->save_fd = -1;
+	d->buf_size = DIAG_BUF_SIZE;
+	d->buf = malloc(d->buf_size);
+	if (!d->buf)
+		return -1;
+	d->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	if (!d->nl)
+		goto err_free;
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err_close;
+	d->portid = mnl_socket_get_portid(d->nl);
+	return 0;
+
+err_close:
+	{
+		int e = errno;
+
+		mnl_socket_close(d->nl);
+		errno = e;
+	}
+err_free:
+	free(d->buf);
+	d->buf = NULL;
+	d->nl = NULL;
+	return -1;
+}
+
+void xtcp_diag_close(struct xtcp_diag *d)
+{
+	if (d->nl)
+		mnl_socket_close(d->nl);
+	free(d->buf);
+	d->nl = NULL;
+	d->buf = NULL;
+}
+
+int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int *done)
+{
+	const struct nlmsgerr *nerr;
+	int32_t status;
+
+	switch (nlh->nlmsg_type) {
+	case SOCK_DIAG_BY_FAMILY:
+		return cb(nlh, arg);
+	case NLMSG_DONE:
+		*done = 1;
+		/* A dump that failed part-way carries the error after the header. */
+		if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(status)) {
+			memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+			if (status < 0) {
+				errno = -status;
+				return -1;
+			}
+		}
+		return 0;
+	case NLMSG_ERROR:
+		*done = 1;
+		if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*nerr)) {
+			errno = EBADMSG;
+			return -1;
+		}
+		nerr = mnl_nlmsg_get_payload(nlh);
+		if (nerr->error == 0)
+			return 0;
+		errno = nerr->error < 0 ? -nerr->error : nerr->error;
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
+		   xtcp_diag_cb cb, void *arg)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	const struct nlmsghdr *nlh;
+	int done = 0, interrupted = 0, failed = 0, saved_errno = 0;
+	ssize_t n;
+	int len;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.nlh.nlmsg_seq = ++d->seq;
+	msg.req.sdiag_family = (uint8_t)family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_ext = ext;
+	msg.req.idiag_states = states;
+
+	if (mnl_socket_sendto(d->nl, &msg, sizeof(msg)) < 0) {
+		snprintf(d->err, sizeof(d->err), "sending the dump request");
+		return -1;
+	}
+	while (!done) {
+		n = mnl_socket_recvfrom(d->nl, d->buf, d->buf_size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(d->err, sizeof(d->err), errno == ENOBUFS ?
+				 "netlink replies were lost" : "receiving the dump");
+			return -1;
+		}
+		if (n == 0) {
+			snprintf(d->err, sizeof(d->err), "netlink socket closed during the dump");
+			errno = EPIPE;
+			return -1;
+		}
+		if (d->save_fd >= 0 && xtcp_write_all(d->save_fd, d->buf, (size_t)n) < 0) {
+			snprintf(d->err, sizeof(d->err), "saving replies");
+			return -1;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)d->buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != d->seq || nlh->nlmsg_pid != d->portid)
+				continue;       /* a late reply to an earlier, abandoned dump */
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				interrupted = 1;
+			/* After a failure keep reading to the end so the socket stays usable. */
+			if (failed && nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				continue;
+			if (xtcp_diag_handle(nlh, cb, arg, &done) < 0 && !failed) {
+				failed = 1;
+				saved_errno = errno;
+				if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+					snprintf(d->err, sizeof(d->err), "the kernel failed the dump");
+				else
+					snprintf(d->err, sizeof(d->err), "handling a reply");
+			}
+			if (done)
+				break;
+		}
+	}
+	if (failed) {
+		errno = saved_errno;
+		return -1;
+	}
+	if (interrupted) {
+		snprintf(d->err, sizeof(d->err), "dump interrupted by a socket table change");
+		errno = EINTR;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- names ---------------------------------------------------------------- */
+
+static const char *const state_names[] = {
+	[0] = "UNKNOWN",
+	[1] = "ESTABLISHED",
+	[2] = "SYN_SENT",
+	[3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",
+	[5] = "FIN_WAIT2",
+	[6] = "TIME_WAIT",
+	[7] = "CLOSE",
+	[8] = "CLOSE_WAIT",
+	[9] = "LAST_ACK",
+	[10] = "LISTEN",
+	[11] = "CLOSING",
+	[12] = "NEW_SYN_RECV",
+	[13] = "BOUND_INACTIVE",
+};
+
+/* Other spellings people type: ss's and the dashed forms. */
+static const struct {
+	const char *name;
+	uint32_t states;
+} state_aliases[] = {
+	{ "estab", 1u << 1 },
+	{ "syn-sent", 1u << 2 },
+	{ "syn-recv", 1u << 3 | 1u << 12 },
+	{ "syn_recv", 1u << 3 | 1u << 12 },
+	{ "fin-wait-1", 1u << 4 },
+	{ "fin_wait_1", 1u << 4 },
+	{ "fin-wait-2", 1u << 5 },
+	{ "fin_wait_2", 1u << 5 },
+	{ "time-wait", 1u << 6 },
+	{ "unconn", 1u << 7 },
+	{ "close-wait", 1u << 8 },
+	{ "last-ack", 1u << 9 },
+	{ "all", XTCP_STATES_ALL },
+	{ "connected", 0x1fffu & ~(1u << 10 | 1u << 7 | 1u << 0) },
+	{ "synchronized", 0x1fffu & ~(1u << 10 | 1u << 7 | 1u << 2 | 1u << 3 | 1u << 12 | 1u << 0) },
+	{ "bucket", 1u << 3 | 1u << 6 | 1u << 12 },
+	{ "big", 0x1fffu & ~(1u << 3 | 1u << 6 | 1u << 12 | 1u << 0) },
+};
+
+const char *xtcp_tcp_state_name(unsigned state)
+{
+	if (state < sizeof(state_names) / sizeof(state_names[0]))
+		return state_names[state];
+	return "UNKNOWN";
+}
+
+static int word_eq(const char *word, size_t len, const char *name)
+{
+	return strlen(name) == len && strncasecmp(word, name, len) == 0;
+}
+
+int xtcp_parse_states(const char *list, uint32_t *states, const char **bad, size_t *bad_len)
+{
+	const char *p = list;
+	uint32_t mask = 0;
+
+	do {
+		size_t len = strcspn(p, ",");
+		uint32_t m = 0;
+		size_t i;
+
+		for (i = 1; i < sizeof(state_names) / sizeof(state_names[0]) && !m; i++)
+			if (word_eq(p, len, state_names[i]))
+				m = 1u << i;
+		for (i = 0; i < sizeof(state_aliases) / sizeof(state_aliases[0]) && !m; i++)
+			if (word_eq(p, len, state_aliases[i].name))
+				m = state_aliases[i].states;
+		if (!m) {
+			*bad = p;
+			*bad_len = len;
+			errno = EINVAL;
+			return -1;
+		}
+		mask |= m;
+		p += len;
+	} while (*p++ == ',');
+	*states = mask;
+	return 0;
+}
+
+static const char *const ext_names[] = {
+	"meminfo", "info", "vegas", "cong", "tos", "tclass", "skmeminfo", "shutdown",
+};
+
+int xtcp_parse_ext(const char *list, uint8_t *ext, const char **bad, size_t *bad_len)
+{
+	const char *p = list;
+	unsigned mask = 0;
+
+	do {
+		size_t len = strcspn(p, ",");
+		unsigned m = 0;
+		size_t i;
+
+		if (word_eq(p, len, "all"))
+			m = XTCP_EXT_ALL;
+		else if (word_eq(p, len, "none"))
+			m = 0x100;
+		for (i = 0; i < sizeof(ext_names) / sizeof(ext_names[0]) && !m; i++)
+			if (word_eq(p, len, ext_names[i]))
+				m = 1u << i;
+		if (!m) {
+			*bad = p;
+			*bad_len = len;
+			errno = EINVAL;
+			return -1;
+		}
+		mask |= m;
+		p += len;
+	} while (*p++ == ',');
+	*ext = (uint8_t)mask;
+	return 0;
+}

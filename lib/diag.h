@@ -1,0 +1,87 @@
+#ifndef XTCP_DIAG_H
+#define XTCP_DIAG_H
+
+/*
+ * Live sock_diag dumps over one NETLINK_SOCK_DIAG socket (libmnl).
+ *
+ * A dump sends one inet_diag_req_v2 for a family and hands every reply
+ * message to a callback, with libmnl's receive loop.  Error reporting:
+ *   - errno EINTR: the kernel marked the dump NLM_F_DUMP_INTR (the socket
+ *     table changed under it); the caller may discard what it got and dump
+ *     again.  The rest of the dump has been read, so the socket is reusable.
+ *   - errno ENOBUFS: replies were lost (receive buffer overrun).
+ *   - any other errno: the kernel's error from NLMSG_ERROR or NLMSG_DONE, or
+ *     a socket error; @d->err names where it came from.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+/* idiag_ext bits: which attributes the kernel adds to each reply. */
+#define XTCP_EXT_MEMINFO   (1u << 0)
+#define XTCP_EXT_INFO      (1u << 1)
+#define XTCP_EXT_VEGASINFO (1u << 2)   /* also brings DCTCP and BBR info */
+#define XTCP_EXT_CONG      (1u << 3)
+#define XTCP_EXT_TOS       (1u << 4)
+#define XTCP_EXT_TCLASS    (1u << 5)   /* also brings CLASS_ID */
+#define XTCP_EXT_SKMEMINFO (1u << 6)
+#define XTCP_EXT_SHUTDOWN  (1u << 7)
+#define XTCP_EXT_ALL       0xffu
+
+#define XTCP_STATES_ALL    0xffffffffu
+
+struct mnl_socket;
+
+/* Called for each SOCK_DIAG_BY_FAMILY reply; a negative return stops the dump with that errno. */
+typedef int (*xtcp_diag_cb)(const struct nlmsghdr *nlh, void *arg);
+
+struct xtcp_diag {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	uint8_t *buf;
+	size_t buf_size;
+	int save_fd;            /* >= 0: every reply buffer is also written here (raw, as ss -D) */
+	int cb_errno;           /* errno of a callback that stopped the dump */
+	char err[128];
+};
+
+/*
+ * Open and bind a NETLINK_SOCK_DIAG socket in the calling thread's current
+ * network namespace.  Returns 0, or -1 with errno from socket/bind.
+ */
+int xtcp_diag_open(struct xtcp_diag *d);
+void xtcp_diag_close(struct xtcp_diag *d);
+
+/*
+ * Dump the TCP sockets of @family (AF_INET or AF_INET6) in @states (bit per
+ * TCP state) with the attributes of @ext.  Returns 0 after NLMSG_DONE, or -1
+ * (see above).  Saving (save_fd) failures return -1 with that errno and
+ * "saving replies" in @d->err.
+ */
+int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
+		   xtcp_diag_cb cb, void *arg);
+
+/*
+ * Feed one reply message that was read elsewhere (a capture) through the same
+ * handling as a live dump: SOCK_DIAG_BY_FAMILY goes to @cb, NLMSG_DONE returns
+ * 0 with *done set, NLMSG_ERROR (and an error inside NLMSG_DONE) returns -1
+ * with the kernel's errno, other types are ignored.
+ */
+int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int *done);
+
+/* TCP state names, as ss prints them ("ESTAB", "SYN-SENT", ...) and as the kernel names them. */
+const char *xtcp_tcp_state_name(unsigned state);      /* "ESTABLISHED", "SYN_SENT", ..., "UNKNOWN" */
+
+/*
+ * Parse a comma-separated list of TCP states ("established,time-wait",
+ * "ESTABLISHED", "syn_sent", "all", "connected", "synchronized") into a
+ * bitmask.  Returns 0, or -1 with *bad pointing to the unknown word.
+ */
+int xtcp_parse_states(const char *list, uint32_t *states, const char **bad, size_t *bad_len);
+
+/* Parse --ext: "all", "none", or names: meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown. */
+int xtcp_parse_ext(const char *list, uint8_t *ext, const char **bad, size_t *bad_len);
+
+#endif

@@ -1,0 +1,68 @@
+#ifndef XTCP_RECORD_H
+#define XTCP_RECORD_H
+
+/*
+ * The record: one XtcpFlatRecord per TCP socket per poll.
+ *
+ * In memory a record is protobuf-c's generated struct
+ * (XtcpFlatRecord__V1__XtcpFlatRecord, from proto/xtcp_flat_record.proto), so
+ * protobuf-c's descriptors give generic access by field name.  On the hot path
+ * the record is encoded and decoded by this project's own code, generated from
+ * the .proto by tools/gen-codec.py; tests/unit/t-record.c proves it
+ * byte-identical to protobuf_c_message_pack() and equal to
+ * protobuf_c_message_unpack().
+ *
+ * Encoding rules are proto3's, as protobuf-c applies them: fields are written
+ * in field-number order, a field equal to zero (0, empty string, empty bytes)
+ * is not written, unknown fields (base.unknown_fields) are written last in the
+ * order they were read.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xtcp_flat_record.pb-c.h"
+
+#define XTCP_SCHEMA_VERSION 1
+
+/* Reset every field to its default (0, empty string, empty bytes), no unknown fields. */
+void xtcp_record_init(XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
+ * An upper bound of the encoded size of @rec, cheap to compute (constant plus
+ * the lengths of its strings, bytes and unknown fields).
+ */
+size_t xtcp_record_encoded_max(const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
+ * Encode @rec into @out, which has room for xtcp_record_encoded_max(rec) bytes.
+ * Returns the number of bytes written.  Never fails.
+ */
+size_t xtcp_record_encode(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *out);
+
+/*
+ * Decoding.  A decoder owns the memory that decoded strings, bytes and
+ * unknown fields point into; it is reused for each row, so a decoded record
+ * is valid until the next xtcp_record_decode() on the same decoder (or its
+ * release).  Decoding allocates only when a row is larger than any before.
+ */
+struct xtcp_decoder {
+	uint8_t *arena;
+	size_t arena_cap;
+	ProtobufCMessageUnknownField *unknown;
+	size_t unknown_cap;
+};
+
+void xtcp_decoder_init(struct xtcp_decoder *dec);
+void xtcp_decoder_release(struct xtcp_decoder *dec);
+
+/*
+ * Decode the serialized XtcpFlatRecord @buf[0..len) into @rec (which is
+ * reset first).  Fields of the wrong wire type, and field numbers the schema
+ * does not know, are kept as unknown fields, as protobuf-c does.
+ * Returns 0, or -1 with errno EBADMSG (malformed bytes) or ENOMEM.
+ */
+int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
+		       XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+#endif

@@ -1,0 +1,443 @@
+#include "stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+size_t xtcp_uvarint_put(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+size_t xtcp_uvarint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+int xtcp_uvarint_get(const uint8_t *buf, size_t len, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < len && i < 10; i++) {
+		x |= (uint64_t)(buf[i] & 0x7f) << (7 * i);
+		if (!(buf[i] & 0x80)) {
+			*v = x;
+			return (int)i + 1;
+		}
+	}
+	return i == 10 ? -1 : 0;
+}
+
+/* --- envelope ----------------------------------------------------------- */
+
+static int envelope_reserve(struct xtcp_envelope *env, size_t extra)
+{
+	size_t need = XTCP_ENVELOPE_HEAD + env->len + extra;
+	size_t cap = env->cap ? env->cap : 4096;
+	uint8_t *buf;
+
+	if (need <= env->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	buf = realloc(env->buf, cap);
+	if (!buf)
+		return -1;
+	env->buf = buf;
+	env->cap = cap;
+	return 0;
+}
+
+int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_bytes)
+{
+	memset(env, 0, sizeof(*env));
+	env->max_rows = max_rows;
+	env->max_bytes = max_bytes;
+	return envelope_reserve(env, max_bytes && max_bytes < (1u << 20) ? max_bytes + 4096 : 1u << 16);
+}
+
+void xtcp_envelope_release(struct xtcp_envelope *env)
+{
+	free(env->buf);
+	memset(env, 0, sizeof(*env));
+}
+
+static bool envelope_full(const struct xtcp_envelope *env, size_t rows, size_t len)
+{
+	return (env->max_rows && rows >= env->max_rows) || (env->max_bytes && len >= env->max_bytes);
+}
+
+/* Account for one row of @rowlen bytes just written at the end of the buffer. */
+static int envelope_commit(struct xtcp_envelope *env, size_t rowlen)
+{
+	size_t pending = env->rows - env->ready_rows;
+	size_t pending_len = env->len - env->ready_len;
+
+	if (pending > 0 && ((env->max_rows && pending + 1 > env->max_rows) ||
+			    (env->max_bytes && pending_len + rowlen > env->max_bytes))) {
+		env->ready_len = env->len;
+		env->ready_rows = env->rows;
+	}
+	env->len += rowlen;
+	env->rows++;
+	env->total_rows++;
+	if (!env->ready_len && envelope_full(env, env->rows, env->len)) {
+		env->ready_len = env->len;
+		env->ready_rows = env->rows;
+	}
+	return env->ready_len ? 1 : 0;
+}
+
+int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	size_t max = xtcp_record_encoded_max(rec);
+	uint8_t *row;
+	size_t n, vl;
+
+	if (env->ready_len) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (envelope_reserve(env, 1 + 10 + max) < 0)
+		return -1;
+	/* Encode after room for a 3-byte length (rows under 2 MiB), then fix up. */
+	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
+	n = xtcp_record_encode(rec, row + 4);
+	vl = xtcp_uvarint_len(n);
+	if (vl != 3)
+		memmove(row + 1 + vl, row + 4, n);
+	row[0] = XTCP_ENVELOPE_ROW_TAG;
+	xtcp_uvarint_put(row + 1, n);
+	return envelope_commit(env, 1 + vl + n);
+}
+
+int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *data, size_t len)
+{
+	uint8_t *row;
+	size_t vl;
+
+	if (env->ready_len) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (envelope_reserve(env, 1 + 10 + len) < 0)
+		return -1;
+	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
+	row[0] = XTCP_ENVELOPE_ROW_TAG;
+	vl = xtcp_uvarint_put(row + 1, len);
+	memcpy(row + 1 + vl, data, len);
+	return envelope_commit(env, 1 + vl + len);
+}
+
+const uint8_t *xtcp_envelope_take(struct xtcp_envelope *env, bool flush, size_t *len, size_t *rows)
+{
+	size_t body, vl;
+	uint8_t *start;
+
+	if (env->ready_len) {
+		body = env->ready_len;
+		env->taken_rows = env->ready_rows;
+	} else if (flush && env->rows) {
+		body = env->len;
+		env->taken_rows = env->rows;
+	} else {
+		env->taken_len = env->taken_rows = 0;
+		return NULL;
+	}
+	env->taken_len = body;
+	vl = xtcp_uvarint_len(body);
+	start = env->buf + XTCP_ENVELOPE_HEAD - vl;
+	xtcp_uvarint_put(start, body);
+	*len = vl + body;
+	if (rows)
+		*rows = env->taken_rows;
+	return start;
+}
+
+void xtcp_envelope_done(struct xtcp_envelope *env)
+{
+	uint8_t *rows = env->buf + XTCP_ENVELOPE_HEAD;
+
+	if (!env->taken_len)
+		return;
+	memmove(rows, rows + env->taken_len, env->len - env->taken_len);
+	env->len -= env->taken_len;
+	env->rows -= env->taken_rows;
+	env->taken_len = env->taken_rows = 0;
+	env->ready_len = env->ready_rows = 0;
+	if (env->rows && envelope_full(env, env->rows, env->len)) {
+		env->ready_len = env->len;
+		env->ready_rows = env->rows;
+	}
+}
+
+/* --- rows of an envelope ----------------------------------------------- */
+
+void xtcp_row_iter_init(struct xtcp_row_iter *it, const uint8_t *envelope, size_t len)
+{
+	it->p = envelope;
+	it->end = envelope + len;
+}
+
+/* Skip a field of wire type @wt whose value starts at *p. */
+static int skip_field(const uint8_t **p, const uint8_t *end, unsigned wt)
+{
+	uint64_t v;
+	int n;
+
+	switch (wt) {
+	case 0:
+		n = xtcp_uvarint_get(*p, (size_t)(end - *p), &v);
+		if (n <= 0)
+			return -1;
+		*p += n;
+		return 0;
+	case 1:
+		if (end - *p < 8)
+			return -1;
+		*p += 8;
+		return 0;
+	case 2:
+		n = xtcp_uvarint_get(*p, (size_t)(end - *p), &v);
+		if (n <= 0 || v > (uint64_t)(end - *p - n))
+			return -1;
+		*p += (size_t)n + v;
+		return 0;
+	case 5:
+		if (end - *p < 4)
+			return -1;
+		*p += 4;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *len)
+{
+	uint64_t key, v;
+	int n;
+
+	while (it->p < it->end) {
+		n = xtcp_uvarint_get(it->p, (size_t)(it->end - it->p), &key);
+		if (n <= 0 || key >> 3 == 0 || key >> 3 > 536870911)
+			goto bad;
+		it->p += n;
+		if (key != XTCP_ENVELOPE_ROW_TAG) {
+			if (skip_field(&it->p, it->end, key & 7) < 0)
+				goto bad;
+			continue;
+		}
+		n = xtcp_uvarint_get(it->p, (size_t)(it->end - it->p), &v);
+		if (n <= 0 || v > (uint64_t)(it->end - it->p - n))
+			goto bad;
+		*row = it->p + n;
+		*len = (size_t)v;
+		it->p += (size_t)n + v;
+		return 1;
+	}
+	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+/* --- reader ------------------------------------------------------------- */
+
+int xtcp_reader_init(struct xtcp_reader *r, int fd)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->cap = 1u << 16;
+	r->buf = malloc(r->cap);
+	return r->buf ? 0 : -1;
+}
+
+void xtcp_reader_release(struct xtcp_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Read more input so that at least @want bytes are buffered; fewer at EOF. */
+static int reader_fill(struct xtcp_reader *r, size_t want)
+{
+	ssize_t n;
+
+	if (r->start > 0 && (r->cap - r->start < want || r->start == r->end)) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (want > r->cap - r->start) {
+		size_t cap = r->cap;
+		uint8_t *buf;
+
+		while (cap - r->start < want)
+			cap *= 2;
+		buf = realloc(r->buf, cap);
+		if (!buf)
+			return -1;
+		r->buf = buf;
+		r->cap = cap;
+	}
+	while (!r->eof && r->end - r->start < want) {
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			r->eof = true;
+		r->end += (size_t)n;
+	}
+	return 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int reader_error(struct xtcp_reader *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(r->err, sizeof(r->err), "frame %" PRIu64 " at byte %" PRIu64 ": ",
+		     r->frame_no, r->frame_offset);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(r->err))
+		vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	errno = err;
+	return -1;
+}
+
+int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len)
+{
+	struct xtcp_row_iter it;
+	const uint8_t *row;
+	size_t row_len;
+	uint64_t flen;
+	int n, rc;
+
+	r->start += r->consumed;
+	r->offset += r->consumed;
+	r->consumed = 0;
+	if (reader_fill(r, 10) < 0)
+		return -1;
+	if (r->start == r->end)
+		return 0;
+	r->frame_no++;
+	r->frame_offset = r->offset;
+	n = xtcp_uvarint_get(r->buf + r->start, r->end - r->start, &flen);
+	if (n < 0)
+		return reader_error(r, EBADMSG, "frame length is not a varint");
+	if (n == 0)
+		return reader_error(r, EBADMSG, "input ends inside the frame length");
+	if (flen > XTCP_FRAME_MAX)
+		return reader_error(r, EBADMSG, "frame length %" PRIu64 " exceeds the maximum of %u",
+				    flen, XTCP_FRAME_MAX);
+	if (reader_fill(r, (size_t)n + flen) < 0)
+		return -1;
+	if (r->end - r->start < (size_t)n + flen)
+		return reader_error(r, EBADMSG, "input ends inside the frame (%zu of %" PRIu64 " bytes)",
+				    r->end - r->start - (size_t)n, flen);
+	*envelope = r->buf + r->start + n;
+	*len = (size_t)flen;
+	xtcp_row_iter_init(&it, *envelope, *len);
+	while ((rc = xtcp_row_iter_next(&it, &row, &row_len)) > 0)
+		;
+	if (rc < 0)
+		return reader_error(r, EBADMSG, "malformed envelope at frame byte %zu",
+				    (size_t)(it.p - *envelope));
+	r->consumed = (size_t)n + (size_t)flen;
+	return 1;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+int xtcp_write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int xtcp_output_init(struct xtcp_output *out, int fd, size_t cap)
+{
+	memset(out, 0, sizeof(*out));
+	out->fd = fd;
+	out->cap = cap ? cap : 1u << 16;
+	out->buf = malloc(out->cap);
+	return out->buf ? 0 : -1;
+}
+
+int xtcp_output_flush(struct xtcp_output *out)
+{
+	if (out->error) {
+		errno = out->error;
+		return -1;
+	}
+	if (out->len && xtcp_write_all(out->fd, out->buf, out->len) < 0) {
+		out->error = errno;
+		return -1;
+	}
+	out->len = 0;
+	return 0;
+}
+
+int xtcp_output_write(struct xtcp_output *out, const void *data, size_t len)
+{
+	if (out->error) {
+		errno = out->error;
+		return -1;
+	}
+	if (out->len + len > out->cap) {
+		if (xtcp_output_flush(out) < 0)
+			return -1;
+		if (len >= out->cap) {
+			if (xtcp_write_all(out->fd, data, len) < 0) {
+				out->error = errno;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	memcpy(out->buf + out->len, data, len);
+	out->len += len;
+	return 0;
+}
+
+void xtcp_output_release(struct xtcp_output *out)
+{
+	free(out->buf);
+	out->buf = NULL;
+}

@@ -1,0 +1,137 @@
+#ifndef XTCP_STREAM_H
+#define XTCP_STREAM_H
+
+/*
+ * The stream: frames `uvarint(len) || Envelope`, where Envelope is
+ * `message Envelope { repeated XtcpFlatRecord row = 10; }`.
+ *
+ * This is ClickHouse's ProtobufList format and Go's protodelim: no magic, no
+ * header.  A clean end of input is end-of-file between frames.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+#define XTCP_FRAME_MAX (64u << 20)          /* largest frame a reader accepts */
+#define XTCP_ENVELOPE_ROW_TAG 0x52          /* field 10, wire type 2 */
+#define XTCP_DEFAULT_ROWS 1000
+#define XTCP_DEFAULT_BYTES (256u << 10)
+
+/* Protobuf base-128 varints. */
+size_t xtcp_uvarint_put(uint8_t *out, uint64_t v);     /* returns 1..10 */
+size_t xtcp_uvarint_len(uint64_t v);
+/* Returns bytes used (1..10), 0 when @len ends inside the varint, -1 when it is over 10 bytes. */
+int xtcp_uvarint_get(const uint8_t *buf, size_t len, uint64_t *v);
+
+/*
+ * Envelope builder.  Rows are appended already encoded; the running size is
+ * kept, so appending is O(1) in the envelope's size.  The builder reserves
+ * room in front of the rows for the frame's length prefix, so taking the
+ * frame copies nothing.
+ *
+ * Caps: a frame holds at most max_rows rows and at most max_bytes bytes of
+ * Envelope, except that a single row larger than max_bytes is a frame of its
+ * own.  When an append would break a cap, the rows before it form a complete
+ * frame ("ready") and the new row waits to start the next one.
+ */
+struct xtcp_envelope {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;          /* bytes of buf in use, from buf[XTCP_ENVELOPE_HEAD] */
+	size_t rows;         /* rows in the current frame */
+	size_t ready_len;    /* > 0: the first ready_len bytes form a ready frame */
+	size_t ready_rows;
+	size_t taken_len;    /* what the last xtcp_envelope_take handed out */
+	size_t taken_rows;
+	size_t max_rows;
+	size_t max_bytes;
+	uint64_t total_rows; /* rows appended since init */
+};
+
+#define XTCP_ENVELOPE_HEAD 10
+
+/* 0 for max_rows / max_bytes means "no cap".  Returns 0 or -1 (ENOMEM). */
+int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_bytes);
+void xtcp_envelope_release(struct xtcp_envelope *env);
+
+/*
+ * Append one record (encoded with xtcp_record_encode) or one already encoded
+ * row.  Returns 1 when a frame is ready and must be taken
+ * (xtcp_envelope_take) before the next append, 0 otherwise, -1 on ENOMEM.
+ */
+int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *row, size_t len);
+
+/*
+ * The frame to write: the ready frame if there is one, else (when @flush)
+ * every row appended so far.  Returns a pointer to `uvarint(len) || Envelope`
+ * and sets *len, or NULL when there is nothing to take.  The bytes are valid
+ * until the next call on @env; xtcp_envelope_done() then drops them.
+ */
+const uint8_t *xtcp_envelope_take(struct xtcp_envelope *env, bool flush, size_t *len, size_t *rows);
+void xtcp_envelope_done(struct xtcp_envelope *env);
+
+/*
+ * Iterating the rows of one Envelope's bytes (the frame without its length
+ * prefix).  Fields of the Envelope other than row are skipped.
+ * Returns 1 with *row and *len set, 0 at the end, -1 (EBADMSG) when malformed.
+ */
+struct xtcp_row_iter {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+void xtcp_row_iter_init(struct xtcp_row_iter *it, const uint8_t *envelope, size_t len);
+int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *len);
+
+/*
+ * Frame reader over a file descriptor, with its own buffer.
+ * xtcp_reader_next() returns 1 with *envelope and *len set to one frame's
+ * Envelope bytes (valid until the next call), 0 at a clean end of input, -1
+ * on error with errno set (EBADMSG: truncated frame, oversized length, or a
+ * malformed Envelope; EIO etc. from read) and @r->err holding
+ * "frame N at byte OFF: why".  The rows of a frame are checked (xtcp_row_iter)
+ * before the frame is returned, so a returned frame is always well formed.
+ */
+struct xtcp_reader {
+	int fd;
+	uint8_t *buf;
+	size_t cap;
+	size_t start;        /* unread data: buf[start..end) */
+	size_t end;
+	bool eof;
+	uint64_t frame_no;   /* 1-based number of the frame last returned */
+	uint64_t offset;     /* input offset of buf[start] */
+	uint64_t frame_offset;
+	size_t consumed;     /* length of the frame last returned, dropped on the next call */
+	char err[160];
+};
+
+int xtcp_reader_init(struct xtcp_reader *r, int fd);
+void xtcp_reader_release(struct xtcp_reader *r);
+int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len);
+
+/*
+ * Buffered binary output to a file descriptor.  Writes retry EINTR and short
+ * counts.  Errors (EPIPE when the reader went away, ENOSPC, ...) are sticky:
+ * xtcp_output_write returns -1 with errno set and so does every later call.
+ */
+struct xtcp_output {
+	int fd;
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	int error;           /* errno of the first failure, else 0 */
+};
+
+int xtcp_output_init(struct xtcp_output *out, int fd, size_t cap);
+int xtcp_output_write(struct xtcp_output *out, const void *data, size_t len);
+int xtcp_output_flush(struct xtcp_output *out);
+void xtcp_output_release(struct xtcp_output *out);
+
+/* Full-write helper used by the above: retries EINTR and short writes. */
+int xtcp_write_all(int fd, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# Every option that a tool's --help lists is in its man page and in both completions.
+
+load helpers
+
+check_tool() {
+	local tool=$1 opt missing=
+	local help
+	help=$("$tool" --help)
+	# options are the words that start the option lines ("  -c, --count N  ...")
+	for opt in $(grep -E '^ +-' <<<"$help" | sed -E 's/^ +//; s/   .*//' |
+		grep -oE -- '(^|[ ,])--?[a-zA-Z0-9][a-zA-Z0-9-]*' | tr -d ' ,' | sort -u); do
+		grep -qF -- "${opt//-/\\-}" "$TOP/man/$tool.1" || missing+=" man:$opt"
+		grep -qF -- "$opt" "$TOP/completions/bash/$tool" || missing+=" bash:$opt"
+		grep -qE -- "(^|[^a-zA-Z0-9-])$opt([^a-zA-Z0-9-]|$)" "$TOP/completions/zsh/_$tool" || missing+=" zsh:$opt"
+	done
+	[ -z "$missing" ] || { echo "$tool: undocumented:$missing"; return 1; }
+}
+
+@test "xtcp-dump: --help, man page and completions list the same options" {
+	check_tool xtcp-dump
+}
+
+@test "every man page renders without warnings" {
+	local page
+	for page in "$TOP"/man/*.[17]; do
+		run -0 --separate-stderr env MANWIDTH=80 man --warnings -l "$page"
+		[ -z "$stderr" ] || { echo "$page: $stderr"; false; }
+	done
+}
+
+@test "the bash completion loads and completes options" {
+	run -0 bash -c "source '$TOP/completions/bash/xtcp-dump'; COMP_WORDS=(xtcp-dump --sta); COMP_CWORD=1; _xtcp_dump; echo \${COMPREPLY[@]}"
+	[ "$output" = "--states" ]
+}
+
+@test "the proto declares every field of the spec table with its number, name and type" {
+	run -0 python3 - "$TOP/proto/xtcp_flat_record.proto" "$XTCP_SHARED/spec/record-fields.tsv" <<'PY'
+import re, sys
+proto = open(sys.argv[1]).read()
+body = proto[proto.index('message XtcpFlatRecord'):]
+decl = {int(n): (t, name) for t, name, n in re.findall(r'^\s+(\w+)\s+(\w+)\s*=\s*(\d+);', body, re.M)
+        if not name.startswith('CONGESTION_')}
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[2])][1:]
+want = {int(n): (t, name) for n, name, t, _ in rows}
+assert decl == want, (set(decl.items()) ^ set(want.items()))
+print(len(want), 'fields match')
+PY
+}

@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# xtcp-dump: options, live dumps in a private namespace, replay, bad input.
+
+load helpers
+
+setup_file() {
+	export NS="xtcp-bats-dump-$$"
+	netns_up "$NS"
+	hold_start "$NS" 3 2
+	echo "$HOLD_PID" >"$BATS_FILE_TMPDIR/hold.pid"
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/hold.pid")" 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+}
+
+in_ns() {
+	ip netns exec "$NS" "$@"
+}
+
+@test "--help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr xtcp-dump --help
+	[[ "$output" == usage:* ]]
+	[[ "$output" == *"--states"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the version" {
+	run -0 xtcp-dump --version
+	[[ "$output" == "xtcp-dump "* ]]
+}
+
+@test "a live dump lists every socket of the namespace" {
+	in_ns xtcp-dump >"$BATS_TEST_TMPDIR/s.pb"
+	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
+	# 2 listeners + (3 + 2) connections * 2 ends
+	[ "${#lines[@]}" -eq 12 ]
+	[ "$stderr" = "frames=1 rows=12" ]
+	run -0 bash -c "xtcp-show '$BATS_TEST_TMPDIR/s.pb' 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+listen = [r for r in rows if r[\"inet_diag_msg_state\"] == 10]
+assert sorted(r[\"inet_diag_msg_socket_source_port\"] for r in listen) == [7001, 7002], listen
+v4 = [r for r in rows if r[\"inet_diag_msg_family\"] == 2]
+v6 = [r for r in rows if r[\"inet_diag_msg_family\"] == 10]
+assert len(v4) == 7 and len(v6) == 5, (len(v4), len(v6))
+assert all(r[\"inet_diag_msg_socket_source\"] == \"127.0.0.1\" for r in v4)
+assert all(r[\"inet_diag_msg_socket_source\"] == \"::1\" for r in v6)
+assert all(r[\"schema_version\"] == 1 and r[\"netns\"] == \"default\" for r in rows)
+assert all(r[\"poll_sequence\"] == 1 for r in rows)
+assert [r[\"record_counter\"] for r in rows] == list(range(1, 13))
+est = [r for r in rows if r[\"inet_diag_msg_state\"] == 1]
+assert all(r[\"tcp_info_state\"] == 1 and r[\"tcp_info_snd_mss\"] > 0 for r in est)
+assert all(r[\"congestion_algorithm_string\"] != \"\" for r in est)
+assert all(r[\"sk_mem_info_rcv_buf\"] > 0 for r in rows)
+'"
+}
+
+@test "-4 and -6 select one family" {
+	run -0 bash -c "ip netns exec $NS xtcp-dump -4 | xtcp-show 2>/dev/null | grep -c '\"inet_diag_msg_family\":2,'"
+	[ "$output" -eq 7 ]
+	run -0 bash -c "ip netns exec $NS xtcp-dump -6 | xtcp-show 2>/dev/null | wc -l"
+	[ "$output" -eq 5 ]
+}
+
+@test "--states filters in the kernel" {
+	run -0 bash -c "ip netns exec $NS xtcp-dump --states listen | xtcp-show 2>/dev/null | wc -l"
+	[ "$output" -eq 2 ]
+	run -0 bash -c "ip netns exec $NS xtcp-dump --states established,time-wait | xtcp-show 2>/dev/null | wc -l"
+	[ "$output" -eq 10 ]
+}
+
+@test "--ext none asks for no attributes, --ext cong only the congestion name" {
+	run -0 bash -c "ip netns exec $NS xtcp-dump --ext none | xtcp-show 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert len(rows) == 12
+assert all(r[\"tcp_info_snd_mss\"] == 0 and r[\"congestion_algorithm_string\"] == \"\" for r in rows)
+assert all(r[\"sk_mem_info_rcv_buf\"] == 0 and r[\"mem_info_rmem\"] == 0 for r in rows)
+'"
+	run -0 bash -c "ip netns exec $NS xtcp-dump --ext cong | xtcp-show 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert all(r[\"tcp_info_snd_mss\"] == 0 and r[\"congestion_algorithm_string\"] != \"\" for r in rows)
+'"
+}
+
+@test "metadata flags fill hostname, label, tag and location" {
+	run -0 bash -c "ip netns exec $NS xtcp-dump --hostname h1 --label 'a,b' --tag t --location 'rack \"7\"' | xtcp-show 2>/dev/null | head -1"
+	[[ "$output" == *'"hostname":"h1"'* ]]
+	[[ "$output" == *'"label":"a,b"'* ]]
+	[[ "$output" == *'"tag":"t"'* ]]
+	[[ "$output" == *'"location":"rack \"7\""'* ]]
+	[[ "$output" == *'"daemon_version":"xtcp '* ]]
+}
+
+@test "--rows and --bytes cap the frames" {
+	run -0 --separate-stderr bash -c "ip netns exec $NS xtcp-dump --rows 1 | xtcp-show >/dev/null"
+	[ "$stderr" = "frames=12 rows=12" ]
+	run -0 --separate-stderr bash -c "ip netns exec $NS xtcp-dump --rows 5 | xtcp-show >/dev/null"
+	# per family: IPv4 7 rows -> 5+2, IPv6 5 rows -> 5 (frames close per poll, not per family)
+	[ "$stderr" = "frames=3 rows=12" ]
+	run -0 --separate-stderr bash -c "ip netns exec $NS xtcp-dump --bytes 100 | xtcp-show >/dev/null"
+	[ "$stderr" = "frames=12 rows=12" ]
+}
+
+@test "-c and -i poll on a schedule with increasing poll_sequence" {
+	run -0 bash -c "ip netns exec $NS xtcp-dump -c 3 -i 200ms --states listen | xtcp-show 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert [r[\"poll_sequence\"] for r in rows] == [1, 1, 2, 2, 3, 3], rows
+ts = sorted({r[\"timestamp_ns\"] for r in rows})
+assert len(ts) == 3
+gaps = [b - a for a, b in zip(ts, ts[1:])]
+assert all(150e6 < g < 400e6 for g in gaps), gaps
+assert [r[\"record_counter\"] for r in rows] == list(range(1, 7))
+'"
+}
+
+@test "-o writes the file atomically and leaves no temporary file" {
+	mkdir "$BATS_TEST_TMPDIR/out"
+	run -0 in_ns xtcp-dump -o "$BATS_TEST_TMPDIR/out/s.pb"
+	[ "$(ls -A "$BATS_TEST_TMPDIR/out")" = "s.pb" ]
+	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/out/s.pb"
+	[ "$stderr" = "frames=1 rows=12" ]
+}
+
+@test "-o into a missing directory fails with one line and exit 1" {
+	run -1 --separate-stderr xtcp-dump -o /nonexistent/dir/s.pb
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: cannot create '/nonexistent/dir/s.pb': No such file or directory" ]]
+}
+
+@test "-w saves the raw replies and -r replays them to the same records" {
+	in_ns xtcp-dump -w "$BATS_TEST_TMPDIR/raw.nl" >"$BATS_TEST_TMPDIR/live.pb"
+	xtcp-dump -r "$BATS_TEST_TMPDIR/raw.nl" >"$BATS_TEST_TMPDIR/replay.pb"
+	xtcp-show "$BATS_TEST_TMPDIR/live.pb" 2>/dev/null | cut -d, -f5- | sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/a"
+	xtcp-show "$BATS_TEST_TMPDIR/replay.pb" 2>/dev/null | cut -d, -f5- | sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/b"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 12 ]
+	python3 - "$BATS_TEST_TMPDIR/live.pb" "$BATS_TEST_TMPDIR/replay.pb" <<'PY'
+import json, subprocess, sys
+def rows(p):
+    out = subprocess.run(['xtcp-show', p], capture_output=True, text=True, check=True).stdout
+    return [json.loads(l) for l in out.splitlines()]
+live, replay = rows(sys.argv[1]), rows(sys.argv[2])
+assert len(live) == len(replay) == 12
+meta = {'timestamp_ns', 'netns', 'netns_inode'}
+for a, b in zip(live, replay):
+    for k in a:
+        if k not in meta and (k.startswith('inet_diag') or k.startswith('tcp_info') or
+                              k.startswith('sk_mem') or k.startswith('congestion')):
+            assert a[k] == b[k], (k, a[k], b[k])
+PY
+}
+
+@test "-r reads a raw dump as ss -D writes it" {
+	python3 "$TOP/tests/data/pcaptool.py" raw "$FIXTURES/6_6_44/tcp_10_sockets.pcap" "$BATS_TEST_TMPDIR/raw"
+	xtcp-dump -r "$FIXTURES/6_6_44/tcp_10_sockets.pcap" | xtcp-show 2>/dev/null |
+		sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/a"
+	xtcp-dump -r "$BATS_TEST_TMPDIR/raw" | xtcp-show 2>/dev/null |
+		sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/b"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -gt 10 ]
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+}
+
+@test "protoc --decode_raw reads every frame" {
+	in_ns xtcp-dump --rows 4 >"$BATS_TEST_TMPDIR/s.pb"
+	mkdir "$BATS_TEST_TMPDIR/frames"
+	run -0 python3 "$TOP/tests/data/pcaptool.py" frames "$BATS_TEST_TMPDIR/s.pb" "$BATS_TEST_TMPDIR/frames"
+	[ "$output" -eq 3 ]
+	local rows=0 f
+	for f in "$BATS_TEST_TMPDIR"/frames/*.bin; do
+		protoc --decode_raw <"$f" >"$f.txt"
+		rows=$((rows + $(grep -c '^10 {' "$f.txt")))
+		grep -q '^  1001: ' "$f.txt"
+	done
+	[ "$rows" -eq 12 ]
+}
+
+@test "writing to a terminal is refused with a hint" {
+	run -2 script -qec "$XTCP_BUILD/bin/xtcp-dump" /dev/null
+	[[ "$output" == *"refusing to write binary records to a terminal"*"xtcp-fmt"* ]]
+}
+
+@test "a closed pipe ends xtcp-dump quietly" {
+	run -0 --separate-stderr bash -c "set -o pipefail; ip netns exec $NS xtcp-dump -c 0 -i 10ms | head -c 10 | wc -c"
+	[ "$output" -eq 10 ]
+	[ -z "$stderr" ]
+}
+
+@test "SIGTERM between polls ends with exit 0 and complete frames" {
+	ip netns exec "$NS" xtcp-dump -c 0 -i 100ms --states listen >"$BATS_TEST_TMPDIR/s.pb" &
+	local pid=$!
+	sleep 0.5
+	kill -TERM $pid
+	run -0 wait $pid
+	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
+	[[ "$stderr" == frames=* ]]
+	[ "${#lines[@]}" -ge 4 ]
+}
+
+# --- bad input -------------------------------------------------------------
+
+@test "-r of a missing file: one line, exit 1" {
+	run -1 --separate-stderr xtcp-dump -r /nonexistent.pcap
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: cannot read '/nonexistent.pcap': "*"No such file or directory"* ]]
+	[ -z "$output" ]
+}
+
+@test "-r of a truncated pcap keeps every complete socket, then one error line" {
+	local pcap=$FIXTURES/6_6_44/tcp_10_sockets.pcap
+	local size
+	size=$(stat -c %s "$pcap")
+	python3 "$TOP/tests/data/pcaptool.py" truncate "$pcap" "$BATS_TEST_TMPDIR/t.pcap" $((size / 2))
+	xtcp-dump -r "$BATS_TEST_TMPDIR/t.pcap" >"$BATS_TEST_TMPDIR/s.pb" 2>"$BATS_TEST_TMPDIR/err" && false
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	grep -q "^xtcp-dump: '.*t.pcap': packet [0-9]* at byte [0-9]*: " "$BATS_TEST_TMPDIR/err"
+	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
+	[ "${#lines[@]}" -gt 0 ]
+}
+
+@test "-r of a pcap with a corrupted attribute length: one line, exit 1" {
+	python3 "$TOP/tests/data/pcaptool.py" corrupt-attr "$FIXTURES/6_6_44/tcp_10_sockets.pcap" "$BATS_TEST_TMPDIR/c.pcap"
+	run -1 --separate-stderr xtcp-dump -r "$BATS_TEST_TMPDIR/c.pcap"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: '"*"c.pcap': message 1 at byte "*": malformed sock_diag reply: "* ]]
+}
+
+@test "-r of a pcap with a corrupted message length: one line, exit 1" {
+	python3 "$TOP/tests/data/pcaptool.py" corrupt-nlmsg "$FIXTURES/6_6_44/tcp_10_sockets.pcap" "$BATS_TEST_TMPDIR/c.pcap"
+	run -1 --separate-stderr xtcp-dump -r "$BATS_TEST_TMPDIR/c.pcap"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: '"*"c.pcap': packet "*" at byte "* ]]
+}
+
+@test "-r of random bytes: one line, exit 1" {
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/r.bin"
+	run -1 --separate-stderr xtcp-dump -r "$BATS_TEST_TMPDIR/r.bin"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: '"*"r.bin': "* ]]
+}
+
+@test "-r of an empty file: one line, exit 1" {
+	: >"$BATS_TEST_TMPDIR/empty"
+	run -1 --separate-stderr xtcp-dump -r "$BATS_TEST_TMPDIR/empty"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "bad option values are usage errors (exit 2, one line)" {
+	local args
+	for args in "-i 0" "-i 0ms" "-i abc" "-c abc" "-c -1" "--rows x" "--bytes 1Q" \
+		"--bytes 65Mi" "--states bogus" "--ext bogus" "--nope" "extra" "-r a -w b"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr xtcp-dump $args
+		[ "${#stderr_lines[@]}" -ge 1 ]
+		[[ "${stderr_lines[0]}" == xtcp-dump:* ]] || [[ "${stderr_lines[0]}" == *"unrecognized option"* ]]
+		[ -z "$output" ]
+	done
+	run -2 --separate-stderr xtcp-dump -i 0
+	[ "$stderr" = "xtcp-dump: invalid interval '0': want a duration above 0 such as 500ms, 10s or 1m (see 'xtcp-dump --help')" ]
+	run -2 --separate-stderr xtcp-dump -c abc
+	[ "$stderr" = "xtcp-dump: invalid poll count 'abc': want a whole number, 0 for no end (see 'xtcp-dump --help')" ]
+}
+
+@test "a full disk is an error, not a silent success" {
+	[ -e /dev/full ] || skip "no /dev/full"
+	run -1 --separate-stderr bash -c "ip netns exec $NS xtcp-dump >/dev/full"
+	[[ "$stderr" == "xtcp-dump: cannot write to standard output: No space left on device" ]]
+}

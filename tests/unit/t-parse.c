@@ -1,0 +1,115 @@
+/* Unit tests for lib/parse.c, lib/outfile.c and the name parsers of lib/diag.c. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "outfile.h"
+#include "parse.h"
+#include "tap.h"
+
+static void test_numbers(void)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t want;
+	} u64[] = {
+		{ "0", 0, 0 }, { "42", 0, 42 }, { "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -1, 0 }, { "abc", -1, 0 }, { "", -1, 0 }, { "-1", -1, 0 },
+		{ " 1", -1, 0 }, { "1 ", -1, 0 }, { "1.5", -1, 0 }, { "12k", -1, 0 },
+	};
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t want;
+	} sizes[] = {
+		{ "256KiB", 0, 262144 }, { "256Ki", 0, 262144 }, { "1M", 0, 1000000 },
+		{ "1Mi", 0, 1048576 }, { "2G", 0, 2000000000 }, { "1.5k", 0, 1500 }, { "7", 0, 7 },
+		{ "1Q", -1, 0 }, { "k", -1, 0 },
+	};
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t want;
+	} durations[] = {
+		{ "10", 0, 10000000000ull }, { "500ms", 0, 500000000 }, { "1.5s", 0, 1500000000 },
+		{ "2m", 0, 120000000000ull }, { "1h", 0, 3600000000000ull }, { "250us", 0, 250000 },
+		{ "7ns", 0, 7 }, { "0", -1, 0 }, { "0ms", -1, 0 }, { "5 s", -1, 0 }, { "5parsecs", -1, 0 },
+		{ "-1s", -1, 0 }, { "", -1, 0 },
+	};
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(u64) / sizeof(u64[0]); i++) {
+		v = 0;
+		ok(xtcp_parse_u64(u64[i].text, 0, UINT64_MAX, &v) == u64[i].rc && v == u64[i].want,
+		   "u64 '%s'", u64[i].text);
+	}
+	ok(xtcp_parse_u64("11", 0, 10, &v) == -1 && errno == ERANGE, "u64 above max is ERANGE");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		v = 0;
+		ok(xtcp_parse_size(sizes[i].text, 0, UINT64_MAX, &v) == sizes[i].rc &&
+		   v == sizes[i].want, "size '%s'", sizes[i].text);
+	}
+	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		v = 0;
+		ok(xtcp_parse_duration(durations[i].text, 1, UINT64_MAX, &v) == durations[i].rc &&
+		   v == durations[i].want, "duration '%s'", durations[i].text);
+	}
+}
+
+static void test_names(void)
+{
+	const char *bad;
+	size_t bad_len;
+	uint32_t states;
+	uint8_t ext;
+
+	ok(xtcp_parse_states("established,LISTEN,time-wait", &states, &bad, &bad_len) == 0 &&
+	   states == (1u << 1 | 1u << 10 | 1u << 6), "states: mixed spellings");
+	ok(xtcp_parse_states("established,bogus", &states, &bad, &bad_len) == -1 &&
+	   bad_len == 5 && !strncmp(bad, "bogus", 5), "states: the unknown word is pointed at");
+	ok(xtcp_parse_states("", &states, &bad, &bad_len) == -1, "states: empty list is an error");
+	ok(xtcp_parse_ext("info,cong", &ext, &bad, &bad_len) == 0 && ext == (XTCP_EXT_INFO | XTCP_EXT_CONG),
+	   "ext: info,cong");
+	ok(xtcp_parse_ext("all", &ext, &bad, &bad_len) == 0 && ext == XTCP_EXT_ALL, "ext: all");
+	ok(xtcp_parse_ext("info,nope", &ext, &bad, &bad_len) == -1 && !strncmp(bad, "nope", 4),
+	   "ext: unknown name");
+	ok(!strcmp(xtcp_tcp_state_name(1), "ESTABLISHED") && !strcmp(xtcp_tcp_state_name(99), "UNKNOWN"),
+	   "state names");
+}
+
+static void test_outfile(void)
+{
+	char dir[] = "/tmp/t-outfile.XXXXXX";
+	char path[256], cmd[300];
+	struct xtcp_outfile f;
+	struct stat st;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/out.pb", dir);
+	ok(xtcp_outfile_open(&f, path) == 0, "outfile: open");
+	ok(stat(path, &st) == -1, "outfile: the target does not exist before commit");
+	ok(write(f.fd, "hello", 5) == 5 && xtcp_outfile_commit(&f) == 0, "outfile: commit");
+	ok(stat(path, &st) == 0 && st.st_size == 5, "outfile: the target holds the data");
+	ok(xtcp_outfile_open(&f, path) == 0, "outfile: open again");
+	xtcp_outfile_abort(&f);
+	ok(stat(path, &st) == 0 && st.st_size == 5, "outfile: abort keeps the old file");
+	snprintf(path, sizeof(path), "%s/missing/out.pb", dir);
+	ok(xtcp_outfile_open(&f, path) == -1 && errno == ENOENT, "outfile: missing directory is ENOENT");
+	snprintf(cmd, sizeof(cmd), "n=$(ls -A %s | wc -l); rm -rf %s; test $n -eq 1", dir, dir);
+	ok(system(cmd) == 0, "outfile: no temporary file left behind");
+}
+
+int main(void)
+{
+	test_numbers();
+	test_names();
+	test_outfile();
+	return done_testing();
+}
