@@ -173,8 +173,8 @@ check-san:
 		tests/run build/san
 
 run: all
-	$(Q)$(B)/bin/xtcp-dump | $(B)/bin/xtcp-fmt -f text 2>/dev/null || \
-		$(B)/bin/xtcp-dump | $(B)/bin/xtcp-show
+	$(Q)if [ -x $(B)/bin/xtcp-fmt ]; then $(B)/bin/xtcp-dump | $(B)/bin/xtcp-fmt -f text; \
+	else $(B)/bin/xtcp-dump | $(B)/bin/xtcp-show; fi
 
 # --- install -------------------------------------------------------------
 
@@ -182,8 +182,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 proto/xtcp_flat_record.proto $(DESTDIR)$(PREFIX)/share/xtcp/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 644 completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
