@@ -124,7 +124,7 @@ $(PGO_DATA): $(PGO_TEXT)
 
 $(B)/gen/%.o: $(B)/gen/%.c $(GEN_H) $(PGO_DEP)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -Wno-missing-prototypes -Wno-cast-qual -c -o $@ $<
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
 	@mkdir -p $(dir $@)
@@ -155,7 +155,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBXTCP) $(wildcard lib/*.h)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CC) $(XCFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
+	$(Q)$(CC) $(XCFLAGS) -Wno-cast-qual -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(LIBS)
 
 # --- tests ---------------------------------------------------------------

@@ -37,8 +37,9 @@ struct xtcp_capture {
 
 /*
  * Read the file at @path.  Returns 0, or -1 with errno set (from open/read,
- * or EINVAL: an empty file or a pcap of another link type) and @c->err
- * holding a one-line explanation.
+ * or EINVAL: an empty file, a pcap of another link type, pcapng, a pcap
+ * version other than 2.x, or a truncated pcap header) and @c->err holding a
+ * one-line explanation (without the path).
  */
 int xtcp_capture_open(struct xtcp_capture *c, const char *path);
 
@@ -52,6 +53,9 @@ int xtcp_capture_open_mem(struct xtcp_capture *c, const void *data, size_t len);
  * set (valid until xtcp_capture_release), 0 at the end of the file, -1 with
  * errno EBADMSG and @c->err saying where (packet number, byte offset) when a
  * pcap record or a message is truncated or its length is impossible.
+ * Packets whose cooked-header protocol is not NETLINK_SOCK_DIAG (rtnetlink
+ * traffic an nlmon interface also sees) are skipped.  Returned messages are
+ * 4-byte aligned.  After an error every later call fails the same way.
  */
 int xtcp_capture_next(struct xtcp_capture *c, const struct nlmsghdr **nlh);
 

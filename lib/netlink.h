@@ -34,7 +34,8 @@ struct xtcp_nl_parser {
  * nlmsg_len already checked against the buffer by the caller).  Only fields
  * that come from the kernel are written: every such field is first reset to
  * 0, so metadata fields (hostname, netns, timestamp_ns, ...) that the caller
- * set before are kept.
+ * set before are kept.  inet_diag_msg_socket_dest_asn and _next_hop_asn are
+ * reset too: enrichment that sets them runs after the parse.
  * Returns 0, or -1 with errno EBADMSG (message too short, an attribute
  * overruns the message, or an attribute is shorter than its struct) or
  * EAFNOSUPPORT (family is neither AF_INET nor AF_INET6).
