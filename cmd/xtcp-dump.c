@@ -240,6 +240,7 @@ static int replay_capture(struct dump *d)
 	struct xtcp_capture cap;
 	const struct nlmsghdr *nlh;
 	uint64_t msg_no = 0;
+	uint32_t families_seen = 0;
 	int rc, done = 0;
 
 	if (xtcp_capture_open(&cap, d->read_path) < 0) {
@@ -249,6 +250,24 @@ static int replay_capture(struct dump *d)
 	begin_poll(d, 1);
 	while ((rc = xtcp_capture_next(&cap, &nlh)) > 0) {
 		msg_no++;
+		/*
+		 * A capture may hold several polls (ss run again and again): a
+		 * dump of a family this poll has already seen starts the next one.
+		 */
+		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && done &&
+		    nlh->nlmsg_len > NLMSG_HDRLEN) {
+			unsigned family = *((const uint8_t *)nlh + NLMSG_HDRLEN);
+			uint32_t bit = family == AF_INET6 ? 2 : 1;
+
+			if (families_seen & bit) {
+				emit_frames(d, true);
+				begin_poll(d, d->rec.poll_sequence + 1);
+				families_seen = 0;
+			}
+			done = 0;
+		}
+		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && nlh->nlmsg_len > NLMSG_HDRLEN)
+			families_seen |= *((const uint8_t *)nlh + NLMSG_HDRLEN) == AF_INET6 ? 2 : 1;
 		if (xtcp_diag_handle(nlh, on_socket, d, &done) < 0) {
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
 				warnx("'%s': message %" PRIu64 " at byte %zu: malformed sock_diag reply: %s",

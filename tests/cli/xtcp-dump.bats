@@ -269,3 +269,11 @@ PY
 	run -1 --separate-stderr bash -c "ip netns exec $NS xtcp-dump >/dev/full"
 	[[ "$stderr" == "xtcp-dump: cannot write to standard output: No space left on device" ]]
 }
+
+@test "-r of a capture holding several ss runs numbers each run as a poll" {
+	run -0 bash -c "xtcp-dump -r '$FIXTURES/6_6_44/tcp_100_sockets.pcap' | xtcp-show 2>/dev/null | python3 -c '
+import json, sys, collections
+c = collections.Counter(json.loads(l)[\"poll_sequence\"] for l in sys.stdin)
+print(sorted(c.items()))'"
+	[ "$output" = "[(1, 400), (2, 400), (3, 400)]" ]
+}
