@@ -44,7 +44,8 @@ size_t xtcp_record_encode(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t
  * Decoding.  A decoder owns the memory that decoded strings, bytes and
  * unknown fields point into; it is reused for each row, so a decoded record
  * is valid until the next xtcp_record_decode() on the same decoder (or its
- * release).  Decoding allocates only when a row is larger than any before.
+ * release).  Decoding allocates only when a row is larger than any before,
+ * or has more unknown fields than any before.
  */
 struct xtcp_decoder {
 	uint8_t *arena;
@@ -58,8 +59,9 @@ void xtcp_decoder_release(struct xtcp_decoder *dec);
 
 /*
  * Decode the serialized XtcpFlatRecord @buf[0..len) into @rec (which is
- * reset first).  Fields of the wrong wire type, and field numbers the schema
- * does not know, are kept as unknown fields, as protobuf-c does.
+ * reset first).  Field numbers the schema does not know are kept as unknown
+ * fields; a known field of the wrong wire type makes the row malformed
+ * (EBADMSG), as protobuf-c does.
  * Returns 0, or -1 with errno EBADMSG (malformed bytes) or ENOMEM.
  */
 int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
