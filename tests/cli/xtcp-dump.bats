@@ -190,11 +190,15 @@ PY
 }
 
 @test "SIGTERM between polls ends with exit 0 and complete frames" {
-	ip netns exec "$NS" xtcp-dump -c 0 -i 100ms --states listen >"$BATS_TEST_TMPDIR/s.pb" &
-	local pid=$!
+	ip netns exec "$NS" xtcp-dump -c 0 -i 100ms --states listen >"$BATS_TEST_TMPDIR/s.pb" \
+		2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$! rc=0
 	sleep 0.5
 	kill -TERM $pid
-	run -0 wait $pid
+	wait $pid || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
 	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
 	[[ "$stderr" == frames=* ]]
 	[ "${#lines[@]}" -ge 4 ]
