@@ -97,6 +97,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps check check-plain check-san unit cli fuzz-smoke run install clean
 .DELETE_ON_ERROR:
+.SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC)
 
 ifeq ($(SANITIZE),)
 all: $(BINS) $(HELPERS) $(UNITS) $(FUZZERS)
@@ -135,17 +136,17 @@ $(LIBXTCP): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(LIBXTCP) $(wildcard lib/*.h) $(PGO_DEP)
+$(B)/bin/%: cmd/%.c $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
-$(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(wildcard lib/*.h)
+$(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBXTCP) $(wildcard lib/*.h)
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
