@@ -24,17 +24,20 @@
  *   - inet_diag_msg_family is the number (2 = AF_INET, 10 = AF_INET6).
  *   - The two address fields are text, read according to the family:
  *     IPv4 dotted quad when the family is AF_INET and bytes 4..15 are zero,
- *     IPv6 in RFC 5952 form (inet_ntop) when it is AF_INET6, "" when the
+ *     IPv6 in RFC 5952 form when it is AF_INET6 (IPv4-mapped addresses as
+ *     ::ffff:1.2.3.4, RFC 5952 section 5, as inet_ntop does), "" when the
  *     field is empty; any other bytes are "0x" and lower-case hex.
  *   - In JSON, a 64-bit integer whose magnitude is above 2^53 (the largest
  *     that a double, and so JavaScript or jq 1.6, holds exactly) is written
  *     as a string of its decimal digits; smaller values are numbers.  CSV and
  *     TSV always write the digits.
- *   - Strings: bytes that are not valid UTF-8 become U+FFFD, one per byte.
- *     JSON escapes '"', '\\' and control characters (\n \r \t \b \f, else
- *     \u00XX, DEL included); CSV quotes a cell holding ',', '"', CR or LF and
- *     doubles its quotes (RFC 4180; lines end in LF); TSV writes '\\', TAB, LF
- *     and CR as \\ \t \n \r; text shows control characters as '?'.
+ *   - Strings: bytes that are not valid UTF-8 become U+FFFD, one for each
+ *     maximal invalid subsequence as Unicode (and Python's errors='replace')
+ *     defines it.  JSON escapes '"', '\\' and control characters (\n \r \t
+ *     \b \f, else \u00XX, DEL included; nothing else).  CSV quotes a cell
+ *     holding ',', '"', CR or LF and doubles its quotes (RFC 4180; lines end
+ *     in LF).  TSV writes '\\', TAB, LF and CR as \\ \t \n \r.  Text shows
+ *     control characters as '?'.
  *   - Unknown fields of a record (from a newer writer) are not written.
  */
 

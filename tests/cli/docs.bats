@@ -21,6 +21,10 @@ check_tool() {
 	check_tool xtcp-dump
 }
 
+@test "xtcp-fmt: --help, man page and completions list the same options" {
+	check_tool xtcp-fmt
+}
+
 @test "every man page renders without warnings" {
 	local page
 	for page in "$TOP"/man/*.[17]; do

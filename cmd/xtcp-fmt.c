@@ -1,0 +1,424 @@
+/*
+ * xtcp-fmt: render a stream of records as JSON lines, CSV, TSV or a table for
+ * people; --from json turns JSON lines back into a stream.  See
+ * man/xtcp-fmt.1.
+ */
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "json.h"
+#include "outfile.h"
+#include "record.h"
+#include "stream.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t input_fd = -1;
+static int devnull_fd = -1;
+
+struct fmt {
+	/* options */
+	const char *format_name;
+	const char *fields;
+	const char *from;
+	const char *out_path;
+	bool header;
+
+	/* state */
+	struct xtcp_format format;
+	struct xtcp_output out;
+	struct xtcp_outfile outfile;
+	bool flush_often;       /* the output is a pipe or terminal: flush per frame or line */
+	XtcpFlatRecord__V1__XtcpFlatRecord rec;
+	struct xtcp_decoder dec;
+	struct xtcp_envelope env;
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: xtcp-fmt [options] [FILE...]\n"
+		"Render a stream of TCP socket records (from xtcp-dump or xtcp-filter) as text,\n"
+		"or turn JSON lines back into a stream.  Reads FILEs or standard input.\n"
+		"\n"
+		"  -f, --format FMT     json (JSON lines), csv, tsv or text (a table for people);\n"
+		"                       default text on a terminal, else json\n"
+		"      --fields LIST    columns, comma separated schema field names, or all;\n"
+		"                       default: every field for json, a useful set for csv and\n"
+		"                       tsv, the socket table for text\n"
+		"      --no-header      no header line (csv, tsv, text)\n"
+		"      --list-fields    print every field name and type, then exit\n"
+		"      --from json      read JSON lines (as -f json writes) and write a stream\n"
+		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 bad input or runtime failure, 2 usage error.\n"
+		"Example: xtcp-dump | xtcp-fmt -f csv --fields netns,inet_diag_msg_state,tcp_info_rtt\n");
+}
+
+enum {
+	OPT_FIELDS = 256,
+	OPT_NO_HEADER,
+	OPT_LIST_FIELDS,
+	OPT_FROM,
+};
+
+static const struct option long_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "fields", required_argument, NULL, OPT_FIELDS },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xtcp-fmt: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'xtcp-fmt --help')\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/*
+ * SIGINT and SIGTERM end the input: the descriptor being read becomes
+ * /dev/null, so the reader sees end of input, and what was read so far is
+ * written and committed as at a normal end.
+ */
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (input_fd >= 0 && devnull_fd >= 0)
+		dup2(devnull_fd, input_fd);
+}
+
+static void list_fields(void)
+{
+	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
+	static const char *const kinds[] = {
+		[XTCP_VALUE_U32] = "uint32",
+		[XTCP_VALUE_U64] = "uint64",
+		[XTCP_VALUE_I64] = "int64",
+		[XTCP_VALUE_STRING] = "string",
+		[XTCP_VALUE_BYTES] = "bytes",
+		[XTCP_VALUE_ADDR] = "address",
+		[XTCP_VALUE_STATE] = "state",
+		[XTCP_VALUE_FAMILY] = "uint32",
+		[XTCP_VALUE_ENUM] = "enum",
+		[XTCP_VALUE_OTHER] = "other",
+	};
+	unsigned i;
+
+	for (i = 0; i < d->n_fields; i++)
+		printf("%s\t%s\n", d->fields[i].name, kinds[xtcp_value_kind_of(&d->fields[i])]);
+}
+
+static void parse_options(struct fmt *f, int argc, char **argv)
+{
+	int c;
+
+	f->header = true;
+	while ((c = getopt_long(argc, argv, ":f:o:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			f->format_name = optarg;
+			break;
+		case OPT_FIELDS:
+			f->fields = optarg;
+			break;
+		case OPT_NO_HEADER:
+			f->header = false;
+			break;
+		case OPT_LIST_FIELDS:
+			list_fields();
+			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+		case OPT_FROM:
+			f->from = optarg;
+			break;
+		case 'o':
+			f->out_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("xtcp-fmt %s\n", XTCP_VERSION);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (f->from && strcmp(f->from, "json"))
+		usage_error("invalid --from '%s': only json can be read", f->from);
+	if (f->from && (f->format_name || f->fields || !f->header))
+		usage_error("--from json writes a stream; -f, --fields and --no-header do not apply");
+}
+
+static void compile_format(struct fmt *f)
+{
+	enum xtcp_format_kind kind;
+	const char *bad, *hint;
+	size_t bad_len;
+
+	if (!f->format_name)
+		kind = !f->out_path && isatty(STDOUT_FILENO) ? XTCP_FORMAT_TEXT : XTCP_FORMAT_JSON;
+	else if (xtcp_format_kind_parse(f->format_name, &kind) < 0)
+		usage_error("invalid format '%s': want json, csv, tsv or text", f->format_name);
+	if (xtcp_format_init(&f->format, kind, f->fields, f->header, &bad, &bad_len) == 0)
+		return;
+	if (errno == ENOMEM)
+		err(1, "cannot compile the format");
+	if (errno == EEXIST)
+		usage_error("field '%.*s' is listed twice in --fields", (int)bad_len, bad);
+	if (!bad_len)
+		usage_error("empty field name in --fields '%s'", f->fields);
+	hint = xtcp_format_suggest(bad, bad_len);
+	fprintf(stderr, "xtcp-fmt: unknown field '%.*s' in --fields", (int)bad_len, bad);
+	if (hint)
+		fprintf(stderr, "; did you mean '%s'?", hint);
+	fputs(" (see 'xtcp-fmt --list-fields')\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Stop quietly when the reader went away; otherwise report and fail. */
+__attribute__((noreturn))
+static void output_failed(struct fmt *f)
+{
+	int e = errno;
+
+	if (f->out_path)
+		xtcp_outfile_abort(&f->outfile);
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	if (f->out_path)
+		warn("cannot write '%s'", f->out_path);
+	else
+		warn("cannot write to standard output");
+	exit(1);
+}
+
+/* Name of an input in messages: 'FILE', or standard input. */
+static const char *input_name(const char *path, char *buf, size_t size)
+{
+	if (!path)
+		return "standard input";
+	snprintf(buf, size, "'%s'", path);
+	return buf;
+}
+
+/* --- stream -> text -------------------------------------------------------- */
+
+/* Returns 0, or -1 after reporting bad input. */
+static int format_stream(struct fmt *f, int fd, const char *name)
+{
+	struct xtcp_reader r;
+	struct xtcp_row_iter it;
+	const uint8_t *env, *row;
+	size_t len, row_len, row_no;
+	int rc;
+
+	if (xtcp_reader_init(&r, fd) < 0)
+		err(1, "cannot allocate the input buffer");
+	while ((rc = xtcp_reader_next(&r, &env, &len)) > 0) {
+		xtcp_row_iter_init(&it, env, len);
+		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
+			if (xtcp_record_decode(&f->dec, row, row_len, &f->rec) < 0) {
+				if (errno == ENOMEM)
+					err(1, "cannot decode a record");
+				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is not a "
+				      "valid record", name, r.frame_no, r.frame_offset, row_no);
+				xtcp_reader_release(&r);
+				return -1;
+			}
+			if (xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
+				output_failed(f);
+		}
+		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
+			output_failed(f);
+	}
+	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
+		if (errno != EBADMSG)
+			warn("%s: cannot read", name);
+		else if (r.frame_no == 1 && r.end > r.start && r.buf[r.start] == '{')
+			warnx("%s: %s (JSON lines? read them with --from json)", name, r.err);
+		else
+			warnx("%s: %s", name, r.err);
+		xtcp_reader_release(&r);
+		return -1;
+	}
+	xtcp_reader_release(&r);
+	return 0;
+}
+
+/* --- JSON lines -> stream --------------------------------------------------- */
+
+static void emit_frames(struct fmt *f, bool flush)
+{
+	const uint8_t *frame;
+	size_t len;
+
+	while ((frame = xtcp_envelope_take(&f->env, flush, &len, NULL))) {
+		if (xtcp_output_write(&f->out, frame, len) < 0)
+			output_failed(f);
+		xtcp_envelope_done(&f->env);
+	}
+}
+
+static int read_json(struct fmt *f, int fd, const char *name)
+{
+	struct xtcp_json_reader r;
+	int rc;
+
+	if (xtcp_json_reader_init(&r, fd) < 0)
+		err(1, "cannot allocate the input buffer");
+	for (;;) {
+		if (f->flush_often && xtcp_json_reader_would_read(&r)) {
+			/* about to wait for input: hand over what is ready */
+			emit_frames(f, true);
+			if (xtcp_output_flush(&f->out) < 0)
+				output_failed(f);
+		}
+		rc = xtcp_json_reader_next(&r, &f->rec);
+		if (rc <= 0)
+			break;
+		rc = xtcp_envelope_add(&f->env, &f->rec);
+		if (rc < 0)
+			err(1, "cannot build a frame");
+		if (rc > 0)
+			emit_frames(f, false);
+	}
+	if (rc < 0) {
+		if (errno == ENOMEM)
+			err(1, "cannot read JSON");
+		warnx("%s: %s", name, r.err);
+	}
+	xtcp_json_reader_release(&r);
+	return rc;
+}
+
+/* --- main ---------------------------------------------------------------------- */
+
+static int process(struct fmt *f, const char *path)
+{
+	char buf[4096];
+	const char *name = input_name(path, buf, sizeof(buf));
+	int fd = STDIN_FILENO, rc;
+
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			warn("cannot open '%s'", path);
+			return -1;
+		}
+	}
+	input_fd = fd;
+	rc = f->from ? read_json(f, fd, name) : format_stream(f, fd, name);
+	input_fd = -1;
+	if (path)
+		close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct fmt f;
+	struct sigaction sa;
+	struct stat st;
+	int fd = STDOUT_FILENO, failed = 0, i;
+
+	memset(&f, 0, sizeof(f));
+	xtcp_record_init(&f.rec);
+	xtcp_decoder_init(&f.dec);
+	parse_options(&f, argc, argv);
+
+	if (f.from) {
+		if (!f.out_path && isatty(STDOUT_FILENO)) {
+			fputs("xtcp-fmt: refusing to write binary records to a terminal; pipe into "
+			      "xtcp-fmt, xtcp-filter or xtcp-kafka, or use -o FILE\n", stderr);
+			return EXIT_USAGE;
+		}
+	} else {
+		compile_format(&f);
+		if (optind == argc && isatty(STDIN_FILENO)) {
+			fputs("xtcp-fmt: refusing to read binary records from a terminal; pipe a "
+			      "stream into it (xtcp-dump | xtcp-fmt) or name a FILE\n", stderr);
+			xtcp_format_release(&f.format);
+			return EXIT_USAGE;
+		}
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (f.out_path) {
+		if (xtcp_outfile_open(&f.outfile, f.out_path) < 0)
+			err(1, "cannot create '%s'", f.out_path);
+		fd = f.outfile.fd;
+	}
+	f.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+	if (xtcp_output_init(&f.out, fd, 1u << 16) < 0)
+		err(1, "cannot allocate the output buffer");
+	if (f.from) {
+		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
+			err(1, "cannot allocate a frame");
+	} else if (xtcp_format_write_header(&f.format, &f.out) < 0) {
+		output_failed(&f);
+	}
+
+	if (optind == argc) {
+		failed = process(&f, NULL) < 0;
+	} else {
+		for (i = optind; i < argc && !failed && !stop_requested; i++)
+			failed = process(&f, strcmp(argv[i], "-") ? argv[i] : NULL) < 0;
+	}
+
+	/* Everything valid before an error is written, and committed. */
+	if (f.from)
+		emit_frames(&f, true);
+	if (xtcp_output_flush(&f.out) < 0)
+		output_failed(&f);
+	if (f.out_path && xtcp_outfile_commit(&f.outfile) < 0) {
+		warn("cannot write '%s'", f.out_path);
+		failed = 1;
+	}
+	if (!f.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
+		warn("cannot write to standard output");
+		failed = 1;
+	}
+	xtcp_output_release(&f.out);
+	xtcp_envelope_release(&f.env);
+	xtcp_decoder_release(&f.dec);
+	xtcp_format_release(&f.format);
+	return failed ? 1 : 0;
+}

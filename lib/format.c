@@ -1,0 +1,1182 @@
+#include "format.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "diag.h"
+
+#define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
+#define EXACT_MAX (1ull << 53)      /* largest magnitude a double holds exactly */
+
+/* Worst case output bytes per string byte: "\u00XX" in JSON. */
+#define STRING_EXPANSION 6
+
+/* --- field classification ----------------------------------------------- */
+
+enum xtcp_value_kind xtcp_value_kind_of(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		if (!strcmp(f->name, "inet_diag_msg_state") || !strcmp(f->name, "tcp_info_state"))
+			return XTCP_VALUE_STATE;
+		if (!strcmp(f->name, "inet_diag_msg_family"))
+			return XTCP_VALUE_FAMILY;
+		return XTCP_VALUE_U32;
+	case PROTOBUF_C_TYPE_UINT64:
+		return XTCP_VALUE_U64;
+	case PROTOBUF_C_TYPE_INT64:
+		return XTCP_VALUE_I64;
+	case PROTOBUF_C_TYPE_STRING:
+		return XTCP_VALUE_STRING;
+	case PROTOBUF_C_TYPE_BYTES:
+		if (!strcmp(f->name, "inet_diag_msg_socket_source") ||
+		    !strcmp(f->name, "inet_diag_msg_socket_destination"))
+			return XTCP_VALUE_ADDR;
+		return XTCP_VALUE_BYTES;
+	case PROTOBUF_C_TYPE_ENUM:
+		return XTCP_VALUE_ENUM;
+	default:
+		return XTCP_VALUE_OTHER;
+	}
+}
+
+int xtcp_format_kind_parse(const char *name, enum xtcp_format_kind *kind)
+{
+	static const char *const names[] = { "json", "csv", "tsv", "text" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*kind = (enum xtcp_format_kind)i;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* --- value writers -------------------------------------------------------- */
+
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static inline unsigned digit_count(uint64_t v)
+{
+	static const uint64_t pow10[] = {
+		10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+		1000000000000ull, 10000000000000ull, 100000000000000ull,
+		1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	unsigned n = 1;
+
+	while (n < 20 && v >= pow10[n - 1])
+		n++;
+	return n;
+}
+
+/* Digits written in place from the right, two at a time: no copy, no call. */
+static inline char *put_u64(char *p, uint64_t v)
+{
+	char *end, *t;
+
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	end = p + digit_count(v);
+	t = end;
+	while (v >= 100) {
+		unsigned i = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		t -= 2;
+		t[0] = digit_pairs[i];
+		t[1] = digit_pairs[i + 1];
+	}
+	if (v >= 10) {
+		t[-2] = digit_pairs[v * 2];
+		t[-1] = digit_pairs[v * 2 + 1];
+	} else {
+		t[-1] = (char)('0' + v);
+	}
+	return end;
+}
+
+static char *put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, 0 - (uint64_t)v);
+	}
+	return put_u64(p, (uint64_t)v);
+}
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/*
+ * The UTF-8 sequence at @s: returns its length (1..4) when it is valid, else
+ * 0 with *bad set to the length of its "maximal subpart" (Unicode 15, 3.9):
+ * the lead byte and the continuation bytes that could still have made a
+ * valid sequence, which become one U+FFFD, as Python's errors='replace' and
+ * WHATWG decoders do.  Overlong forms, surrogates and code points above
+ * U+10FFFF are invalid.  Stops at a NUL, which is never a continuation byte.
+ */
+static inline size_t utf8_len(const unsigned char *s, size_t *bad)
+{
+	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (c < 0x80)
+		return 1;
+	*bad = 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*bad = i;
+			return 0;
+		}
+	}
+	return need;
+}
+
+/* Copy a valid UTF-8 sequence, or U+FFFD for an invalid one; advances *s. */
+static char *put_utf8(char *p, const unsigned char **s)
+{
+	size_t bad, n = utf8_len(*s, &bad);
+
+	if (!n) {
+		*s += bad;
+		memcpy(p, "\xef\xbf\xbd", 3);
+		return p + 3;
+	}
+	memcpy(p, *s, n);
+	*s += n;
+	return p + n;
+}
+
+static char *put_json_string(char *p, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	*p++ = '"';
+	for (;;) {
+		unsigned c = *s;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			s++;
+			continue;
+		}
+		if (!c)
+			break;
+		if (c >= 0x80) {
+			p = put_utf8(p, &s);
+			continue;
+		}
+		s++;
+		*p++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*p++ = (char)c;
+			break;
+		case '\n':
+			*p++ = 'n';
+			break;
+		case '\r':
+			*p++ = 'r';
+			break;
+		case '\t':
+			*p++ = 't';
+			break;
+		case '\b':
+			*p++ = 'b';
+			break;
+		case '\f':
+			*p++ = 'f';
+			break;
+		default:
+			memcpy(p, "u00", 3);
+			p[3] = hex_digits[c >> 4];
+			p[4] = hex_digits[c & 15];
+			p += 5;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+static char *put_csv_string(char *p, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	bool quote = strpbrk(str, ",\"\r\n") != NULL;
+
+	if (quote)
+		*p++ = '"';
+	while (*s) {
+		if (*s < 0x80) {
+			if (*s == '"')
+				*p++ = '"';
+			*p++ = (char)*s++;
+		} else {
+			p = put_utf8(p, &s);
+		}
+	}
+	if (quote)
+		*p++ = '"';
+	return p;
+}
+
+static char *put_tsv_string(char *p, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned c = *s;
+
+		if (c >= 0x80) {
+			p = put_utf8(p, &s);
+			continue;
+		}
+		s++;
+		switch (c) {
+		case '\\':
+			memcpy(p, "\\\\", 2);
+			p += 2;
+			break;
+		case '\t':
+			memcpy(p, "\\t", 2);
+			p += 2;
+			break;
+		case '\n':
+			memcpy(p, "\\n", 2);
+			p += 2;
+			break;
+		case '\r':
+			memcpy(p, "\\r", 2);
+			p += 2;
+			break;
+		default:
+			*p++ = (char)c;
+		}
+	}
+	return p;
+}
+
+/* Text for a terminal: control characters as '?'; *width gets the columns used. */
+static char *put_text_string(char *p, const char *str, size_t *width)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t w = 0;
+
+	while (*s) {
+		if (*s < 0x20 || *s == 0x7f) {
+			*p++ = '?';
+			s++;
+		} else if (*s < 0x80) {
+			*p++ = (char)*s++;
+		} else {
+			p = put_utf8(p, &s);
+		}
+		w++;
+	}
+	*width = w;
+	return p;
+}
+
+/* Lower-case hex of a 16-bit group without leading zeros. */
+static char *put_hex16(char *p, unsigned v)
+{
+	int shift;
+
+	for (shift = 12; shift > 0 && !(v >> shift); shift -= 4)
+		;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex_digits[(v >> shift) & 15];
+	return p;
+}
+
+static char *put_ipv4(char *p, const uint8_t *a)
+{
+	p = put_u64(p, a[0]);
+	*p++ = '.';
+	p = put_u64(p, a[1]);
+	*p++ = '.';
+	p = put_u64(p, a[2]);
+	*p++ = '.';
+	return put_u64(p, a[3]);
+}
+
+/*
+ * RFC 5952 text of an IPv6 address: lower case, no leading zeros, the
+ * longest run of two or more zero groups (the first of equal runs) as "::",
+ * and IPv4-mapped addresses (::ffff:0:0/96) with a dotted tail (section 5).
+ * This is inet_ntop()'s text without its sprintf per group, except that the
+ * deprecated IPv4-compatible form (::1.2.3.4) stays hex (::102:304), as in
+ * Python's ipaddress.
+ */
+static char *put_ipv6(char *p, const uint8_t *a)
+{
+	unsigned w[8], i, best = 8, best_len = 0, run = 0;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8; i++) {
+		run = w[i] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i + 1 - run;
+		}
+	}
+	if (best_len < 2)
+		best = 8;
+	if (best == 0 && best_len == 5 && w[5] == 0xffff) {
+		memcpy(p, "::ffff:", 7);
+		return put_ipv4(p + 7, a + 12);
+	}
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			*p++ = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i && i != best + best_len)
+			*p++ = ':';
+		p = put_hex16(p, w[i]);
+	}
+	return p;
+}
+
+/*
+ * An address field as text (see format.h).  Returns the end, or NULL when the
+ * bytes are not an address of the record's family (the caller writes hex).
+ */
+static char *put_addr(char *p, const ProtobufCBinaryData *b, uint32_t family)
+{
+	static const uint8_t zero[12];
+
+	if (b->len != 16)
+		return NULL;
+	if (family == AF_INET && !memcmp(b->data + 4, zero, sizeof(zero)))
+		return put_ipv4(p, b->data);
+	if (family == AF_INET6)
+		return put_ipv6(p, b->data);
+	return NULL;
+}
+
+static char *put_hex(char *p, const ProtobufCBinaryData *b)
+{
+	size_t i;
+
+	if (!b->len)
+		return p;
+	*p++ = '0';
+	*p++ = 'x';
+	for (i = 0; i < b->len; i++) {
+		*p++ = hex_digits[b->data[i] >> 4];
+		*p++ = hex_digits[b->data[i] & 15];
+	}
+	return p;
+}
+
+/* The text of an address or bytes field (without quotes). */
+static char *put_bytes(char *p, const ProtobufCBinaryData *b, enum xtcp_value_kind kind,
+		       uint32_t family)
+{
+	char *q;
+
+	if (kind == XTCP_VALUE_ADDR && (q = put_addr(p, b, family)))
+		return q;
+	return put_hex(p, b);
+}
+
+static const char *state_name(uint32_t v)
+{
+	const char *name = xtcp_tcp_state_name(v);
+
+	return v && !strcmp(name, "UNKNOWN") ? NULL : name;
+}
+
+static const char *enum_name(const ProtobufCFieldDescriptor *f, uint32_t v)
+{
+	const ProtobufCEnumValue *ev =
+		protobuf_c_enum_descriptor_get_value(f->descriptor, (int)v);
+
+	return ev ? ev->name : NULL;
+}
+
+#define MEMBER(rec, f, type) (*(type const *)((const char *)(rec) + (f)->desc->offset))
+
+/*
+ * The two value writers are inlined into the loops over the fields: a call
+ * per field cost more than writing most values does.
+ */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* One value for CSV, TSV and text columns: numbers as digits, names, addresses. */
+ALWAYS_INLINE char *put_plain(char *p, const struct xtcp_format_field *f,
+			      const XtcpFlatRecord__V1__XtcpFlatRecord *rec,
+			      enum xtcp_format_kind kind)
+{
+	const char *name;
+	size_t width;
+
+	switch (f->value) {
+	case XTCP_VALUE_U32:
+	case XTCP_VALUE_FAMILY:
+		return put_u64(p, MEMBER(rec, f, uint32_t));
+	case XTCP_VALUE_U64:
+		return put_u64(p, MEMBER(rec, f, uint64_t));
+	case XTCP_VALUE_I64:
+		return put_i64(p, MEMBER(rec, f, int64_t));
+	case XTCP_VALUE_STATE:
+		name = state_name(MEMBER(rec, f, uint32_t));
+		return name ? put_str(p, name) : put_u64(p, MEMBER(rec, f, uint32_t));
+	case XTCP_VALUE_ENUM:
+		name = enum_name(f->desc, MEMBER(rec, f, uint32_t));
+		return name ? put_str(p, name) : put_i64(p, MEMBER(rec, f, int32_t));
+	case XTCP_VALUE_STRING:
+		if (kind == XTCP_FORMAT_CSV)
+			return put_csv_string(p, MEMBER(rec, f, char *));
+		if (kind == XTCP_FORMAT_TSV)
+			return put_tsv_string(p, MEMBER(rec, f, char *));
+		return put_text_string(p, MEMBER(rec, f, char *), &width);
+	case XTCP_VALUE_ADDR:
+	case XTCP_VALUE_BYTES:
+		return put_bytes(p, &MEMBER(rec, f, ProtobufCBinaryData), f->value,
+				 rec->inet_diag_msg_family);
+	default:
+		return p;
+	}
+}
+
+ALWAYS_INLINE char *put_json_value(char *p, const struct xtcp_format_field *f,
+				   const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	const char *name;
+	uint64_t u;
+	int64_t i;
+
+	switch (f->value) {
+	case XTCP_VALUE_U32:
+	case XTCP_VALUE_FAMILY:
+		return put_u64(p, MEMBER(rec, f, uint32_t));
+	case XTCP_VALUE_U64:
+		u = MEMBER(rec, f, uint64_t);
+		if (u <= EXACT_MAX)
+			return put_u64(p, u);
+		*p++ = '"';
+		p = put_u64(p, u);
+		*p++ = '"';
+		return p;
+	case XTCP_VALUE_I64:
+		i = MEMBER(rec, f, int64_t);
+		if (i <= (int64_t)EXACT_MAX && i >= -(int64_t)EXACT_MAX)
+			return put_i64(p, i);
+		*p++ = '"';
+		p = put_i64(p, i);
+		*p++ = '"';
+		return p;
+	case XTCP_VALUE_STATE:
+		name = state_name(MEMBER(rec, f, uint32_t));
+		break;
+	case XTCP_VALUE_ENUM:
+		name = enum_name(f->desc, MEMBER(rec, f, uint32_t));
+		if (!name)
+			return put_i64(p, MEMBER(rec, f, int32_t));
+		break;
+	case XTCP_VALUE_STRING:
+		return put_json_string(p, MEMBER(rec, f, char *));
+	case XTCP_VALUE_ADDR:
+	case XTCP_VALUE_BYTES:
+		*p++ = '"';
+		p = put_bytes(p, &MEMBER(rec, f, ProtobufCBinaryData), f->value,
+			      rec->inet_diag_msg_family);
+		*p++ = '"';
+		return p;
+	default:
+		return put_str(p, "null");
+	}
+	if (!name)
+		return put_u64(p, MEMBER(rec, f, uint32_t));
+	*p++ = '"';
+	p = put_str(p, name);
+	*p++ = '"';
+	return p;
+}
+
+/* --- the human table ----------------------------------------------------- */
+
+/*
+ * Columns sit at fixed positions, like tab stops: a value longer than its
+ * column pushes the rest of the line right only until the next column with
+ * room takes the slack up, so no second pass over the records is needed.
+ */
+struct line {
+	char *p;
+	size_t col;
+};
+
+enum { AT_LEFT, AT_RIGHT };
+
+struct table_column {
+	const char *title;
+	int align;
+	unsigned pos;           /* AT_LEFT: start column; AT_RIGHT: end column */
+};
+
+static const struct table_column table[] = {
+	{ "NETNS", AT_LEFT, 0 },
+	{ "STATE", AT_LEFT, 11 },
+	{ "LOCAL", AT_LEFT, 23 },
+	{ "PEER", AT_LEFT, 46 },
+	{ "RTT(ms)", AT_RIGHT, 77 },
+	{ "CWND", AT_RIGHT, 84 },
+	{ "RETRANS", AT_RIGHT, 92 },
+	{ "SENT", AT_RIGHT, 99 },
+	{ "RECV", AT_RIGHT, 106 },
+	{ "CONG", AT_LEFT, 107 },
+};
+#define TABLE_COLUMNS (sizeof(table) / sizeof(table[0]))
+#define TABLE_MAX 512           /* a table line without its strings */
+
+static void pad(struct line *l, size_t to)
+{
+	if (l->col && to <= l->col)
+		to = l->col + 1;
+	while (l->col < to) {
+		*l->p++ = ' ';
+		l->col++;
+	}
+}
+
+/* Put @text (@len bytes, @width columns on screen) in column @c. */
+static void place(struct line *l, const struct table_column *c, const char *text, size_t len,
+		  size_t width)
+{
+	if (c->align == AT_LEFT)
+		pad(l, c->pos);
+	else
+		pad(l, c->pos > width ? c->pos - width : 0);
+	memcpy(l->p, text, len);
+	l->p += len;
+	l->col += width;
+}
+
+static void place_ascii(struct line *l, const struct table_column *c, const char *text,
+			size_t len)
+{
+	place(l, c, text, len, len);
+}
+
+/* 1234 -> "1.2k", 123456 -> "123k": SI steps of 1000 (as xtcp-filter's sizes). */
+static size_t human_size(char *out, uint64_t v)
+{
+	static const char units[] = "kMGTPE";
+	uint64_t unit = 1000, whole, tenths;
+	unsigned u = 0;
+	char *p = out;
+
+	if (v < 1000)
+		return (size_t)(put_u64(out, v) - out);
+	/* the unit in which the rounded value is below 1000 */
+	for (;;) {
+		whole = v / unit + (v % unit >= unit / 2);
+		if (whole < 1000 || u == 5)
+			break;
+		unit *= 1000;
+		u++;
+	}
+	tenths = v / (unit / 10) + (v % (unit / 10) >= unit / 20);
+	if (tenths < 1000) {
+		p = put_u64(p, tenths / 10);
+		*p++ = '.';
+		*p++ = (char)('0' + tenths % 10);
+	} else {
+		p = put_u64(p, whole);
+	}
+	*p++ = units[u];
+	return (size_t)(p - out);
+}
+
+static size_t endpoint(char *out, const ProtobufCBinaryData *addr, uint32_t port, uint32_t family)
+{
+	char *p = out, *q;
+
+	if (family == AF_INET6)
+		*p++ = '[';
+	q = addr->len ? put_addr(p, addr, family) : NULL;
+	if (!q) {
+		p = out;
+		*p++ = '*';
+	} else {
+		p = q;
+		if (family == AF_INET6)
+			*p++ = ']';
+	}
+	*p++ = ':';
+	if (port)
+		p = put_u64(p, port);
+	else
+		*p++ = '*';
+	return (size_t)(p - out);
+}
+
+static void place_string(struct line *l, const struct table_column *c, const char *s)
+{
+	char tmp[512];
+	size_t width, len;
+
+	if (!*s) {
+		place_ascii(l, c, "-", 1);
+		return;
+	}
+	if (strlen(s) < sizeof(tmp) / 3) {
+		len = (size_t)(put_text_string(tmp, s, &width) - tmp);
+		place(l, c, tmp, len, width);
+		return;
+	}
+	/* Long names go straight into the line (the bound allows for them). */
+	if (c->align == AT_LEFT)
+		pad(l, c->pos);
+	l->p = put_text_string(l->p, s, &width);
+	l->col += width;
+}
+
+static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	struct line l = { out, 0 };
+	const char *name;
+	char tmp[64];
+	size_t n;
+	bool info = rec->tcp_info_snd_cwnd || rec->tcp_info_snd_mss || rec->tcp_info_rto;
+
+	place_string(&l, &table[0], rec->netns);
+	name = state_name(rec->inet_diag_msg_state);
+	if (name)
+		place_ascii(&l, &table[1], name, strlen(name));
+	else
+		place_ascii(&l, &table[1], tmp, (size_t)(put_u64(tmp, rec->inet_diag_msg_state) - tmp));
+	n = endpoint(tmp, &rec->inet_diag_msg_socket_source, rec->inet_diag_msg_socket_source_port,
+		     rec->inet_diag_msg_family);
+	place_ascii(&l, &table[2], tmp, n);
+	n = endpoint(tmp, &rec->inet_diag_msg_socket_destination,
+		     rec->inet_diag_msg_socket_destination_port, rec->inet_diag_msg_family);
+	place_ascii(&l, &table[3], tmp, n);
+	if (rec->tcp_info_rtt) {
+		char *p = put_u64(tmp, rec->tcp_info_rtt / 1000);
+
+		*p++ = '.';
+		memcpy(p, digit_pairs + (rec->tcp_info_rtt % 1000 / 10) * 2, 2);
+		p[2] = (char)('0' + rec->tcp_info_rtt % 10);
+		place_ascii(&l, &table[4], tmp, (size_t)(p + 3 - tmp));
+	} else {
+		place_ascii(&l, &table[4], "-", 1);
+	}
+	if (info) {
+		place_ascii(&l, &table[5], tmp, (size_t)(put_u64(tmp, rec->tcp_info_snd_cwnd) - tmp));
+		place_ascii(&l, &table[6], tmp,
+			    (size_t)(put_u64(tmp, rec->tcp_info_total_retrans) - tmp));
+		place_ascii(&l, &table[7], tmp, human_size(tmp, rec->tcp_info_bytes_sent));
+		place_ascii(&l, &table[8], tmp, human_size(tmp, rec->tcp_info_bytes_received));
+	} else {
+		for (n = 5; n <= 8; n++)
+			place_ascii(&l, &table[n], "-", 1);
+	}
+	place_string(&l, &table[9], rec->congestion_algorithm_string);
+	*l.p++ = '\n';
+	return l.p;
+}
+
+static bool is_number(enum xtcp_value_kind kind)
+{
+	return kind == XTCP_VALUE_U32 || kind == XTCP_VALUE_U64 || kind == XTCP_VALUE_I64 ||
+	       kind == XTCP_VALUE_FAMILY;
+}
+
+/* Text with a field list: one column per field, numbers right-aligned. */
+static char *text_row(const struct xtcp_format *fmt, char *out,
+		      const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	struct line l = { out, 0 };
+	size_t i, pos = 0;
+
+	for (i = 0; i < fmt->n_fields; i++) {
+		const struct xtcp_format_field *f = &fmt->fields[i];
+		struct table_column c = { NULL, AT_LEFT, (unsigned)pos };
+		size_t gap, len, start;
+		char *v;
+
+		pos += f->width + 1;
+		if (f->value == XTCP_VALUE_STRING) {
+			place_string(&l, &c, MEMBER(rec, f, char *));
+			continue;
+		}
+		if (is_number(f->value)) {
+			c.align = AT_RIGHT;
+			c.pos += f->width;
+		}
+		/*
+		 * Render past the widest padding this column can need, then
+		 * move the value back once its length is known.
+		 */
+		gap = c.pos > l.col ? c.pos - l.col : 1;
+		v = l.p + gap;
+		len = (size_t)(put_plain(v, f, rec, XTCP_FORMAT_TEXT) - v);
+		if (!len) {
+			*v = '-';
+			len = 1;
+		}
+		start = c.align == AT_LEFT ? c.pos : (c.pos > len ? c.pos - len : 0);
+		if (l.col && start <= l.col)
+			start = l.col + 1;
+		memmove(l.p + (start - l.col), v, len);
+		memset(l.p, ' ', start - l.col);
+		l.p += start - l.col + len;
+		l.col = start + len;
+	}
+	*l.p++ = '\n';
+	return l.p;
+}
+
+/* --- compiling ----------------------------------------------------------- */
+
+/* The bound of a value's bytes, strings and bytes fields aside. */
+static size_t value_max(const ProtobufCFieldDescriptor *f, enum xtcp_value_kind kind)
+{
+	const ProtobufCEnumDescriptor *ed;
+	size_t max = 22, i;
+
+	switch (kind) {
+	case XTCP_VALUE_ENUM:
+		ed = f->descriptor;
+		for (i = 0; i < ed->n_values; i++)
+			if (strlen(ed->values[i].name) + 2 > max)
+				max = strlen(ed->values[i].name) + 2;
+		return max;
+	case XTCP_VALUE_STATE:
+		return 32;
+	case XTCP_VALUE_ADDR:
+		return INET6_ADDRSTRLEN + 8;
+	case XTCP_VALUE_STRING:
+	case XTCP_VALUE_BYTES:
+		return 8;
+	default:
+		return max;
+	}
+}
+
+static size_t text_width(const ProtobufCFieldDescriptor *f, enum xtcp_value_kind kind)
+{
+	size_t w = strlen(f->name), min;
+
+	switch (kind) {
+	case XTCP_VALUE_STATE:
+		min = 12;
+		break;
+	case XTCP_VALUE_ADDR:
+		min = 15;
+		break;
+	case XTCP_VALUE_STRING:
+		min = 10;
+		break;
+	default:
+		min = 6;
+	}
+	return w > min ? w : min;
+}
+
+static int add_field(struct xtcp_format *fmt, const ProtobufCFieldDescriptor *desc, size_t cap)
+{
+	struct xtcp_format_field *f;
+
+	if (fmt->n_fields == cap)
+		return -1;
+	f = &fmt->fields[fmt->n_fields++];
+	f->desc = desc;
+	f->value = xtcp_value_kind_of(desc);
+	f->width = (unsigned)text_width(desc, f->value);
+	return 0;
+}
+
+static const ProtobufCFieldDescriptor *find_field(const char *name, size_t len)
+{
+	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	unsigned i;
+
+	for (i = 0; i < d->n_fields; i++)
+		if (strlen(d->fields[i].name) == len && !memcmp(d->fields[i].name, name, len))
+			return &d->fields[i];
+	return NULL;
+}
+
+static int parse_fields(struct xtcp_format *fmt, const char *list, const char **bad,
+			size_t *bad_len)
+{
+	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	const char *p = list;
+	size_t cap = d->n_fields, i;
+
+	fmt->fields = calloc(cap, sizeof(*fmt->fields));
+	if (!fmt->fields) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (!strcmp(list, "all")) {
+		for (i = 0; i < d->n_fields; i++)
+			add_field(fmt, &d->fields[i], cap);
+		return 0;
+	}
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const ProtobufCFieldDescriptor *f = find_field(p, len);
+
+		*bad = p;
+		*bad_len = len;
+		if (!f) {
+			errno = EINVAL;
+			return -1;
+		}
+		for (i = 0; i < fmt->n_fields; i++) {
+			if (fmt->fields[i].desc == f) {
+				errno = EEXIST;
+				return -1;
+			}
+		}
+		add_field(fmt, f, cap);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+static int compile_keys(struct xtcp_format *fmt)
+{
+	size_t i, total = 0;
+	char *p;
+
+	for (i = 0; i < fmt->n_fields; i++)
+		total += strlen(fmt->fields[i].desc->name) + 4;
+	/* room to copy keys 16 bytes at a time (see copy_key) */
+	fmt->keys = calloc(1, total + 16);
+	if (!fmt->keys) {
+		errno = ENOMEM;
+		return -1;
+	}
+	p = fmt->keys;
+	for (i = 0; i < fmt->n_fields; i++) {
+		struct xtcp_format_field *f = &fmt->fields[i];
+
+		f->key = p;
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		p = put_str(p, f->desc->name);
+		*p++ = '"';
+		*p++ = ':';
+		f->key_len = (size_t)(p - f->key);
+	}
+	return 0;
+}
+
+int xtcp_format_init(struct xtcp_format *fmt, enum xtcp_format_kind kind, const char *fields,
+		     bool header, const char **bad, size_t *bad_len)
+{
+	const char *dummy;
+	size_t dummy_len, i;
+
+	memset(fmt, 0, sizeof(*fmt));
+	fmt->kind = kind;
+	fmt->header = header && kind != XTCP_FORMAT_JSON;
+	if (!bad)
+		bad = &dummy;
+	if (!bad_len)
+		bad_len = &dummy_len;
+	if (!fields) {
+		if (kind == XTCP_FORMAT_TEXT) {
+			fmt->table = true;
+			fmt->fixed_max = TABLE_MAX;
+			return 0;
+		}
+		fields = kind == XTCP_FORMAT_JSON ? "all" : XTCP_FORMAT_DEFAULT_FIELDS;
+	}
+	if (parse_fields(fmt, fields, bad, bad_len) < 0 ||
+	    (kind == XTCP_FORMAT_JSON && compile_keys(fmt) < 0)) {
+		int e = errno;
+
+		xtcp_format_release(fmt);
+		errno = e;
+		return -1;
+	}
+	fmt->fixed_max = 4 + 16;
+	for (i = 0; i < fmt->n_fields; i++) {
+		const struct xtcp_format_field *f = &fmt->fields[i];
+
+		fmt->fixed_max += f->key_len + 1 + value_max(f->desc, f->value);
+		if (kind == XTCP_FORMAT_TEXT)
+			fmt->fixed_max += 2 * (f->width + 1) + 64;
+	}
+	return 0;
+}
+
+void xtcp_format_release(struct xtcp_format *fmt)
+{
+	free(fmt->fields);
+	free(fmt->keys);
+	fmt->fields = NULL;
+	fmt->keys = NULL;
+	fmt->n_fields = 0;
+}
+
+/* --- suggestions ---------------------------------------------------------- */
+
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), i, j, row[128];
+
+	if (la >= 127 || lb >= 127)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *xtcp_format_suggest(const char *word, size_t len)
+{
+	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, i;
+
+	if (!len)
+		return NULL;
+	/* "rtt" -> tcp_info_rtt: a name that ends in "_word", tcp_info_ first */
+	for (i = 0; i < d->n_fields; i++) {
+		const char *name = d->fields[i].name;
+		size_t n = strlen(name);
+
+		if (n > len && name[n - len - 1] == '_' && !strncmp(name + n - len, word, len)) {
+			if (!strncmp(name, "tcp_info_", 9))
+				return name;
+			if (!best)
+				best = name;
+		}
+	}
+	if (best)
+		return best;
+	for (i = 0; i < d->n_fields; i++) {
+		size_t dist = edit_distance(word, len, d->fields[i].name);
+
+		if (dist < best_d) {
+			best_d = dist;
+			best = d->fields[i].name;
+		}
+	}
+	return best_d <= (len < 6 ? 1 : len / 3) ? best : NULL;
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+size_t xtcp_format_record_max(const struct xtcp_format *fmt,
+			      const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	size_t max = fmt->fixed_max, i;
+
+	if (fmt->table)
+		return max + STRING_EXPANSION * (strlen(rec->netns) +
+						 strlen(rec->congestion_algorithm_string));
+	for (i = 0; i < fmt->n_fields; i++) {
+		const struct xtcp_format_field *f = &fmt->fields[i];
+
+		if (f->value == XTCP_VALUE_STRING)
+			max += STRING_EXPANSION * strlen(MEMBER(rec, f, char *));
+		else if (f->value == XTCP_VALUE_ADDR || f->value == XTCP_VALUE_BYTES)
+			max += 2 * MEMBER(rec, f, ProtobufCBinaryData).len;
+	}
+	return max;
+}
+
+/*
+ * Keys are short and of many lengths: whole 16-byte blocks copy faster than
+ * a memcpy call of the exact length.  The key storage and the line's bound
+ * have 16 bytes of slack for it; what lands past the key is overwritten.
+ */
+static inline void copy_key(char *p, const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 16)
+		memcpy(p + i, key + i, 16);
+}
+
+size_t xtcp_format_record(const struct xtcp_format *fmt,
+			  const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out)
+{
+	char *p = out;
+	size_t i;
+
+	switch (fmt->kind) {
+	case XTCP_FORMAT_JSON:
+		*p++ = '{';
+		for (i = 0; i < fmt->n_fields; i++) {
+			copy_key(p, fmt->fields[i].key, fmt->fields[i].key_len);
+			p = put_json_value(p + fmt->fields[i].key_len, &fmt->fields[i], rec);
+		}
+		*p++ = '}';
+		*p++ = '\n';
+		break;
+	case XTCP_FORMAT_CSV:
+	case XTCP_FORMAT_TSV:
+		for (i = 0; i < fmt->n_fields; i++) {
+			if (i)
+				*p++ = fmt->kind == XTCP_FORMAT_CSV ? ',' : '\t';
+			p = put_plain(p, &fmt->fields[i], rec, fmt->kind);
+		}
+		*p++ = '\n';
+		break;
+	case XTCP_FORMAT_TEXT:
+		p = fmt->table ? table_row(p, rec) : text_row(fmt, p, rec);
+		break;
+	}
+	return (size_t)(p - out);
+}
+
+size_t xtcp_format_header_max(const struct xtcp_format *fmt)
+{
+	size_t max = TABLE_MAX, i;
+
+	for (i = 0; i < fmt->n_fields; i++)
+		max += strlen(fmt->fields[i].desc->name) + fmt->fields[i].width + 2;
+	return max;
+}
+
+size_t xtcp_format_header(const struct xtcp_format *fmt, char *out)
+{
+	struct line l = { out, 0 };
+	size_t i, pos = 0;
+
+	if (!fmt->header)
+		return 0;
+	if (fmt->table) {
+		for (i = 0; i < TABLE_COLUMNS; i++)
+			place_ascii(&l, &table[i], table[i].title, strlen(table[i].title));
+	} else if (fmt->kind == XTCP_FORMAT_TEXT) {
+		for (i = 0; i < fmt->n_fields; i++) {
+			const struct xtcp_format_field *f = &fmt->fields[i];
+			struct table_column c = { NULL, AT_LEFT, (unsigned)pos };
+			const char *name = f->desc->name;
+
+			if (is_number(f->value)) {
+				c.align = AT_RIGHT;
+				c.pos = (unsigned)(pos + f->width);
+			}
+			place_ascii(&l, &c, name, strlen(name));
+			pos += f->width + 1;
+		}
+	} else {
+		for (i = 0; i < fmt->n_fields; i++) {
+			if (i)
+				*l.p++ = fmt->kind == XTCP_FORMAT_CSV ? ',' : '\t';
+			l.p = put_str(l.p, fmt->fields[i].desc->name);
+		}
+	}
+	*l.p++ = '\n';
+	return (size_t)(l.p - out);
+}
+
+static int write_line(struct xtcp_output *out, size_t max,
+		      size_t (*render)(const struct xtcp_format *, const void *, char *),
+		      const struct xtcp_format *fmt, const void *arg)
+{
+	char *tmp;
+	int rc;
+
+	if (out->error) {
+		errno = out->error;
+		return -1;
+	}
+	if (out->cap - out->len < max) {
+		if (xtcp_output_flush(out) < 0)
+			return -1;
+		if (out->cap < max) {
+			/* a line larger than the whole buffer: render aside */
+			tmp = malloc(max);
+			if (!tmp) {
+				errno = ENOMEM;
+				return -1;
+			}
+			rc = xtcp_output_write(out, tmp, render(fmt, arg, tmp));
+			free(tmp);
+			return rc;
+		}
+	}
+	out->len += render(fmt, arg, (char *)out->buf + out->len);
+	return 0;
+}
+
+static size_t render_record(const struct xtcp_format *fmt, const void *rec, char *out)
+{
+	return xtcp_format_record(fmt, rec, out);
+}
+
+static size_t render_header(const struct xtcp_format *fmt, const void *unused, char *out)
+{
+	return xtcp_format_header(fmt, out);
+}
+
+int xtcp_format_write(const struct xtcp_format *fmt,
+		      const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out)
+{
+	return write_line(out, xtcp_format_record_max(fmt, rec), render_record, fmt, rec);
+}
+
+int xtcp_format_write_header(const struct xtcp_format *fmt, struct xtcp_output *out)
+{
+	if (!fmt->header)
+		return 0;
+	return write_line(out, xtcp_format_header_max(fmt), render_header, fmt, NULL);
+}
