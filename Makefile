@@ -136,7 +136,7 @@ $(LIBXTCP): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
+$(B)/bin/%: cmd/%.c $(wildcard cmd/*.h) $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)

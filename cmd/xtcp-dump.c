@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/sock_diag.h>
 
+#include "cli.h"
 #include "capture.h"
 #include "diag.h"
 #include "netlink.h"
@@ -26,7 +27,6 @@
 #include "record.h"
 #include "stream.h"
 
-#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
 
@@ -119,19 +119,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("xtcp-dump: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see 'xtcp-dump --help')\n", stderr);
-	exit(EXIT_USAGE);
-}
 
 static void on_signal(int sig)
 {

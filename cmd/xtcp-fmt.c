@@ -18,13 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "format.h"
 #include "json.h"
 #include "outfile.h"
 #include "record.h"
 #include "stream.h"
 
-#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t input_fd = -1;
@@ -89,19 +89,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("xtcp-fmt: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see 'xtcp-fmt --help')\n", stderr);
-	exit(EXIT_USAGE);
-}
 
 /*
  * SIGINT and SIGTERM end the input: the descriptor being read becomes
