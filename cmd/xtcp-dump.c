@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "diag.h"
 #include "netlink.h"
+#include "netns.h"
 #include "outfile.h"
 #include "parse.h"
 #include "record.h"
@@ -41,6 +42,11 @@ struct dump {
 	const char *read_path;
 	const char *write_path;
 	const char *out_path;
+	const char **netns_args;
+	size_t n_netns_args;
+	bool netns_all;
+	unsigned jitter_pct;
+	int save_fd;
 
 	/* state */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
@@ -52,7 +58,8 @@ struct dump {
 	uint64_t record_counter;
 	char daemon_version[64];
 	char hostname[256];
-	char netns_name[16];
+	uint64_t polls_done;
+	bool warned_denied;
 };
 
 static void usage(FILE *fp)
@@ -64,6 +71,10 @@ static void usage(FILE *fp)
 		"\n"
 		"  -c, --count N        polls to make (default 1; 0 = until interrupted)\n"
 		"  -i, --interval DUR   time between poll starts (500ms, 10s, 1m; default 1s)\n"
+		"  -n, --netns NS       namespace to poll (repeatable): all, default, a name under\n"
+		"                       /run/netns or /run/docker/netns, or a path such as\n"
+		"                       /proc/PID/ns/net (default: the caller's own)\n"
+		"      --jitter PCT     delay each poll start by a random 0..PCT%% of the interval\n"
 		"  -4, --ipv4           IPv4 sockets only\n"
 		"  -6, --ipv6           IPv6 sockets only\n"
 		"      --states LIST    kernel-side state filter (established,listen,time-wait,...;\n"
@@ -97,11 +108,14 @@ enum {
 	OPT_LOCATION,
 	OPT_ROWS,
 	OPT_BYTES,
+	OPT_JITTER,
 };
 
 static const struct option long_options[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "interval", required_argument, NULL, 'i' },
+	{ "netns", required_argument, NULL, 'n' },
+	{ "jitter", required_argument, NULL, OPT_JITTER },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "states", required_argument, NULL, OPT_STATES },
@@ -186,10 +200,14 @@ static void begin_poll(struct dump *d, uint64_t seq)
 	d->rec.poll_sequence = seq;
 }
 
-/* One poll of the live kernel; returns 0, or -1 after reporting a failure. */
-static int poll_kernel(struct dump *d, struct xtcp_diag *diag)
+/* One poll of one namespace; returns 0, or -1 after reporting a failure. */
+static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
+	struct xtcp_diag *diag = &ns->diag;
 	int i, attempt;
+
+	d->rec.netns = ns->name;
+	d->rec.netns_inode = ns->inode;
 
 	for (i = 0; i < d->n_families; i++) {
 		for (attempt = 0;; attempt++) {
@@ -207,15 +225,18 @@ static int poll_kernel(struct dump *d, struct xtcp_diag *diag)
 				continue;
 			}
 			if (errno == EINTR) {
-				warnx("%s dump interrupted %d times; its records may be inconsistent",
+				warnx("network namespace '%s': %s dump interrupted %d times; its records "
+				      "may be inconsistent", ns->name,
 				      d->families[i] == AF_INET ? "IPv4" : "IPv6", attempt + 1);
 				break;
 			}
 			if (errno == EBADMSG && !strcmp(diag->err, "handling a reply")) {
-				warnx("malformed sock_diag reply from the kernel");
+				warnx("network namespace '%s': malformed sock_diag reply from the kernel",
+				      ns->name);
 				return -1;
 			}
-			warn("%s dump: %s", d->families[i] == AF_INET ? "IPv4" : "IPv6", diag->err);
+			warn("network namespace '%s': %s dump: %s", ns->name,
+			     d->families[i] == AF_INET ? "IPv4" : "IPv6", diag->err);
 			return -1;
 		}
 	}
@@ -277,20 +298,12 @@ static int replay_capture(struct dump *d)
 
 static void set_metadata(struct dump *d)
 {
-	struct stat st;
-
 	d->rec.schema_version = XTCP_SCHEMA_VERSION;
 	snprintf(d->daemon_version, sizeof(d->daemon_version), "xtcp %s", XTCP_VERSION);
 	d->rec.daemon_version = d->daemon_version;
 	if (!d->rec.hostname || !*d->rec.hostname) {
 		if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0)
 			d->rec.hostname = d->hostname;
-	}
-	if (!d->read_path) {
-		snprintf(d->netns_name, sizeof(d->netns_name), "default");
-		d->rec.netns = d->netns_name;
-		if (stat("/proc/self/ns/net", &st) == 0)
-			d->rec.netns_inode = st.st_ino;
 	}
 }
 
@@ -319,7 +332,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	d->env.max_rows = XTCP_DEFAULT_ROWS;
 	d->env.max_bytes = XTCP_DEFAULT_BYTES;
 
-	while ((c = getopt_long(argc, argv, ":c:i:46o:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:i:n:46o:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (xtcp_parse_u64(optarg, 0, UINT64_MAX, &d->count) < 0)
@@ -330,6 +343,22 @@ static void parse_options(struct dump *d, int argc, char **argv)
 			if (xtcp_parse_duration(optarg, 1, UINT64_MAX, &d->interval_ns) < 0)
 				usage_error("invalid interval '%s': want a duration above 0 such as "
 					    "500ms, 10s or 1m", optarg);
+			break;
+		case 'n':
+			if (!strcmp(optarg, "all")) {
+				d->netns_all = true;
+				break;
+			}
+			d->netns_args = realloc(d->netns_args,
+						(d->n_netns_args + 1) * sizeof(*d->netns_args));
+			if (!d->netns_args)
+				err(1, "out of memory");
+			d->netns_args[d->n_netns_args++] = optarg;
+			break;
+		case OPT_JITTER:
+			if (xtcp_parse_u64(optarg, 0, 100, &v) < 0)
+				usage_error("invalid --jitter '%s': want a percentage from 0 to 100", optarg);
+			d->jitter_pct = (unsigned)v;
 			break;
 		case '4':
 			want4 = 1;
@@ -395,6 +424,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (d->read_path && d->write_path)
 		usage_error("-r and -w cannot be combined: -w saves what the kernel sends");
+	if (d->read_path && (d->netns_all || d->n_netns_args))
+		usage_error("-r and -n cannot be combined: a capture is not a namespace");
 	if (!want4 && !want6)
 		want4 = want6 = 1;
 	if (want4)
@@ -405,16 +436,138 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		d->ext = 0;
 }
 
+/* What a refresh found: tell the user about what changed or failed. */
+static void on_netns_event(void *arg, enum xtcp_netns_event event, const struct xtcp_netns *ns,
+			   int e)
+{
+	struct dump *d = arg;
+
+	switch (event) {
+	case XTCP_NETNS_ADDED:
+		break;
+	case XTCP_NETNS_VANISHED:
+		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+		break;
+	case XTCP_NETNS_FAILED:
+		if (!ns) {
+			warnx("cannot track another network namespace: %s", strerror(e));
+			break;
+		}
+		if (!strcmp(ns->name, "default"))
+			errx(1, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(e));
+		/* Missing privileges are summed up once per run, after the refresh. */
+		if ((e == EPERM || e == EACCES) && d->netns_all && !d->n_netns_args)
+			break;
+		/* A namespace asked for by name must be there at the start. */
+		if (!d->netns_all && !d->polls_done)
+			errx(1, "cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
+			     strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		if (e == ENOENT)
+			warnx("network namespace '%s' vanished before it could be entered", ns->name);
+		else
+			warnx("cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
+			      strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		break;
+	case XTCP_NETNS_MISSING:
+		if (!d->polls_done)
+			errx(1, "network namespace '%s': cannot open '%s': %s", ns->name, ns->path,
+			     strerror(e));
+		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+		break;
+	}
+}
+
+/* A random delay of 0..jitter_pct% of the interval (xorshift; quality is not the point). */
+static uint64_t jitter_ns(struct dump *d)
+{
+	static uint64_t x;
+
+	if (!d->jitter_pct)
+		return 0;
+	if (!x)
+		x = now_ns(CLOCK_REALTIME) | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x % (d->interval_ns / 100 * d->jitter_pct + 1);
+}
+
+static int poll_live(struct dump *d)
+{
+	struct xtcp_netns_set set;
+	uint64_t start, poll, slot = 0, next, now, skipped = 0, last_warn = 0;
+	int failed = 0;
+	size_t i;
+
+	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
+		err(1, "cannot open '/proc/self/ns/net'");
+	set.save_fd = d->save_fd;
+	start = now_ns(CLOCK_MONOTONIC);
+	for (poll = 0; !stop_requested && (d->count == 0 || poll < d->count); poll++) {
+		if (xtcp_netns_refresh(&set, on_netns_event, d) < 0)
+			err(1, "cannot discover network namespaces");
+		if ((set.denied_enter || set.denied_lookup) && !d->warned_denied) {
+			char enter[96] = "", lookup[128] = "";
+
+			if (set.denied_enter)
+				snprintf(enter, sizeof(enter), "; cannot enter %u more (needs CAP_SYS_ADMIN)",
+					 set.denied_enter);
+			if (set.denied_lookup)
+				snprintf(lookup, sizeof(lookup), "; cannot look up the namespace of %u "
+					 "process%s (needs CAP_SYS_PTRACE)", set.denied_lookup,
+					 set.denied_lookup == 1 ? "" : "es");
+			warnx("polling %zu network namespace%s%s%s", set.n, set.n == 1 ? "" : "s",
+			      enter, lookup);
+			d->warned_denied = true;
+		}
+		begin_poll(d, poll + 1);
+		for (i = 0; i < set.n && !stop_requested; i++) {
+			if (poll_kernel(d, &set.ns[i]) < 0)
+				failed = 1;
+			/* A frame never spans two namespaces. */
+			emit_frames(d, true);
+		}
+		d->polls_done++;
+		if (xtcp_output_flush(&d->out) < 0)
+			output_failed(d);
+		if (d->count && poll + 1 >= d->count)
+			break;
+		/*
+		 * Fixed schedule: slot N starts at start + N * interval.  A poll
+		 * that overran its slot moves the next start to the next free
+		 * slot instead of drifting; say so at most every 10 seconds.
+		 */
+		slot++;
+		next = start + slot * d->interval_ns;
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now > next) {
+			uint64_t skip = (now - next) / d->interval_ns + 1;
+
+			slot += skip;
+			next += skip * d->interval_ns;
+			skipped += skip;
+			if (!last_warn || now - last_warn >= 10000000000ull) {
+				warnx("polls are slower than the %.3gs interval; skipped %" PRIu64
+				      " scheduled poll%s so far", (double)d->interval_ns / 1e9, skipped,
+				      skipped == 1 ? "" : "s");
+				last_warn = now;
+			}
+		}
+		sleep_until(next + jitter_ns(d));
+	}
+	xtcp_netns_set_release(&set);
+	return failed ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dump d;
-	struct xtcp_diag diag;
 	struct sigaction sa;
-	uint64_t start, poll, next, late;
 	int fd = STDOUT_FILENO, failed = 0;
 	size_t max_rows, max_bytes;
 
 	memset(&d, 0, sizeof(d));
+	d.save_fd = -1;
 	xtcp_record_init(&d.rec);
 	parse_options(&d, argc, argv);
 
@@ -435,15 +588,10 @@ int main(int argc, char **argv)
 	max_bytes = d.env.max_bytes;
 	if (xtcp_envelope_init(&d.env, max_rows, max_bytes) < 0)
 		err(1, "cannot allocate a frame");
-
-	if (!d.read_path) {
-		if (xtcp_diag_open(&diag) < 0)
-			err(1, "cannot open a NETLINK_SOCK_DIAG socket");
-		if (d.write_path) {
-			diag.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-			if (diag.save_fd < 0)
-				err(1, "cannot open '%s'", d.write_path);
-		}
+	if (d.write_path) {
+		d.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (d.save_fd < 0)
+			err(1, "cannot open '%s'", d.write_path);
 	}
 	if (d.out_path) {
 		if (xtcp_outfile_open(&d.outfile, d.out_path) < 0)
@@ -457,37 +605,11 @@ int main(int argc, char **argv)
 		failed = replay_capture(&d) < 0;
 		emit_frames(&d, true);
 	} else {
-		start = now_ns(CLOCK_MONOTONIC);
-		for (poll = 0; !stop_requested && (d.count == 0 || poll < d.count); poll++) {
-			begin_poll(&d, poll + 1);
-			if (poll_kernel(&d, &diag) < 0) {
-				failed = 1;
-				emit_frames(&d, true);
-				break;
-			}
-			emit_frames(&d, true);
-			if (xtcp_output_flush(&d.out) < 0)
-				output_failed(&d);
-			if (d.count && poll + 1 >= d.count)
-				break;
-			/* Fixed schedule: poll N starts at start + N * interval. */
-			next = start + (poll + 1) * d.interval_ns;
-			late = now_ns(CLOCK_MONOTONIC);
-			if (late > next) {
-				uint64_t skip = (late - next) / d.interval_ns + 1;
-
-				warnx("poll %" PRIu64 " took longer than the interval; skipping %" PRIu64
-				      " scheduled poll%s", poll + 1, skip, skip == 1 ? "" : "s");
-				next += skip * d.interval_ns;
-			}
-			sleep_until(next);
-		}
-		if (d.write_path && close(diag.save_fd) < 0) {
+		failed = poll_live(&d) < 0;
+		if (d.write_path && close(d.save_fd) < 0) {
 			warn("cannot write '%s'", d.write_path);
 			failed = 1;
 		}
-		diag.save_fd = -1;
-		xtcp_diag_close(&diag);
 	}
 
 	if (xtcp_output_flush(&d.out) < 0)
@@ -502,5 +624,6 @@ int main(int argc, char **argv)
 	}
 	xtcp_output_release(&d.out);
 	xtcp_envelope_release(&d.env);
+	free(d.netns_args);
 	return failed ? 1 : 0;
 }

@@ -13,14 +13,11 @@
 
 #include "stream.h"
 
-/* The kernel fills at most one skb per recv; 32 KiB holds the largest. */
-#define DIAG_BUF_SIZE 32768
-
 int xtcp_diag_open(struct xtcp_diag *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->save_fd = -1;
-	d->buf_size = DIAG_BUF_SIZE;
+	d->buf_size = XTCP_DIAG_BUF_SIZE;
 	d->buf = malloc(d->buf_size);
 	if (!d->buf)
 		return -1;
@@ -46,11 +43,21 @@ err_free:
 	return -1;
 }
 
+void xtcp_diag_use_buffer(struct xtcp_diag *d, uint8_t *buf, size_t size)
+{
+	if (!d->buf_borrowed)
+		free(d->buf);
+	d->buf = buf;
+	d->buf_size = size;
+	d->buf_borrowed = true;
+}
+
 void xtcp_diag_close(struct xtcp_diag *d)
 {
 	if (d->nl)
 		mnl_socket_close(d->nl);
-	free(d->buf);
+	if (!d->buf_borrowed)
+		free(d->buf);
 	d->nl = NULL;
 	d->buf = NULL;
 }

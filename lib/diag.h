@@ -14,6 +14,7 @@
  *     a socket error; @d->err names where it came from.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
@@ -31,6 +32,9 @@
 
 #define XTCP_STATES_ALL    0xffffffffu
 
+/* The kernel fills at most one skb per recv; 32 KiB holds the largest. */
+#define XTCP_DIAG_BUF_SIZE 32768
+
 struct mnl_socket;
 
 /* Called for each SOCK_DIAG_BY_FAMILY reply; a negative return stops the dump with that errno. */
@@ -42,6 +46,7 @@ struct xtcp_diag {
 	uint32_t seq;
 	uint8_t *buf;
 	size_t buf_size;
+	bool buf_borrowed;      /* buf belongs to someone else (xtcp_diag_use_buffer) */
 	int save_fd;            /* >= 0: every reply buffer is also written here (raw, as ss -D) */
 	int cb_errno;           /* errno of a callback that stopped the dump */
 	char err[128];
@@ -53,6 +58,13 @@ struct xtcp_diag {
  */
 int xtcp_diag_open(struct xtcp_diag *d);
 void xtcp_diag_close(struct xtcp_diag *d);
+
+/*
+ * Receive into @buf (at least XTCP_DIAG_BUF_SIZE bytes, owned by the caller
+ * and kept until xtcp_diag_close) instead of the socket's own buffer, so
+ * many sockets polled one after another can share one.
+ */
+void xtcp_diag_use_buffer(struct xtcp_diag *d, uint8_t *buf, size_t size);
 
 /*
  * Dump the TCP sockets of @family (AF_INET or AF_INET6) in @states (bit per

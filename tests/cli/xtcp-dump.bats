@@ -118,6 +118,31 @@ assert [r[\"record_counter\"] for r in rows] == list(range(1, 7))
 '"
 }
 
+@test "a poll that overruns its slot skips ahead on the schedule and says so once" {
+	ip netns exec "$NS" xtcp-dump -c 6 -i 200ms --states listen >"$BATS_TEST_TMPDIR/s.pb" \
+		2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	sleep 0.3
+	kill -STOP $pid
+	sleep 1
+	kill -CONT $pid
+	wait $pid
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "xtcp-dump: polls are slower than the 0.2s interval; skipped "*" scheduled polls so far" ]]
+	run -0 bash -c "xtcp-fmt -f tsv --no-header --fields poll_sequence,timestamp_ns <'$BATS_TEST_TMPDIR/s.pb' | sort -u | python3 -c '
+import sys
+rows = [l.split() for l in sys.stdin]
+assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5, 6], rows
+ts = sorted({int(r[1]) for r in rows})
+# the poll that woke late runs at once; every later start is back on the 200 ms grid
+offs = [((t - ts[0]) / 1e6) % 200 for t in ts]
+assert sum(1 for o in offs if 60 < o < 140) <= 1, offs
+assert all(o < 60 or o > 140 for o in offs[-3:]), offs
+assert ts[-1] - ts[0] > 1.2e9, ts
+'"
+}
+
 @test "-o writes the file atomically and leaves no temporary file" {
 	mkdir "$BATS_TEST_TMPDIR/out"
 	run -0 in_ns xtcp-dump -o "$BATS_TEST_TMPDIR/out/s.pb"

@@ -1,15 +1,21 @@
 /*
  * xtcp-floor: the floor for any collector: dump every TCP socket (IPv4 then
  * IPv6, every attribute, like xtcp-dump's default) and discard the replies.
- * Prints the number of sockets on stderr.  Used by bench/ until xtcp-bench
- * floor exists.
+ * With -n all (or -n NAME...), every namespace xtcp-dump -n would poll, each
+ * through its own kept socket.  Prints the number of sockets and namespaces
+ * on stderr.  Used by bench/.
+ *
+ * usage: xtcp-floor [-c POLLS] [-n all|NAME|PATH]...
  */
 
 #include <err.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include "diag.h"
+#include "netns.h"
 
 static int count(const struct nlmsghdr *nlh, void *arg)
 {
@@ -18,17 +24,47 @@ static int count(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-int main(void)
+static void ignore(void *arg, enum xtcp_netns_event event, const struct xtcp_netns *ns, int e)
 {
-	struct xtcp_diag d;
-	unsigned long n = 0;
+	(void)arg;
+	(void)event;
+	(void)ns;
+	(void)e;
+}
 
-	if (xtcp_diag_open(&d) < 0)
-		err(1, "cannot open a NETLINK_SOCK_DIAG socket");
-	if (xtcp_diag_dump(&d, AF_INET, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &n) < 0 ||
-	    xtcp_diag_dump(&d, AF_INET6, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &n) < 0)
-		err(1, "dump: %s", d.err);
-	xtcp_diag_close(&d);
-	fprintf(stderr, "sockets=%lu\n", n);
+int main(int argc, char **argv)
+{
+	const char *names[64];
+	struct xtcp_netns_set set;
+	size_t n_names = 0, i;
+	unsigned long sockets = 0, polls = 1, p;
+	bool all = false;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:n:")) != -1) {
+		if (c == 'c')
+			polls = strtoul(optarg, NULL, 10);
+		else if (c == 'n' && !strcmp(optarg, "all"))
+			all = true;
+		else if (c == 'n' && n_names < 64)
+			names[n_names++] = optarg;
+		else
+			errx(2, "usage: xtcp-floor [-c POLLS] [-n all|NAME|PATH]...");
+	}
+	if (xtcp_netns_set_init(&set, all, names, n_names) < 0)
+		err(1, "cannot open '/proc/self/ns/net'");
+	for (p = 0; p < polls; p++) {
+		if (xtcp_netns_refresh(&set, ignore, NULL) < 0)
+			err(1, "cannot discover network namespaces");
+		for (i = 0; i < set.n; i++) {
+			struct xtcp_diag *d = &set.ns[i].diag;
+
+			if (xtcp_diag_dump(d, AF_INET, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &sockets) < 0 ||
+			    xtcp_diag_dump(d, AF_INET6, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &sockets) < 0)
+				err(1, "dump of '%s': %s", set.ns[i].name, d->err);
+		}
+	}
+	fprintf(stderr, "sockets=%lu namespaces=%zu\n", sockets / polls, set.n);
+	xtcp_netns_set_release(&set);
 	return 0;
 }

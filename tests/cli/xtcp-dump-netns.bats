@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# xtcp-dump -n: several network namespaces, discovery, churn, long runs, privileges.
+
+load helpers
+
+setup_file() {
+	export P="xtcp-bats-ns-$$"
+	netns_up "$P-a"
+	netns_up "$P-b"
+	# a: 2 IPv4 + 1 IPv6 connections (8 sockets), b: 1 IPv4 (4 sockets)
+	ip netns exec "$P-a" python3 "$TOP/tests/data/hold.py" 2 1 >"$BATS_FILE_TMPDIR/a.out" &
+	echo $! >"$BATS_FILE_TMPDIR/pids"
+	ip netns exec "$P-b" python3 "$TOP/tests/data/hold.py" 1 0 >"$BATS_FILE_TMPDIR/b.out" &
+	echo $! >>"$BATS_FILE_TMPDIR/pids"
+	# c: reachable only through /proc/PID/ns/net (no bind mount): 3 IPv4 (8 sockets)
+	unshare --net sh -c 'ip link set lo up && exec python3 "$0"/tests/data/hold.py 3 0' "$TOP" \
+		>"$BATS_FILE_TMPDIR/c.out" &
+	echo $! >"$BATS_FILE_TMPDIR/cpid"
+	echo $! >>"$BATS_FILE_TMPDIR/pids"
+	local f
+	for f in a b c; do
+		for _ in $(seq 100); do
+			grep -q READY "$BATS_FILE_TMPDIR/$f.out" 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+}
+
+teardown_file() {
+	kill $(cat "$BATS_FILE_TMPDIR/pids") 2>/dev/null || true
+	ip netns del "$P-a" 2>/dev/null || true
+	ip netns del "$P-b" 2>/dev/null || true
+	local ns
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-churn"); do ip netns del "$ns"; done
+}
+
+# rows NETNS_ARGS...: "netns inode state" per record
+rows() {
+	xtcp-dump "$@" | xtcp-fmt -f tsv --no-header --fields netns,netns_inode,inet_diag_msg_state
+}
+
+@test "-n all reports every namespace's sockets once, with name and inode" {
+	local c_inode a_inode b_inode
+	c_inode=$(stat -L -c %i /proc/"$(cat "$BATS_FILE_TMPDIR/cpid")"/ns/net)
+	a_inode=$(stat -L -c %i /run/netns/"$P-a")
+	b_inode=$(stat -L -c %i /run/netns/"$P-b")
+	rows -n all >"$BATS_TEST_TMPDIR/rows" 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(grep -c "^$P-a	$a_inode	" "$BATS_TEST_TMPDIR/rows")" -eq 8 ]
+	[ "$(grep -c "^$P-b	$b_inode	" "$BATS_TEST_TMPDIR/rows")" -eq 4 ]
+	[ "$(grep -c "^netns:\[$c_inode\]	$c_inode	" "$BATS_TEST_TMPDIR/rows")" -eq 8 ]
+	grep -q "^default	$(stat -L -c %i /proc/self/ns/net)	" "$BATS_TEST_TMPDIR/rows" ||
+		[ "$(ss -tan | wc -l)" -le 1 ]
+	# no socket twice: the kernel cookie is unique per namespace (only the idle test
+	# namespaces are checked: a socket changing state mid-dump may be seen twice)
+	xtcp-dump -n all 2>/dev/null |
+		xtcp-fmt -f tsv --no-header --fields netns,netns_inode,inet_diag_msg_socket_cookie |
+		grep -E "^($P-a|$P-b|netns:\\[$c_inode\\])	" >"$BATS_TEST_TMPDIR/cookies"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cookies")" -eq 20 ]
+	[ -z "$(sort "$BATS_TEST_TMPDIR/cookies" | uniq -d)" ]
+}
+
+@test "-n NAME polls only that namespace; -n PATH and -n default too" {
+	run -0 rows -n "$P-b"
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == "$P-b	"* ]]
+	local cpid
+	cpid=$(cat "$BATS_FILE_TMPDIR/cpid")
+	run -0 rows -n /proc/"$cpid"/ns/net
+	[ "${#lines[@]}" -eq 8 ]
+	[[ "${lines[0]}" == "netns:["* ]]
+	run -0 rows -n /run/netns/"$P-a"
+	[ "${#lines[@]}" -eq 8 ]
+	[[ "${lines[0]}" == "$P-a	"* ]]
+	run -0 rows -n "$P-a" -n "$P-b" -n "$P-a"
+	[ "${#lines[@]}" -eq 12 ]
+	run -0 bash -c "ip netns exec $P-a xtcp-dump -n default | xtcp-fmt -f tsv --no-header --fields netns | sort -u"
+	[ "$output" = "default" ]
+}
+
+@test "a frame never holds two namespaces" {
+	run -0 --separate-stderr bash -c "xtcp-dump -n $P-a -n $P-b | xtcp-show >/dev/null"
+	[ "$stderr" = "frames=2 rows=12" ]
+}
+
+@test "-n of a missing namespace: one line, exit 1" {
+	run -1 --separate-stderr xtcp-dump -n "$P-nope"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "xtcp-dump: network namespace '$P-nope': cannot open '/run/netns/$P-nope': No such file or directory" ]
+	run -1 --separate-stderr xtcp-dump -n /proc/999999999/ns/net
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "-r and -n together are a usage error" {
+	run -2 --separate-stderr xtcp-dump -r x -n all
+	[[ "$stderr" == *"-r and -n cannot be combined"* ]]
+}
+
+@test "churn: namespaces come and go during -n all -i 100ms -c 50" {
+	xtcp-dump -n all -i 100ms -c 50 >"$BATS_TEST_TMPDIR/s.pb" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$! i fds_start fds_peak=0 n rc=0
+	sleep 0.3
+	fds_start=$(ls /proc/$pid/fd | wc -l)
+	for i in $(seq 8); do
+		ip netns add "$P-churn$i"
+		sleep 0.15
+		n=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+		[ "$n" -gt "$fds_peak" ] && fds_peak=$n
+		[ $((i % 2)) -eq 0 ] && ip netns del "$P-churn$((i - 1))" && ip netns del "$P-churn$i"
+	done
+	sleep 0.5
+	n=$(ls /proc/$pid/fd | wc -l)
+	wait $pid || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$rc" -eq 0 ]
+	# sockets for new namespaces were opened, and closed again when they vanished
+	[ "$fds_peak" -gt "$fds_start" ]
+	[ "$n" -eq "$fds_start" ]
+	grep -q "network namespace '$P-churn1' vanished; no longer polled" "$BATS_TEST_TMPDIR/err"
+	# every poll still delivered the stable namespaces
+	run -0 bash -c "xtcp-fmt -f tsv --no-header --fields netns,poll_sequence <'$BATS_TEST_TMPDIR/s.pb' | grep '^$P-a	' | cut -f2 | sort -un | wc -l"
+	[ "$output" -eq 50 ]
+}
+
+@test "long run: descriptors and memory stay flat over 1000 polls" {
+	# named namespaces, so that other namespaces coming and going on the host do not count
+	xtcp-dump -n "$P-a" -n "$P-b" -n /proc/"$(cat "$BATS_FILE_TMPDIR/cpid")"/ns/net -n default \
+		-i 2ms -c 1000 --states listen >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$! rss1 rss2 fd1 fd2 rc=0
+	sleep 0.8
+	fd1=$(ls /proc/$pid/fd | wc -l)
+	rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+	sleep 1
+	fd2=$(ls /proc/$pid/fd | wc -l)
+	rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+	wait $pid || rc=$?
+	echo "fds $fd1 -> $fd2, rss $rss1 -> $rss2 kB"
+	[ "$rc" -eq 0 ]
+	[ "$fd1" -eq "$fd2" ]
+	[ $((rss2 - rss1)) -le 64 ]
+}
+
+@test "unprivileged: own namespace still dumped, one line says what is missing" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	run -0 --separate-stderr bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all xtcp-dump -n all | xtcp-fmt -f tsv --no-header --fields netns | sort -u"
+	[ "$output" = "default" ] || [ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-dump: polling 1 network namespace; cannot enter "*"(needs CAP_SYS_ADMIN)"*"(needs CAP_SYS_PTRACE)" ]]
+	run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all xtcp-dump -n "$P-a"
+	[ "$stderr" = "xtcp-dump: cannot enter network namespace '$P-a' (/run/netns/$P-a): Operation not permitted (needs CAP_SYS_ADMIN)" ]
+}
