@@ -48,7 +48,7 @@ WARN += -Werror
 endif
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -DXTCP_VERSION='"$(VERSION)"' $(WARN) \
 	-Ilib -I$(B)/gen -fno-omit-frame-pointer
-XLDFLAGS :=
+XLDFLAGS := -Wl,--as-needed
 ifneq ($(SANITIZE),)
 XCFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 XLDFLAGS += -fsanitize=$(SANITIZE)

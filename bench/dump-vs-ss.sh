@@ -1,4 +1,6 @@
 #!/bin/bash
+# Superseded by bench/run.sh (xtcp-bench load, pipelines, memory, plot); kept for the
+# numbers in docs/performance.md "Earlier run".
 # bench/dump-vs-ss.sh [N...] - xtcp-dump against ss and the raw netlink floor,
 # in one hyperfine run per socket count, inside a private namespace holding N
 # established connections (2N sockets + listeners).  Results go to

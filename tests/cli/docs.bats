@@ -25,6 +25,10 @@ check_tool() {
 	check_tool xtcp-fmt
 }
 
+@test "xtcp-bench: --help, man page and completions list the same options" {
+	check_tool xtcp-bench
+}
+
 @test "every man page renders without warnings" {
 	local page
 	for page in "$TOP"/man/*.[17]; do

@@ -1,0 +1,67 @@
+#ifndef XTCP_GEN_H
+#define XTCP_GEN_H
+
+/*
+ * Synthetic records: a deterministic stream of realistic XtcpFlatRecords
+ * for benchmarks, tests and training the compiler's profile.
+ *
+ * The same seed gives the same records, byte for byte, on every machine: the
+ * generator uses its own PRNG (splitmix64) and never reads the clock or the
+ * host.  Values are plausible rather than random: most sockets ESTABLISHED;
+ * LAN, regional and WAN round-trip times; cubic, bbr, dctcp, reno and a few
+ * vegas with the matching enum and the matching BBR/DCTCP/Vegas info;
+ * counters that agree with each other (bytes_acked <= bytes_sent,
+ * bytes_retrans <= bytes_sent, min_rtt <= rtt, segs_out >= data_segs_out,
+ * ...); IPv4 and IPv6 addresses; several network namespaces with fixed
+ * inodes, some of them containers; every field group of the schema set in
+ * some record.  TIME_WAIT and SYN_SENT sockets carry only inet_diag_msg
+ * fields, as the kernel reports them.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+/*
+ * Generator state.  Strings and bytes of a generated record point into this
+ * struct, so a record is valid until the next xtcp_gen_record() on the same
+ * generator.
+ */
+struct xtcp_gen {
+	uint64_t state;          /* splitmix64 */
+	uint64_t seed;
+	uint64_t count;          /* records generated so far */
+	unsigned v6_percent;     /* share of AF_INET6 sockets, 0..100 (default 40) */
+	uint8_t src[16];
+	uint8_t dst[16];
+	char cong[16];
+	char container_id[65];
+	char container_name[32];
+};
+
+/* Start a stream.  Every seed, 0 included, is valid. */
+void xtcp_gen_init(struct xtcp_gen *g, uint64_t seed);
+
+/* The next number of the generator's PRNG (splitmix64). */
+uint64_t xtcp_gen_next(struct xtcp_gen *g);
+
+/*
+ * Fill @rec (reset first) with the next synthetic record.  Never fails and
+ * never allocates.
+ */
+void xtcp_gen_record(struct xtcp_gen *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
+ * The SOCK_DIAG_BY_FAMILY reply a kernel would send for the kernel fields of
+ * @rec (struct inet_diag_msg and the attributes xtcp-dump asks for: meminfo,
+ * tcp_info, cong, tos, tclass for IPv6, skmeminfo, shutdown, the congestion
+ * control's own info, mark, class_id, cgroup id, sockopt, ulp), so that
+ * xtcp_netlink_parse() of it gives back those fields (the ASN fields aside:
+ * they are not kernel fields).  Writes at most XTCP_GEN_NETLINK_MAX bytes
+ * to @buf, 4-byte aligned, and returns the message length.
+ */
+#define XTCP_GEN_NETLINK_MAX 768
+size_t xtcp_gen_netlink(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *buf);
+
+#endif
