@@ -39,7 +39,7 @@ else
 Q := @
 endif
 
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O2 -g -gdwarf-4
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
 	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wno-unused-parameter \
 	-Wno-missing-field-initializers
@@ -55,12 +55,32 @@ XLDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # PGO: pgo/default.proftext is the committed text profile (see pgo/README.md).
+# A plain build uses it when it can; it never breaks the build:
+#   - missing, or unreadable by this llvm-profdata: build without PGO, say so once;
+#   - trained on other sources (pgo/source.sha256 differs): functions whose
+#     control flow changed get no profile (clang checks a hash per function),
+#     the rest keep theirs; say so once.
 PGO ?= 1
 PGO_TEXT := pgo/default.proftext
 PGO_DATA := $(B)/pgo/default.profdata
-ifeq ($(PGO)$(SANITIZE),1)
-ifneq ($(wildcard $(PGO_TEXT)),)
-PGO_OK := $(shell llvm-profdata merge -o /dev/null $(PGO_TEXT) >/dev/null 2>&1 && echo 1)
+PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
+PGO_NOTE :=
+ifeq ($(PGO)$(SANITIZE)$(PGO_INSTR),1)
+ifeq ($(wildcard $(PGO_TEXT)),)
+PGO_NOTE := pgo: no profile at $(PGO_TEXT); building without PGO (make pgo trains one)
+else ifneq ($(shell llvm-profdata merge -o /dev/null $(PGO_TEXT) >/dev/null 2>&1 && echo ok),ok)
+PGO_NOTE := pgo: llvm-profdata cannot read $(PGO_TEXT); building without PGO
+else
+PGO_OK := 1
+PGO_NOTE := pgo: using $(PGO_TEXT)
+ifneq ($(shell cat $(PGO_SOURCES) | sha256sum | cut -c1-64),$(shell cat pgo/source.sha256 2>/dev/null))
+PGO_NOTE += (sources changed since training: changed functions build without it; make pgo refreshes)
+endif
+endif
+endif
+ifneq ($(PGO_NOTE),)
+ifeq ($(MAKELEVEL),0)
+$(info $(PGO_NOTE))
 endif
 endif
 ifeq ($(PGO_OK),1)
@@ -72,6 +92,13 @@ ifeq ($(PGO_INSTR),1)
 PGO_FLAGS := -fprofile-instr-generate
 XLDFLAGS += -fprofile-instr-generate
 PGO_DEP :=
+endif
+
+# Objects are rebuilt when the compiler flags change (not the version string).
+FLAGS_STAMP := $(B)/.flags
+FLAGS_NOW := $(CC) $(WARN) $(PGO_FLAGS) $(CFLAGS) $(SANITIZE) $(LDFLAGS)
+ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(B) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 
 LIBS := -lmnl -lprotobuf-c -ljansson -lrdkafka -lpthread -lm
@@ -95,9 +122,11 @@ UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps check check-plain check-san unit cli fuzz-smoke run install clean
+.PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DELETE_ON_ERROR:
 .SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC)
+
+bins: $(BINS) $(HELPERS)
 
 ifeq ($(SANITIZE),)
 all: $(BINS) $(HELPERS) $(UNITS) $(FUZZERS)
@@ -123,11 +152,11 @@ $(PGO_DATA): $(PGO_TEXT)
 	@echo "  PGO     using $(PGO_TEXT)"
 	$(Q)llvm-profdata merge -o $@ $<
 
-$(B)/gen/%.o: $(B)/gen/%.c $(GEN_H) $(PGO_DEP)
+$(B)/gen/%.o: $(B)/gen/%.c $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -Wno-missing-prototypes -Wno-cast-qual -c -o $@ $<
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -c -o $@ $<
@@ -136,7 +165,7 @@ $(LIBXTCP): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(wildcard cmd/*.h) $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP)
+$(B)/bin/%: cmd/%.c $(wildcard cmd/*.h) $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
@@ -176,6 +205,26 @@ check-san:
 run: all
 	$(Q)if [ -x $(B)/bin/xtcp-fmt ]; then $(B)/bin/xtcp-dump | $(B)/bin/xtcp-fmt -f text; \
 	else $(B)/bin/xtcp-dump | $(B)/bin/xtcp-show; fi
+
+# --- PGO ---------------------------------------------------------------
+# make pgo: instrumented binaries (build/pgo-instr), the training workload
+# (pgo/train.sh: the whole pipeline as users run it), merged raw profiles,
+# rewritten as the committed text profile.
+
+pgo:
+	$(Q)rm -rf build/pgo-instr build/pgo-raw
+	$(Q)$(MAKE) --no-print-directory B=build/pgo-instr PGO_INSTR=1 bins
+	$(Q)mkdir -p build/pgo-raw
+	$(Q)LLVM_PROFILE_FILE=$(CURDIR)/build/pgo-raw/%p-%m.profraw \
+		XTCP_BIN=$(CURDIR)/build/pgo-instr/bin pgo/train.sh
+	$(Q)llvm-profdata merge -o build/pgo-raw/merged.profdata build/pgo-raw/*.profraw
+	$(Q)llvm-profdata merge -text -o build/pgo-raw/merged.proftext build/pgo-raw/merged.profdata
+	$(Q)$(PYTHON) tools/pgo-normalize.py build/pgo-raw/merged.proftext > $(PGO_TEXT)
+	$(Q)cat $(PGO_SOURCES) | sha256sum | cut -c1-64 > pgo/source.sha256
+	@echo "pgo: wrote $(PGO_TEXT) from $$(ls build/pgo-raw/*.profraw | wc -l) raw profiles"
+
+pgo-compare:
+	$(Q)bench/pgo-compare.sh
 
 # --- install -------------------------------------------------------------
 

@@ -1,0 +1,82 @@
+#!/bin/bash
+# pgo/train.sh - the PGO training workload: the whole pipeline as users run it.
+# Run by `make pgo` with XTCP_BIN pointing at instrumented binaries and
+# LLVM_PROFILE_FILE set so that every process writes its own raw profile.
+#
+#   1. xtcp-bench load: 3000 connections with traffic in a private namespace
+#   2. xtcp-dump polls of it with every attribute (and -4/-6, --states, --ext)
+#   3. xtcp-filter with typical expressions
+#   4. xtcp-fmt in every format, and --from json
+#   5. xtcp-kafka into librdkafka's mock cluster
+#   6. xtcp-dump -r replays of every fixture capture
+#   7. synthetic streams (xtcp-bench gen) through filter and fmt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${XTCP_BIN:?set XTCP_BIN to the instrumented binaries}
+SHARED=${XTCP_SHARED:-../shared}
+work=$(mktemp -d)
+ns=xtcp-pgo-$$
+load= mock=
+cleanup() {
+	[ -n "$load" ] && kill "$load" 2>/dev/null && { wait "$load" 2>/dev/null || true; }
+	[ -n "$mock" ] && kill "$mock" 2>/dev/null && { wait "$mock" 2>/dev/null || true; }
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+step() { echo "pgo: $*" >&2; }
+
+step "load: 3000 connections with traffic"
+"$BIN/xtcp-bench" load -n 3000 --netns "$ns" --traffic >"$work/ready" &
+load=$!
+until grep -q ready "$work/ready" 2>/dev/null; do
+	kill -0 "$load" 2>/dev/null || { echo "pgo: xtcp-bench load failed" >&2; exit 1; }
+	sleep 0.2
+done
+in_ns() { ip netns exec "$ns" "$@"; }
+
+step "dump: 5 polls with every attribute, and variants"
+in_ns "$BIN/xtcp-dump" -c 5 -i 200ms >"$work/live.pb"
+in_ns "$BIN/xtcp-dump" -4 --states established --ext info,cong >/dev/null
+in_ns "$BIN/xtcp-dump" -6 --ext none >/dev/null
+in_ns "$BIN/xtcp-dump" -n all -c 2 -i 100ms >/dev/null 2>&1
+"$BIN/xtcp-dump" -n "$ns" -w "$work/raw.nl" --rows 100 >/dev/null
+
+step "replay the fixture captures"
+for pcap in "$SHARED"/fixtures/netlink/*/*.pcap; do
+	"$BIN/xtcp-dump" -r "$pcap" >>"$work/replay.pb" 2>/dev/null || true
+done
+"$BIN/xtcp-dump" -r "$work/raw.nl" >/dev/null
+
+step "synthetic stream"
+"$BIN/xtcp-bench" gen -n 100000 --seed 3 >"$work/gen.pb"
+cat "$work/live.pb" "$work/replay.pb" "$work/gen.pb" >"$work/all.pb"
+
+step "filter"
+for expr in 'state == ESTABLISHED && rtt > 5ms' 'cong == "bbr" || cong == "cubic"' \
+	'dst in 10.0.0.0/8 || dst in fd00::/8' 'retrans > 0 && !(state in (LISTEN, TIME_WAIT))' \
+	'netns ~ "^red" && bytes_acked > 1M' 'sport == 22 || dport == 443' 'cwnd < 10 && rttvar > 1ms'; do
+	"$BIN/xtcp-filter" "$expr" "$work/all.pb" >/dev/null
+	"$BIN/xtcp-filter" -c "$expr" "$work/all.pb" >/dev/null
+done
+"$BIN/xtcp-filter" -v 'state == LISTEN' "$work/all.pb" >"$work/filtered.pb"
+
+step "fmt in every format"
+for f in json csv tsv text; do
+	"$BIN/xtcp-fmt" -f "$f" "$work/all.pb" >/dev/null
+done
+"$BIN/xtcp-fmt" -f csv --fields all "$work/filtered.pb" >/dev/null
+"$BIN/xtcp-fmt" -f json "$work/live.pb" "$work/replay.pb" >"$work/all.json"
+"$BIN/xtcp-fmt" --from json "$work/all.json" >/dev/null
+in_ns "$BIN/xtcp-dump" | "$BIN/xtcp-filter" 'state == ESTABLISHED' | "$BIN/xtcp-fmt" -f json >/dev/null
+
+step "kafka into the mock cluster"
+"$BIN/xtcp-mock-kafka" -t xtcp -p 3 >"$work/brokers" &
+mock=$!
+until [ -s "$work/brokers" ]; do sleep 0.1; done
+"$BIN/xtcp-kafka" -q -b "$(cat "$work/brokers")" -t xtcp --timeout 30s "$work/all.pb"
+"$BIN/xtcp-kafka" -q -b "$(cat "$work/brokers")" -t xtcp --key netns --rows 500 "$work/gen.pb"
+
+step "micro"
+"$BIN/xtcp-bench" micro -benchtime 100ms >/dev/null
+step "done"
