@@ -29,6 +29,10 @@ check_tool() {
 	check_tool xtcp-bench
 }
 
+@test "xtcp-kafka: --help, man page and completions list the same options" {
+	check_tool xtcp-kafka
+}
+
 @test "every man page renders without warnings" {
 	local page
 	for page in "$TOP"/man/*.[17]; do

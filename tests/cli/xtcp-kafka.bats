@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# xtcp-kafka: delivery into librdkafka's mock cluster (tests/helpers/xtcp-mock-kafka),
+# read back with kcat, checked with protoc and xtcp-show; faults; options.
+
+load helpers
+
+setup_file() {
+	local pcap=$FIXTURES/5_15_164/5_15_164_tcp_1000_sockets.pcap i
+	# 2173 real rows, distinct; and 25 copies told apart by --label (54325 rows)
+	xtcp-dump -r "$pcap" >"$BATS_FILE_TMPDIR/s.pb"
+	for i in $(seq 25); do
+		xtcp-dump --label "rep$i" -r "$pcap"
+	done >"$BATS_FILE_TMPDIR/big.pb"
+	# three hosts, frames interleaved a, b, a, c: the key changes mid-stream
+	for i in a b a c; do
+		xtcp-dump --hostname "host-$i" --label "$RANDOM$i" -r "$pcap"
+	done >"$BATS_FILE_TMPDIR/hosts.pb"
+	# three rows, the middle one 1.2 MB (a huge hostname): over librdkafka's
+	# and a default broker's 1 MB message limit, over the default --bytes
+	xtcp-fmt -f json "$BATS_FILE_TMPDIR/s.pb" | head -3 | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+rows[1]["hostname"] = "h" * 1200000
+for r in rows: print(json.dumps(r))' | xtcp-fmt --from json >"$BATS_FILE_TMPDIR/bigrow.pb"
+}
+
+setup() {
+	S=$BATS_FILE_TMPDIR/s.pb
+	BIG=$BATS_FILE_TMPDIR/big.pb
+	HOSTS=$BATS_FILE_TMPDIR/hosts.pb
+	BIGROW=$BATS_FILE_TMPDIR/bigrow.pb
+	T=$BATS_TEST_TMPDIR
+	MOCK_PID=
+}
+
+mock_stop() {
+	[ -z "$MOCK_PID" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
+	MOCK_PID=
+}
+
+teardown() {
+	mock_stop
+}
+
+# mock_start [xtcp-mock-kafka options]: sets MOCK_PID and BROKERS
+mock_start() {
+	mock_stop
+	xtcp-mock-kafka "$@" >"$T/mock.out" 3>&- &
+	MOCK_PID=$!
+	for _ in $(seq 100); do
+		BROKERS=$(head -1 "$T/mock.out")
+		[ -n "$BROKERS" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# consume TOPIC PARTITION OUT: every message of one partition, checked as one
+# frame each (kafka-messages.py); OUT.pb gets the frames, OUT.keys the keys
+consume() {
+	kcat -C -b "$BROKERS" -t "$1" -p "$2" -o beginning -e -q -f '%K:%k%R%s' |
+		python3 "$TOP/tests/data/kafka-messages.py" --protoc "${PROTOC_MAX:-1000}" \
+			--keys "$3.keys" >"$3.pb"
+}
+
+# rows FILE: the stream's rows as xtcp-show JSON lines
+rows() {
+	xtcp-show "$1" 2>/dev/null
+}
+
+# --- options ------------------------------------------------------------------
+
+@test "--help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr xtcp-kafka --help
+	[[ "$output" == usage:* ]]
+	[[ "$output" == *"--timeout"* ]]
+	[ -z "$stderr" ]
+	run -0 xtcp-kafka --version
+	[[ "$output" == "xtcp-kafka "* ]]
+}
+
+@test "usage errors: one line, exit 2" {
+	run -2 --separate-stderr xtcp-kafka -t x "$S"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "xtcp-kafka: no brokers"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 "$S"
+	[[ "$stderr" == "xtcp-kafka: no topic"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x --key ip "$S"
+	[[ "$stderr" == *"invalid --key 'ip'"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x --rows 0 "$S"
+	[[ "$stderr" == *"invalid --rows '0'"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x --bytes 1Q "$S"
+	[[ "$stderr" == *"invalid --bytes '1Q'"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x --timeout soon "$S"
+	[[ "$stderr" == *"invalid --timeout 'soon'"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x -X no.such.property=1 "$S"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"invalid -X 'no.such.property=1'"*"No such configuration property"* ]]
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x -X acks "$S"
+	[[ "$stderr" == *"want PROP=VALUE"* ]]
+}
+
+@test "-F reads properties; a bad line names the file and line" {
+	mock_start -t t1
+	printf '# comment\n\nclient.id = xtcp-test\nlinger.ms=1\n' >"$T/good.conf"
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -F "$T/good.conf" "$S"
+	printf 'acks=all\nlinger.ms=fast\n' >"$T/bad.conf"
+	run -2 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -F "$T/bad.conf" "$S"
+	[[ "$stderr" == *"'$T/bad.conf' line 2:"* ]]
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -F "$T/missing.conf" "$S"
+	[[ "$stderr" == *"cannot open '$T/missing.conf': No such file or directory" ]]
+}
+
+# --- end to end -------------------------------------------------------------------
+
+@test "a capture's rows arrive in order, one frame per message, batched by --rows" {
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --rows 500 "$S"
+	[[ "$stderr" == "xtcp-kafka: rows=2173 messages=5 bytes="*" delivered=2173 failed=0" ]]
+	consume t1 0 "$T/p0"
+	# 500-row messages and the rest, each a valid frame (protoc read every one)
+	[ "$(cat "$T/p0.keys")" = "$(printf -- '- 500\n- 500\n- 500\n- 500\n- 173')" ]
+	rows "$S" >"$T/sent.json"
+	rows "$T/p0.pb" | diff "$T/sent.json" -
+}
+
+@test "--bytes caps each message's size; a default run makes one message" {
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --bytes 64KiB "$S"
+	consume t1 0 "$T/p0"
+	kcat -C -b "$BROKERS" -t t1 -e -q -f '%S\n' >"$T/sizes"
+	[ "$(sort -n "$T/sizes" | tail -1)" -le $((65536 + 3)) ]
+	[ "$(wc -l <"$T/sizes")" -ge 8 ]
+	rows "$S" | diff - <(rows "$T/p0.pb")
+	mock_start -t t2
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t2 "$S"
+	[[ "$stderr" == *" messages=1 "* ]]
+}
+
+@test "54325 rows over 8 partitions: none missing, none doubled, in order per partition" {
+	mock_start -t t8 -p 8
+	# one message per --rows 1000 batch, each to a random partition
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t8 --rows 1000 \
+		-X sticky.partitioning.linger.ms=0 "$BIG"
+	[[ "$stderr" == "xtcp-kafka: rows=54325 messages=55 bytes="*" delivered=54325 failed=0" ]]
+	local p parts=()
+	for p in $(seq 0 7); do
+		PROTOC_MAX=2 consume t8 "$p" "$T/p$p"
+		rows "$T/p$p.pb" >"$T/p$p.json"
+		parts+=("$T/p$p.json")
+	done
+	# the mock keeps a partition's first offsets while it holds under 5 MB
+	[ "$(kcat -C -b "$BROKERS" -t t8 -o beginning -e -q -f '%o\n' | sort -n | head -1)" = 0 ]
+	[ "$(cat "$T"/p*.keys | wc -l)" -eq 55 ]
+	rows "$BIG" >"$T/sent.json"
+	run -0 python3 "$TOP/tests/data/kafka-compare.py" "$T/sent.json" "${parts[@]}"
+	[ "$output" = "rows=54325 partitions=8 ok" ]
+}
+
+@test "--key hostname: each message holds one host's rows and has its name as key" {
+	mock_start -t tk -p 3
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t tk --key hostname "$HOSTS"
+	# a, b, a, c: the key changes three times, so four messages
+	[[ "$stderr" == "xtcp-kafka: rows=8692 messages=4 "* ]]
+	local p parts=()
+	for p in 0 1 2; do
+		consume tk "$p" "$T/p$p"
+		rows "$T/p$p.pb" >"$T/p$p.json"
+		parts+=("$T/p$p.json")
+		# every row of a partition has a hostname among that partition's keys
+		[ -z "$(field hostname <"$T/p$p.json" | sort -u |
+			comm -23 - <(cut -d' ' -f1 "$T/p$p.keys" | sort -u))" ]
+	done
+	[ "$(cat "$T"/p*.keys | sort)" = "$(printf 'host-a 2173\nhost-a 2173\nhost-b 2173\nhost-c 2173')" ]
+	rows "$HOSTS" >"$T/sent.json"
+	python3 "$TOP/tests/data/kafka-compare.py" "$T/sent.json" "${parts[@]}"
+}
+
+@test "empty input: nothing to send, exit 0" {
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 </dev/null
+	[ "$stderr" = "xtcp-kafka: rows=0 messages=0 bytes=0 delivered=0 failed=0" ]
+	run -0 --separate-stderr xtcp-kafka -q -b "$BROKERS" -t t1 "$S"
+	[ -z "$stderr" ]
+}
+
+# --- faults -----------------------------------------------------------------------
+
+@test "no broker listening: a clear error within the timeout, exit 1" {
+	SECONDS=0
+	run -1 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t t1 --timeout 1s "$S"
+	[ "$SECONDS" -le 5 ]
+	[[ "${stderr_lines[0]}" == "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out"*"127.0.0.1:1"*"Connection refused"* ]]
+	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
+}
+
+@test "broker down mid-stream and back within the timeout: every row delivered once" {
+	mock_start -t t1
+	run -0 --separate-stderr bash -c "
+		{ cat '$S'; sleep 0.3; kill -USR1 $MOCK_PID; sleep 0.2; cat '$S'; sleep 1.5
+		  kill -USR2 $MOCK_PID; cat '$S'; } | xtcp-kafka -b '$BROKERS' -t t1 --timeout 10s"
+	[[ "$stderr" == *" delivered=6519 failed=0" ]]
+	consume t1 0 "$T/p0"
+	cat "$S" "$S" "$S" | rows /dev/stdin | diff - <(rows "$T/p0.pb")
+}
+
+@test "broker down mid-stream for longer than the timeout: rows counted failed, exit 1" {
+	mock_start -t t1
+	SECONDS=0
+	run -1 --separate-stderr bash -c "
+		{ cat '$S'; sleep 0.5; kill -USR1 $MOCK_PID; sleep 0.2; cat '$S'; } |
+		xtcp-kafka -b '$BROKERS' -t t1 --timeout 1s"
+	[ "$SECONDS" -le 8 ]
+	# the first copy went before the broker went down, the second did not
+	[[ "${stderr_lines[0]}" == "xtcp-kafka: 2173 of 4346 rows not delivered: "*"Connection refused"* ]]
+	[[ "${stderr_lines[1]}" == *" delivered=2173 failed=2173" ]]
+}
+
+@test "a row over librdkafka's message.max.bytes is reported, the others delivered" {
+	mock_start -t t1
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$BIGROW"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 1 of 3 rows not delivered: Broker: Message size too large" ]
+	[[ "${stderr_lines[1]}" == "xtcp-kafka: rows=3 messages=3 "*" delivered=2 failed=1" ]]
+	consume t1 0 "$T/p0"
+	[ "$(cat "$T/p0.keys")" = "$(printf -- '- 1\n- 1')" ]
+}
+
+@test "a row over --bytes goes alone when the limit allows it" {
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -X message.max.bytes=2000000 "$BIGROW"
+	[[ "$stderr" == "xtcp-kafka: rows=3 messages=3 "*" delivered=3 failed=0" ]]
+	PROTOC_MAX=0 consume t1 0 "$T/p0"
+	rows "$BIGROW" | diff - <(rows "$T/p0.pb")
+}
+
+@test "the broker refusing a message as too large: reported, exit 1" {
+	# error 10: MESSAGE_TOO_LARGE, what a broker with a smaller message.max.bytes answers
+	mock_start -t t1 -e 10:1
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --timeout 2s "$S"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Broker: Message size too large" ]
+}
+
+@test "corrupt input: the rows before the bad frame are delivered, then an error" {
+	mock_start -t t1
+	{ cat "$S"; printf '\x05\x52\x09abc'; } >"$T/bad.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$T/bad.pb"
+	[[ "${stderr_lines[0]}" == "xtcp-kafka: '$T/bad.pb': frame 4 at byte $(stat -c %s "$S"): "* ]]
+	[[ "${stderr_lines[1]}" == "xtcp-kafka: rows=2173 messages=1 bytes="*" delivered=2173 failed=0" ]]
+	consume t1 0 "$T/p0"
+	rows "$S" | diff - <(rows "$T/p0.pb")
+	# truncated inside a frame
+	head -c 1000 "$S" >"$T/trunc.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$T/trunc.pb"
+	[[ "${stderr_lines[0]}" == *"frame 1 at byte 0: input ends inside the frame"* ]]
+}
+
+@test "SIGTERM: stop reading, deliver what was read, exit 0" {
+	mock_start -t t1
+	mkfifo "$T/in"
+	xtcp-kafka -b "$BROKERS" -t t1 <"$T/in" 2>"$T/err" 3>&- &
+	local pid=$! rc=0
+	exec 5>"$T/in"
+	cat "$S" >&5
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	exec 5>&-
+	[ "$rc" -eq 0 ]
+	[[ "$(cat "$T/err")" == *" delivered=2173 failed=0 (interrupted)" ]]
+	consume t1 0 "$T/p0"
+	rows "$S" | diff - <(rows "$T/p0.pb")
+}
