@@ -123,6 +123,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
+.DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC)
 

@@ -33,6 +33,10 @@ check_tool() {
 	check_tool xtcp-kafka
 }
 
+@test "xtcp-filter: --help, man page and completions list the same options" {
+	check_tool xtcp-filter
+}
+
 @test "every man page renders without warnings" {
 	local page
 	for page in "$TOP"/man/*.[17]; do

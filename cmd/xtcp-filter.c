@@ -1,0 +1,365 @@
+/*
+ * xtcp-filter: keep the records of a stream that match an expression.  See
+ * man/xtcp-filter.1 for the language and lib/filter.h for its contract.
+ *
+ * Kept rows are copied byte for byte (unknown fields included); each input
+ * frame with a kept row becomes one output frame, so the grouping survives.
+ */
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "format.h"
+#include "outfile.h"
+#include "stream.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t input_fd = -1;
+static int devnull_fd = -1;
+
+struct filter_cmd {
+	/* options */
+	bool invert;
+	bool count_only;
+	const char *out_path;
+
+	/* state */
+	struct xtcp_filter *filter;
+	struct xtcp_output out;
+	struct xtcp_outfile outfile;
+	struct xtcp_envelope env;
+	bool flush_often;
+	uint64_t kept;
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: xtcp-filter [options] EXPR [FILE...]\n"
+		"Keep the TCP socket records of a stream that match EXPR.  Reads FILEs or\n"
+		"standard input, writes a stream (or, with -c, the number of matches).\n"
+		"\n"
+		"  -v, --invert-match   keep the records that do not match\n"
+		"  -c, --count          print only the number of matching records\n"
+		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"      --list-fields    print every name EXPR accepts, the field it reads and its\n"
+		"                       kind or unit, then exit\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n"
+		"\n"
+		"EXPR: tests FIELD OP VALUE joined by && || ! and parentheses.  FIELD is any\n"
+		"schema field (xtcp-fmt --list-fields) or an alias: src dst sport dport state\n"
+		"family rtt rttvar minrtt cwnd ssthresh mss retrans lost unacked cong netns\n"
+		"hostname bytes_acked delivery_rate ... (any tcp_info_X as X).  OP: == != < <=\n"
+		"> >= ~ !~ in.  Units: ns us ms s on times, k M G Ki Mi Gi on any number.\n"
+		"\n"
+		"Exit status: 0 success (with or without matches), 1 bad input or runtime\n"
+		"failure, 2 usage error or bad expression.\n"
+		"Example: xtcp-dump | xtcp-filter 'state == ESTABLISHED && rtt > 5ms' | xtcp-fmt\n");
+}
+
+enum { OPT_LIST_FIELDS = 256 };
+
+static const struct option long_options[] = {
+	{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
+	{ "invert-match", no_argument, NULL, 'v' },
+	{ "count", no_argument, NULL, 'c' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* SIGINT and SIGTERM end the input; what was read is written and committed. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (input_fd >= 0 && devnull_fd >= 0)
+		dup2(devnull_fd, input_fd);
+}
+
+static const char *field_kind(const char *schema_name)
+{
+	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
+	const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field_by_name(d,
+										schema_name);
+
+	switch (xtcp_filter_field_unit(schema_name)) {
+	case 1:
+		return "time-ns";
+	case 1000:
+		return "time-us";
+	case 1000000:
+		return "time-ms";
+	}
+	switch (fd ? xtcp_value_kind_of(fd) : XTCP_VALUE_OTHER) {
+	case XTCP_VALUE_STRING:
+		return "string";
+	case XTCP_VALUE_ADDR:
+		return "address";
+	case XTCP_VALUE_STATE:
+		return "state";
+	case XTCP_VALUE_FAMILY:
+		return "family";
+	case XTCP_VALUE_ENUM:
+		return "enum";
+	case XTCP_VALUE_BYTES:
+	case XTCP_VALUE_OTHER:
+		return "bytes";
+	default:
+		return "number";
+	}
+}
+
+/* Aliases first, then every schema field: NAME, the field it reads, its kind or unit. */
+static void list_fields(void)
+{
+	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
+	unsigned i;
+
+	for (i = 0; xtcp_filter_aliases[i][0]; i++)
+		printf("%s\t%s\t%s\n", xtcp_filter_aliases[i][0], xtcp_filter_aliases[i][1],
+		       field_kind(xtcp_filter_aliases[i][1]));
+	for (i = 0; i < d->n_fields; i++)
+		printf("%s\t%s\t%s\n", d->fields[i].name, d->fields[i].name,
+		       field_kind(d->fields[i].name));
+}
+
+static void parse_options(struct filter_cmd *fc, int argc, char **argv)
+{
+	int c;
+
+	/* '+': options only before EXPR, so an expression may start with '!' or '-' */
+	while ((c = getopt_long(argc, argv, "+:vco:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			fc->invert = true;
+			break;
+		case 'c':
+			fc->count_only = true;
+			break;
+		case 'o':
+			fc->out_path = optarg;
+			break;
+		case OPT_LIST_FIELDS:
+			list_fields();
+			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("xtcp-filter %s\n", XTCP_VERSION);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		usage_error("missing EXPR");
+}
+
+static void compile(struct filter_cmd *fc, const char *expr)
+{
+	struct xtcp_filter_error e;
+
+	fc->filter = xtcp_filter_new(expr, &e);
+	if (fc->filter)
+		return;
+	if (errno == ENOMEM)
+		err(1, "cannot compile the expression");
+	fprintf(stderr, "xtcp-filter: bad expression at column %zu: %s\n", e.column, e.msg);
+	exit(EXIT_USAGE);
+}
+
+__attribute__((noreturn))
+static void output_failed(struct filter_cmd *fc)
+{
+	int e = errno;
+
+	if (fc->out_path)
+		xtcp_outfile_abort(&fc->outfile);
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	if (fc->out_path)
+		warn("cannot write '%s'", fc->out_path);
+	else
+		warn("cannot write to standard output");
+	exit(1);
+}
+
+static const char *input_name(const char *path, char *buf, size_t size)
+{
+	if (!path)
+		return "standard input";
+	snprintf(buf, size, "'%s'", path);
+	return buf;
+}
+
+/* Returns 0, or -1 after reporting bad input. */
+static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
+{
+	struct xtcp_reader r;
+	struct xtcp_row_iter it;
+	const uint8_t *envelope, *row, *frame;
+	size_t len, row_len, row_no, frame_len;
+	uint64_t frame_kept;
+	int rc, m;
+
+	if (xtcp_reader_init(&r, fd) < 0)
+		err(1, "cannot allocate the input buffer");
+	while ((rc = xtcp_reader_next(&r, &envelope, &len)) > 0) {
+		xtcp_row_iter_init(&it, envelope, len);
+		frame_kept = 0;
+		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
+			m = xtcp_filter_match(fc->filter, row, row_len);
+			if (m < 0) {
+				/* this frame is dropped whole: nothing of a bad frame is written */
+				xtcp_envelope_take(&fc->env, true, &frame_len, NULL);
+				xtcp_envelope_done(&fc->env);
+				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is not a "
+				      "valid record", name, r.frame_no, r.frame_offset, row_no);
+				xtcp_reader_release(&r);
+				return -1;
+			}
+			if (m == fc->invert)
+				continue;
+			frame_kept++;
+			if (!fc->count_only && xtcp_envelope_add_raw(&fc->env, row, row_len) < 0)
+				err(1, "cannot build a frame");
+		}
+		fc->kept += frame_kept;
+		if (fc->count_only)
+			continue;
+		frame = xtcp_envelope_take(&fc->env, true, &frame_len, NULL);
+		if (frame) {
+			if (xtcp_output_write(&fc->out, frame, frame_len) < 0)
+				output_failed(fc);
+			xtcp_envelope_done(&fc->env);
+			if (fc->flush_often && xtcp_output_flush(&fc->out) < 0)
+				output_failed(fc);
+		}
+	}
+	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
+		if (errno != EBADMSG)
+			warn("%s: cannot read", name);
+		else if (r.frame_no == 1 && r.end > r.start && r.buf[r.start] == '{')
+			warnx("%s: %s (JSON lines? turn them into a stream with xtcp-fmt --from json)",
+			      name, r.err);
+		else
+			warnx("%s: %s", name, r.err);
+		xtcp_reader_release(&r);
+		return -1;
+	}
+	xtcp_reader_release(&r);
+	return 0;
+}
+
+static int process(struct filter_cmd *fc, const char *path)
+{
+	char buf[4096];
+	const char *name = input_name(path, buf, sizeof(buf));
+	int fd = STDIN_FILENO, rc;
+
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			warn("cannot open '%s'", path);
+			return -1;
+		}
+	}
+	input_fd = fd;
+	rc = filter_stream(fc, fd, name);
+	input_fd = -1;
+	if (path)
+		close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct filter_cmd fc;
+	struct sigaction sa;
+	struct stat st;
+	int fd = STDOUT_FILENO, failed = 0, i;
+
+	memset(&fc, 0, sizeof(fc));
+	parse_options(&fc, argc, argv);
+	compile(&fc, argv[optind++]);
+
+	if (!fc.count_only && !fc.out_path && isatty(STDOUT_FILENO)) {
+		fputs("xtcp-filter: refusing to write binary records to a terminal; pipe into "
+		      "xtcp-fmt (or use -c to count, -o FILE to save)\n", stderr);
+		xtcp_filter_free(fc.filter);
+		return EXIT_USAGE;
+	}
+	if (optind == argc && isatty(STDIN_FILENO)) {
+		fputs("xtcp-filter: refusing to read binary records from a terminal; pipe a "
+		      "stream into it (xtcp-dump | xtcp-filter EXPR) or name a FILE\n", stderr);
+		xtcp_filter_free(fc.filter);
+		return EXIT_USAGE;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fc.out_path) {
+		if (xtcp_outfile_open(&fc.outfile, fc.out_path) < 0)
+			err(1, "cannot create '%s'", fc.out_path);
+		fd = fc.outfile.fd;
+	}
+	fc.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+	if (xtcp_output_init(&fc.out, fd, 1u << 16) < 0)
+		err(1, "cannot allocate the output buffer");
+	if (xtcp_envelope_init(&fc.env, 0, 0) < 0)
+		err(1, "cannot allocate a frame");
+
+	if (optind == argc) {
+		failed = process(&fc, NULL) < 0;
+	} else {
+		for (i = optind; i < argc && !failed && !stop_requested; i++)
+			failed = process(&fc, strcmp(argv[i], "-") ? argv[i] : NULL) < 0;
+	}
+
+	/* Everything valid before an error is written, and committed. */
+	if (fc.count_only) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "%" PRIu64 "\n", fc.kept);
+
+		if (xtcp_output_write(&fc.out, line, (size_t)n) < 0)
+			output_failed(&fc);
+	}
+	if (xtcp_output_flush(&fc.out) < 0)
+		output_failed(&fc);
+	if (fc.out_path && xtcp_outfile_commit(&fc.outfile) < 0) {
+		warn("cannot write '%s'", fc.out_path);
+		failed = 1;
+	}
+	if (!fc.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
+		warn("cannot write to standard output");
+		failed = 1;
+	}
+	xtcp_output_release(&fc.out);
+	xtcp_envelope_release(&fc.env);
+	xtcp_filter_free(fc.filter);
+	return failed ? 1 : 0;
+}

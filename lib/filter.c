@@ -1,0 +1,1554 @@
+/*
+ * The filter language: a recursive-descent parser that compiles straight to
+ * a flat array of nodes, and an evaluator over a small array of field values
+ * ("slots") loaded either from a row's wire bytes or from a decoded record.
+ *
+ * Numeric comparisons compile to one closed range [lo, hi] in the field's own
+ * unit (time constants are converted with floor/ceil, so "rtt > 1.5ms" and
+ * "last_data_sent < 500us" are exact), so a row costs one subtraction and
+ * one compare per clause.  Signed fields are stored with the sign bit
+ * flipped, so every range test is unsigned.
+ */
+
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "diag.h"
+#include "filter.h"
+#include "format.h"
+
+#define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
+#define SIGN_BIT (1ull << 63)
+#define MAX_DEPTH 200
+#define TABLE_UNKNOWN 0xfu
+
+const char *const xtcp_filter_aliases[][2] = {
+	{ "src", "inet_diag_msg_socket_source" },
+	{ "dst", "inet_diag_msg_socket_destination" },
+	{ "sport", "inet_diag_msg_socket_source_port" },
+	{ "dport", "inet_diag_msg_socket_destination_port" },
+	{ "state", "inet_diag_msg_state" },
+	{ "family", "inet_diag_msg_family" },
+	{ "dev", "inet_diag_msg_socket_interface" },
+	{ "ifindex", "inet_diag_msg_socket_interface" },
+	{ "cookie", "inet_diag_msg_socket_cookie" },
+	{ "recvq", "inet_diag_msg_rqueue" },
+	{ "sendq", "inet_diag_msg_wqueue" },
+	{ "rtt", "tcp_info_rtt" },
+	{ "rttvar", "tcp_info_rtt_var" },
+	{ "minrtt", "tcp_info_min_rtt" },
+	{ "cwnd", "tcp_info_snd_cwnd" },
+	{ "ssthresh", "tcp_info_snd_ssthresh" },
+	{ "mss", "tcp_info_snd_mss" },
+	{ "retrans", "tcp_info_retrans" },
+	{ "lost", "tcp_info_lost" },
+	{ "unacked", "tcp_info_unacked" },
+	{ "notsent", "tcp_info_not_sent_bytes" },
+	{ "lastsnd", "tcp_info_last_data_sent" },
+	{ "lastrcv", "tcp_info_last_data_recv" },
+	{ "lastack", "tcp_info_last_ack_recv" },
+	{ "cong", "congestion_algorithm_string" },
+	{ "mark", "socket_mark" },
+	{ "cgroup", "c_group" },
+	{ "ulp", "ulp_name" },
+	{ "ts", "timestamp_ns" },
+	{ NULL, NULL },
+};
+
+/* Time fields and their unit in nanoseconds (the kernel's units). */
+static const struct {
+	const char *name;
+	uint64_t ns;
+} time_units[] = {
+	{ "timestamp_ns", 1 },
+	{ "inet_diag_msg_expires", 1000000 },
+	{ "tcp_info_rto", 1000 },
+	{ "tcp_info_ato", 1000 },
+	{ "tcp_info_last_data_sent", 1000000 },
+	{ "tcp_info_last_ack_sent", 1000000 },
+	{ "tcp_info_last_data_recv", 1000000 },
+	{ "tcp_info_last_ack_recv", 1000000 },
+	{ "tcp_info_rtt", 1000 },
+	{ "tcp_info_rtt_var", 1000 },
+	{ "tcp_info_rcv_rtt", 1000 },
+	{ "tcp_info_min_rtt", 1000 },
+	{ "tcp_info_busy_time", 1000 },
+	{ "tcp_info_rwnd_limited", 1000 },
+	{ "tcp_info_sndbuf_limited", 1000 },
+	{ "tcp_info_total_rto_time", 1000000 },
+	{ "vegas_info_rtt", 1000 },
+	{ "vegas_info_min_rtt", 1000 },
+	{ "bbr_info_min_rtt", 1000 },
+};
+
+enum node_kind {
+	N_AND, N_OR, N_NOT, N_CONST, N_RANGE, N_MASK, N_NONZERO, N_NONEMPTY,
+	N_STR, N_REGEX, N_PREFIX,
+};
+
+enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+
+/* How a slot's raw value is normalised. */
+enum norm { S_U32, S_U64, S_I64, S_I32, S_STR, S_BYTES };
+
+struct node {
+	uint8_t kind;
+	uint8_t cmp;
+	uint16_t slot;
+	uint16_t slot2;          /* N_PREFIX: the family slot */
+	uint32_t a;              /* kids offset, child, string offset, regex or prefix index */
+	uint32_t n;              /* kids count, string length */
+	uint64_t lo;             /* N_RANGE: lo; N_MASK: mask; N_NONZERO: the zero key; N_CONST */
+	uint64_t span;           /* N_RANGE: hi - lo */
+};
+
+struct prefix {
+	uint8_t v4;
+	uint8_t bits;
+	uint8_t addr[16];
+};
+
+struct val {
+	uint64_t v;
+	const uint8_t *p;
+	size_t len;
+};
+
+struct xtcp_filter {
+	struct node *nodes;
+	size_t n_nodes, cap_nodes;
+	uint32_t *kids;
+	size_t n_kids, cap_kids;
+	char *pool;
+	size_t pool_len, pool_cap;
+	struct prefix *prefixes;
+	size_t n_prefixes, cap_prefixes;
+	regex_t *regexes;
+	size_t n_regexes, cap_regexes;
+	uint32_t root;
+
+	size_t n_slots;
+	const ProtobufCFieldDescriptor **slot_desc;
+	uint8_t *slot_norm;
+	struct val *vals;
+	/*
+	 * By field number: (slot + 1) << 4 (0: not read) | the wire type of a
+	 * known field (0xf: unknown field, any wire type).
+	 */
+	uint16_t *table;
+	size_t table_n;
+	uint64_t last_number;    /* the highest field number the expression reads */
+	char *text;              /* a string value with its NUL, for regexec() */
+	size_t text_cap;
+	bool strict;
+};
+
+/* --- names --------------------------------------------------------------------- */
+
+static const ProtobufCFieldDescriptor *field_named(const char *name, size_t len)
+{
+	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	unsigned i;
+
+	for (i = 0; i < d->n_fields; i++)
+		if (strlen(d->fields[i].name) == len && !memcmp(d->fields[i].name, name, len))
+			return &d->fields[i];
+	return NULL;
+}
+
+static const ProtobufCFieldDescriptor *field_prefixed(const char *prefix, const char *name,
+						      size_t len)
+{
+	char buf[160];
+	size_t pl = strlen(prefix);
+
+	if (pl + len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, prefix, pl);
+	memcpy(buf + pl, name, len);
+	return field_named(buf, pl + len);
+}
+
+static const ProtobufCFieldDescriptor *resolve(const char *name, size_t len)
+{
+	const ProtobufCFieldDescriptor *fd;
+	size_t i;
+
+	for (i = 0; xtcp_filter_aliases[i][0]; i++)
+		if (strlen(xtcp_filter_aliases[i][0]) == len &&
+		    !memcmp(xtcp_filter_aliases[i][0], name, len))
+			return field_named(xtcp_filter_aliases[i][1], strlen(xtcp_filter_aliases[i][1]));
+	if ((fd = field_named(name, len)))
+		return fd;
+	if ((fd = field_prefixed("tcp_info_", name, len)))
+		return fd;
+	if ((fd = field_prefixed("inet_diag_msg_", name, len)))
+		return fd;
+	return field_prefixed("inet_diag_msg_socket_", name, len);
+}
+
+const char *xtcp_filter_resolve(const char *name, size_t len)
+{
+	const ProtobufCFieldDescriptor *fd = resolve(name, len);
+
+	return fd ? fd->name : NULL;
+}
+
+uint64_t xtcp_filter_field_unit(const char *schema_name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++)
+		if (!strcmp(time_units[i].name, schema_name))
+			return time_units[i].ns;
+	return 0;
+}
+
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), i, j, row[64];
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* An alias one typo away, else the schema's own suggestion. */
+static const char *suggest(const char *word, size_t len)
+{
+	size_t i;
+
+	for (i = 0; xtcp_filter_aliases[i][0]; i++)
+		if (edit_distance(word, len, xtcp_filter_aliases[i][0]) <= (len < 5 ? 1 : 2))
+			return xtcp_filter_aliases[i][0];
+	return xtcp_format_suggest(word, len);
+}
+
+/* --- building -------------------------------------------------------------------- */
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * size);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* --- the lexer --------------------------------------------------------------------- */
+
+enum tok {
+	T_END, T_LP, T_RP, T_COMMA, T_AND, T_OR, T_NOT, T_CMP, T_MATCH, T_NMATCH, T_IN,
+	T_STRING, T_WORD, T_BAD,
+};
+
+struct parser {
+	struct xtcp_filter *f;
+	struct xtcp_filter_error *err;
+	const char *src;
+	const char *p;
+	/* the current token */
+	enum tok tok;
+	enum cmp cmp;
+	const char *start;
+	size_t len;
+	const char *text;     /* T_STRING: the contents without quotes */
+	size_t text_len;
+	int depth;
+	bool failed;
+	bool nomem;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct parser *ps, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->failed)
+		return -1;
+	ps->failed = true;
+	ps->err->column = (size_t)(at - ps->src) + 1;
+	va_start(ap, fmt);
+	vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int oom(struct parser *ps)
+{
+	ps->nomem = true;
+	return fail(ps, ps->p, "out of memory");
+}
+
+static bool word_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == ':' || c == '/' || c == '-' || c == '+';
+}
+
+static bool is_kw(const struct parser *ps, const char *kw)
+{
+	return ps->len == strlen(kw) && !memcmp(ps->start, kw, ps->len);
+}
+
+static void next(struct parser *ps)
+{
+	const char *p = ps->p;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	ps->start = p;
+	ps->len = 1;
+	switch (*p) {
+	case '\0':
+		ps->tok = T_END;
+		ps->len = 0;
+		break;
+	case '(':
+		ps->tok = T_LP;
+		p++;
+		break;
+	case ')':
+		ps->tok = T_RP;
+		p++;
+		break;
+	case ',':
+		ps->tok = T_COMMA;
+		p++;
+		break;
+	case '&':
+	case '|':
+		if (p[1] == p[0]) {
+			ps->tok = *p == '&' ? T_AND : T_OR;
+			ps->len = 2;
+			p += 2;
+		} else {
+			ps->tok = T_BAD;
+			fail(ps, p, "'%c' is not an operator; use '%c%c'", *p, *p, *p);
+		}
+		break;
+	case '!':
+		if (p[1] == '=') {
+			ps->tok = T_CMP, ps->cmp = C_NE, ps->len = 2, p += 2;
+		} else if (p[1] == '~') {
+			ps->tok = T_NMATCH, ps->len = 2, p += 2;
+		} else {
+			ps->tok = T_NOT, p++;
+		}
+		break;
+	case '=':
+		if (p[1] == '=') {
+			ps->tok = T_CMP, ps->cmp = C_EQ, ps->len = 2, p += 2;
+		} else {
+			ps->tok = T_BAD;
+			fail(ps, p, "'=' is not an operator; use '=='");
+		}
+		break;
+	case '<':
+	case '>':
+		ps->tok = T_CMP;
+		if (p[1] == '=') {
+			ps->cmp = *p == '<' ? C_LE : C_GE;
+			ps->len = 2;
+			p += 2;
+		} else {
+			ps->cmp = *p == '<' ? C_LT : C_GT;
+			p++;
+		}
+		break;
+	case '~':
+		ps->tok = T_MATCH;
+		p++;
+		break;
+	case '"':
+	case '\'': {
+		const char *q = strchr(p + 1, *p);
+
+		if (!q) {
+			ps->tok = T_BAD;
+			fail(ps, p, "unterminated string");
+			break;
+		}
+		ps->tok = T_STRING;
+		ps->text = p + 1;
+		ps->text_len = (size_t)(q - p - 1);
+		ps->len = (size_t)(q - p + 1);
+		p = q + 1;
+		break;
+	}
+	default:
+		if (!word_char((unsigned char)*p)) {
+			ps->tok = T_BAD;
+			if ((unsigned char)*p >= 0x21 && (unsigned char)*p < 0x7f)
+				fail(ps, p, "unexpected character '%c'", *p);
+			else
+				fail(ps, p, "unexpected byte 0x%02x", (unsigned char)*p);
+			break;
+		}
+		while (word_char((unsigned char)*p))
+			p++;
+		ps->len = (size_t)(p - ps->start);
+		ps->tok = T_WORD;
+		if (is_kw(ps, "and"))
+			ps->tok = T_AND;
+		else if (is_kw(ps, "or"))
+			ps->tok = T_OR;
+		else if (is_kw(ps, "not"))
+			ps->tok = T_NOT;
+		else if (is_kw(ps, "in"))
+			ps->tok = T_IN;
+		break;
+	}
+	ps->p = p;
+}
+
+/* How the current token reads in a message. */
+static const char *tok_desc(const struct parser *ps, char *buf, size_t size)
+{
+	if (ps->tok == T_END)
+		return "the end of the expression";
+	snprintf(buf, size, "'%.*s'", (int)(ps->len > 40 ? 40 : ps->len), ps->start);
+	return buf;
+}
+
+/* --- nodes ---------------------------------------------------------------------------- */
+
+static int add_node(struct parser *ps, const struct node *n)
+{
+	struct xtcp_filter *f = ps->f;
+
+	if (grow((void **)&f->nodes, &f->cap_nodes, f->n_nodes + 1, sizeof(*f->nodes)) < 0)
+		return oom(ps);
+	f->nodes[f->n_nodes] = *n;
+	return (int)f->n_nodes++;
+}
+
+static int add_const(struct parser *ps, bool v)
+{
+	struct node n = { .kind = N_CONST, .lo = v };
+
+	return add_node(ps, &n);
+}
+
+static int add_not(struct parser *ps, int child)
+{
+	struct node n = { .kind = N_NOT, .a = (uint32_t)child };
+
+	return child < 0 ? -1 : add_node(ps, &n);
+}
+
+static int add_list(struct parser *ps, enum node_kind kind, const int *items, size_t n_items)
+{
+	struct xtcp_filter *f = ps->f;
+	struct node n = { .kind = (uint8_t)kind, .a = (uint32_t)f->n_kids, .n = (uint32_t)n_items };
+	size_t i;
+
+	if (n_items == 1)
+		return items[0];
+	if (grow((void **)&f->kids, &f->cap_kids, f->n_kids + n_items, sizeof(*f->kids)) < 0)
+		return oom(ps);
+	for (i = 0; i < n_items; i++)
+		f->kids[f->n_kids++] = (uint32_t)items[i];
+	return add_node(ps, &n);
+}
+
+static int slot_for(struct parser *ps, const ProtobufCFieldDescriptor *fd)
+{
+	struct xtcp_filter *f = ps->f;
+	size_t i;
+
+	for (i = 0; i < f->n_slots; i++)
+		if (f->slot_desc[i] == fd)
+			return (int)i;
+	f->slot_desc[i] = fd;
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		f->slot_norm[i] = S_U32;
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+		f->slot_norm[i] = S_I64;
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		f->slot_norm[i] = S_I32;
+		break;
+	case PROTOBUF_C_TYPE_STRING:
+		f->slot_norm[i] = S_STR;
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		f->slot_norm[i] = S_BYTES;
+		break;
+	default:
+		f->slot_norm[i] = S_U64;
+		break;
+	}
+	f->table[fd->id] = (uint16_t)((f->table[fd->id] & 0xf) | (i + 1) << 4);
+	if (fd->id > f->last_number)
+		f->last_number = fd->id;
+	f->n_slots++;
+	return (int)i;
+}
+
+/* --- values ------------------------------------------------------------------------------ */
+
+/* A field being tested: its descriptor, kind, and how the user named it. */
+struct target {
+	const ProtobufCFieldDescriptor *fd;
+	enum xtcp_value_kind kind;
+	const char *word;
+	size_t word_len;
+	char label[200];     /* "'rtt' (tcp_info_rtt)" or "'tcp_info_rtt'" */
+	int slot;
+	uint64_t unit_ns;
+};
+
+static bool is_signed(const struct target *t)
+{
+	return t->fd->type == PROTOBUF_C_TYPE_INT64 || t->fd->type == PROTOBUF_C_TYPE_ENUM;
+}
+
+typedef __int128 i128;
+
+static i128 floor_div(i128 n, i128 d)
+{
+	i128 q = n / d;
+
+	if (n % d != 0 && n < 0)
+		q--;
+	return q;
+}
+
+/*
+ * Parse a number with its unit into num/den in the field's unit.  Returns 0,
+ * or -1 after reporting.
+ */
+static int parse_number(struct parser *ps, const struct target *t, const char *s, size_t len,
+			i128 *num, i128 *den)
+{
+	const char *p = s, *end = s + len, *suffix;
+	unsigned __int128 m = 0, d = 1, mult = 1, tu = 0;
+	bool neg = false, digits = false;
+	size_t n_digits = 0;
+	static const struct {
+		const char *name;
+		uint64_t mult;
+		bool time;
+	} units[] = {
+		{ "k", 1000, false }, { "K", 1000, false }, { "M", 1000000, false },
+		{ "G", 1000000000, false }, { "Ki", 1024, false }, { "Mi", 1048576, false },
+		{ "Gi", 1073741824, false }, { "ns", 1, true }, { "us", 1000, true },
+		{ "ms", 1000000, true }, { "s", 1000000000, true },
+	};
+	size_t i;
+
+	if (memchr(s, ':', len) || memchr(s, '/', len) ||
+	    (memchr(s, '.', len) && memchr(s, '.', len) != memrchr(s, '.', len)))
+		return fail(ps, s, "'%.*s' is not a number (addresses go with src or dst)",
+			    (int)len, s);
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (p += 2; p < end; p++, n_digits++) {
+			int c = *p, v;
+
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if ((c | 32) >= 'a' && (c | 32) <= 'f')
+				v = (c | 32) - 'a' + 10;
+			else
+				return fail(ps, s, "'%.*s' is not a number", (int)len, s);
+			if (n_digits >= 16)
+				return fail(ps, s, "number '%.*s' is too large", (int)len, s);
+			m = m * 16 + (unsigned)v;
+		}
+		*num = neg ? -(i128)m : (i128)m;
+		*den = 1;
+		return 0;
+	}
+	for (; p < end && *p >= '0' && *p <= '9'; p++, n_digits++)
+		m = m * 10 + (unsigned)(*p - '0'), digits = true;
+	if (p < end && *p == '.') {
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, n_digits++)
+			m = m * 10 + (unsigned)(*p - '0'), d *= 10, digits = true;
+	}
+	if (!digits)
+		return fail(ps, s, "'%.*s' is not a number", (int)len, s);
+	if (n_digits > 24)
+		return fail(ps, s, "number '%.*s' is too large", (int)len, s);
+	suffix = p;
+	if (suffix < end) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].name) == (size_t)(end - suffix) &&
+			    !memcmp(units[i].name, suffix, (size_t)(end - suffix)))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return fail(ps, suffix, "unknown unit '%.*s' in '%.*s' (units: ns us ms s, "
+				    "k M G Ki Mi Gi)", (int)(end - suffix), suffix, (int)len, s);
+		if (units[i].time) {
+			if (!t->unit_ns)
+				return fail(ps, suffix, "'%.*s' is a time unit but %s is not a time",
+					    (int)(end - suffix), suffix, t->label);
+			tu = units[i].mult;
+		} else {
+			mult = units[i].mult;
+		}
+	}
+	if (tu) {
+		/* value in ns = m * tu / d; in the field's unit, divide by unit_ns */
+		*num = (i128)(m * tu);
+		*den = (i128)(d * t->unit_ns);
+	} else {
+		*num = (i128)(m * mult);
+		*den = (i128)d;
+	}
+	if (neg)
+		*num = -*num;
+	/* beyond 64 bits is never a field's value: say so rather than wrap */
+	if (*num / *den > (i128)UINT64_MAX || *num / *den < -(i128)UINT64_MAX)
+		return fail(ps, s, "number '%.*s' is too large", (int)len, s);
+	return 0;
+}
+
+/* A numeric comparison: field CMP num/den, compiled to a range. */
+static int add_range(struct parser *ps, const struct target *t, enum cmp cmp, i128 num, i128 den)
+{
+	i128 lo, hi, fl = floor_div(num, den), ce = -floor_div(-num, den);
+	i128 dmin = 0, dmax;
+	struct node n = { .kind = N_RANGE, .slot = (uint16_t)t->slot };
+	int idx;
+
+	switch (t->fd->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		dmax = UINT32_MAX;
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+		dmin = INT64_MIN, dmax = INT64_MAX;
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		dmin = INT32_MIN, dmax = INT32_MAX;
+		break;
+	default:
+		dmax = UINT64_MAX;
+		break;
+	}
+	lo = dmin, hi = dmax;
+	switch (cmp) {
+	case C_EQ:
+	case C_NE:
+		if (fl != ce)
+			lo = 1, hi = 0;     /* not a whole number of the field's unit: never equal */
+		else
+			lo = hi = fl;
+		break;
+	case C_LT:
+		hi = ce - 1;
+		break;
+	case C_LE:
+		hi = fl;
+		break;
+	case C_GT:
+		lo = fl + 1;
+		break;
+	case C_GE:
+		lo = ce;
+		break;
+	}
+	if (lo < dmin)
+		lo = dmin;
+	if (hi > dmax)
+		hi = dmax;
+	if (lo > hi) {
+		idx = add_const(ps, false);
+	} else {
+		uint64_t l = (uint64_t)(int64_t)lo, h = (uint64_t)(int64_t)hi;
+
+		if (!is_signed(t))
+			l = (uint64_t)lo, h = (uint64_t)hi;
+		else
+			l ^= SIGN_BIT, h ^= SIGN_BIT;
+		n.lo = l;
+		n.span = h - l;
+		idx = add_node(ps, &n);
+	}
+	return cmp == C_NE ? add_not(ps, idx) : idx;
+}
+
+static bool word_is(const char *w, size_t len, const char *name)
+{
+	return strlen(name) == len && !strncasecmp(w, name, len);
+}
+
+/* A word naming a value of a state, family or enum field; 1 when it did (*out set), 0 if not a name. */
+static int named_value(struct parser *ps, const struct target *t, const char *w, size_t len,
+		       i128 *out, uint32_t *mask)
+{
+	if ((w[0] >= '0' && w[0] <= '9') || w[0] == '-' || w[0] == '+' || w[0] == '.')
+		return 0;
+	if (t->kind == XTCP_VALUE_STATE) {
+		char buf[64];
+		const char *bad;
+		size_t bad_len;
+
+		if (len >= sizeof(buf) || memchr(w, ',', len))
+			return fail(ps, w, "unknown state '%.*s'", (int)len, w);
+		memcpy(buf, w, len);
+		buf[len] = '\0';
+		if (xtcp_parse_states(buf, mask, &bad, &bad_len) < 0)
+			return fail(ps, w, "unknown state '%.*s' (states: ESTABLISHED SYN_SENT "
+				    "SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK "
+				    "LISTEN CLOSING NEW_SYN_RECV, or ss's names)", (int)len, w);
+		return 1;
+	}
+	if (t->kind == XTCP_VALUE_FAMILY) {
+		if (word_is(w, len, "AF_INET") || word_is(w, len, "inet") || word_is(w, len, "ipv4"))
+			*out = AF_INET;
+		else if (word_is(w, len, "AF_INET6") || word_is(w, len, "inet6") ||
+			 word_is(w, len, "ipv6"))
+			*out = AF_INET6;
+		else
+			return fail(ps, w, "unknown family '%.*s' (AF_INET, AF_INET6, inet, inet6, "
+				    "ipv4, ipv6)", (int)len, w);
+		return 1;
+	}
+	if (t->kind == XTCP_VALUE_ENUM) {
+		const ProtobufCEnumDescriptor *e = t->fd->descriptor;
+		unsigned i;
+
+		for (i = 0; i < e->n_values; i++) {
+			const char *name = e->values[i].name;
+			const char *u = strrchr(name, '_');
+			/* CONGESTION_ALGORITHM_CUBIC, or CUBIC */
+			if (word_is(w, len, name) || (u && word_is(w, len, u + 1))) {
+				*out = e->values[i].value;
+				return 1;
+			}
+		}
+		return fail(ps, w, "unknown value '%.*s' of %s", (int)len, w, t->label);
+	}
+	return 0;
+}
+
+/* field CMP value, for the numeric kinds (numbers, states, families, enums). */
+static int compile_numeric(struct parser *ps, const struct target *t, enum cmp cmp,
+			   const char *op_at, const char *opname)
+{
+	const char *w = ps->start;
+	size_t len = ps->len;
+	i128 num, den = 1;
+	uint32_t mask = 0;
+	int r;
+
+	if (ps->tok == T_STRING)
+		return fail(ps, ps->start, "%s is a number; %.*s is a string", t->label,
+			    (int)ps->len, ps->start);
+	if (ps->tok != T_WORD) {
+		char buf[64];
+
+		return fail(ps, ps->start, "expected a value after '%s', found %s", opname,
+			    tok_desc(ps, buf, sizeof(buf)));
+	}
+	r = named_value(ps, t, w, len, &num, &mask);
+	if (r < 0)
+		return -1;
+	if (r == 1 && t->kind == XTCP_VALUE_STATE) {
+		struct node n = { .kind = N_MASK, .slot = (uint16_t)t->slot, .lo = mask };
+		int idx;
+
+		if (cmp != C_EQ && cmp != C_NE)
+			return fail(ps, op_at, "'%s' does not apply to state names; use "
+				    "==, != or in", opname);
+		next(ps);
+		idx = add_node(ps, &n);
+		return cmp == C_NE ? add_not(ps, idx) : idx;
+	}
+	if (r == 0 && parse_number(ps, t, w, len, &num, &den) < 0)
+		return -1;
+	next(ps);
+	return add_range(ps, t, cmp, num, den);
+}
+
+static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefix *pf)
+{
+	char buf[64];
+	const char *slash = memchr(w, '/', len);
+	size_t alen = slash ? (size_t)(slash - w) : len;
+	unsigned long bits;
+	char *e;
+
+	memset(pf, 0, sizeof(*pf));
+	if (alen >= sizeof(buf))
+		return fail(ps, w, "bad address '%.*s'", (int)len, w);
+	memcpy(buf, w, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, pf->addr) == 1) {
+		pf->v4 = 1;
+		pf->bits = 32;
+	} else if (inet_pton(AF_INET6, buf, pf->addr) == 1) {
+		pf->bits = 128;
+	} else {
+		return fail(ps, w, "bad address '%.*s'", (int)alen, w);
+	}
+	if (slash) {
+		size_t blen = len - alen - 1;
+
+		memcpy(buf, slash + 1, blen < sizeof(buf) ? blen : sizeof(buf) - 1);
+		buf[blen < sizeof(buf) ? blen : sizeof(buf) - 1] = '\0';
+		errno = 0;
+		bits = strtoul(buf, &e, 10);
+		if (!blen || *e || buf[0] < '0' || buf[0] > '9' || bits > pf->bits || errno)
+			return fail(ps, slash + 1, "bad prefix length '/%.*s' in '%.*s' (want 0 to %u)",
+				    (int)blen, slash + 1, (int)len, w, pf->bits);
+		pf->bits = (uint8_t)bits;
+	}
+	return 0;
+}
+
+static int compile_addr(struct parser *ps, const struct target *t, int family_slot)
+{
+	struct xtcp_filter *f = ps->f;
+	struct node n = { .kind = N_PREFIX, .slot = (uint16_t)t->slot, .slot2 = (uint16_t)family_slot };
+	struct prefix pf;
+
+	if (ps->tok == T_STRING && ps->text_len == 0) {
+		struct node e = { .kind = N_NONEMPTY, .slot = (uint16_t)t->slot };
+
+		next(ps);
+		return add_not(ps, add_node(ps, &e));
+	}
+	if (ps->tok != T_WORD) {
+		char buf[64];
+
+		return fail(ps, ps->start, "expected an address or prefix (10.0.0.0/8, ::1), found %s",
+			    tok_desc(ps, buf, sizeof(buf)));
+	}
+	if (parse_addr(ps, ps->start, ps->len, &pf) < 0)
+		return -1;
+	if (grow((void **)&f->prefixes, &f->cap_prefixes, f->n_prefixes + 1, sizeof(pf)) < 0)
+		return oom(ps);
+	f->prefixes[f->n_prefixes] = pf;
+	n.a = (uint32_t)f->n_prefixes++;
+	next(ps);
+	return add_node(ps, &n);
+}
+
+static int pool_add(struct parser *ps, const char *s, size_t len, uint32_t *off)
+{
+	struct xtcp_filter *f = ps->f;
+
+	if (grow((void **)&f->pool, &f->pool_cap, f->pool_len + len + 1, 1) < 0)
+		return oom(ps);
+	memcpy(f->pool + f->pool_len, s, len);
+	f->pool[f->pool_len + len] = '\0';
+	*off = (uint32_t)f->pool_len;
+	f->pool_len += len + 1;
+	return 0;
+}
+
+static int compile_string(struct parser *ps, const struct target *t, enum cmp cmp,
+			  const char *opname)
+{
+	struct node n = { .kind = N_STR, .cmp = (uint8_t)cmp, .slot = (uint16_t)t->slot };
+	const char *s = ps->tok == T_STRING ? ps->text : ps->start;
+	size_t len = ps->tok == T_STRING ? ps->text_len : ps->len;
+
+	if (ps->tok != T_STRING && ps->tok != T_WORD) {
+		char buf[64];
+
+		return fail(ps, ps->start, "expected a value after '%s', found %s", opname,
+			    tok_desc(ps, buf, sizeof(buf)));
+	}
+	if (pool_add(ps, s, len, &n.a) < 0)
+		return -1;
+	n.n = (uint32_t)len;
+	next(ps);
+	return add_node(ps, &n);
+}
+
+static int compile_regex(struct parser *ps, const struct target *t, bool negate,
+			 const char *op_at, const char *opname)
+{
+	struct xtcp_filter *f = ps->f;
+	struct node n = { .kind = N_REGEX, .slot = (uint16_t)t->slot };
+	char *pattern;
+	uint32_t off;
+	int rc, idx;
+
+	if (t->kind != XTCP_VALUE_STRING)
+		return fail(ps, op_at, "'%s' needs a string field; %s is %s", opname, t->label,
+			    t->kind == XTCP_VALUE_ADDR ? "an address (use 'in' with a prefix)" :
+			    "a number");
+	if (ps->tok != T_STRING) {
+		char buf[64];
+
+		return fail(ps, ps->start, "expected a quoted regular expression after '%s', "
+			    "found %s", opname, tok_desc(ps, buf, sizeof(buf)));
+	}
+	if (pool_add(ps, ps->text, ps->text_len, &off) < 0)
+		return -1;
+	if (grow((void **)&f->regexes, &f->cap_regexes, f->n_regexes + 1, sizeof(regex_t)) < 0)
+		return oom(ps);
+	pattern = f->pool + off;
+	rc = regcomp(&f->regexes[f->n_regexes], pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char why[128];
+
+		regerror(rc, &f->regexes[f->n_regexes], why, sizeof(why));
+		regfree(&f->regexes[f->n_regexes]);
+		return fail(ps, ps->start, "bad regular expression %.*s: %s", (int)ps->len,
+			    ps->start, why);
+	}
+	n.a = (uint32_t)f->n_regexes++;
+	next(ps);
+	idx = add_node(ps, &n);
+	return negate ? add_not(ps, idx) : idx;
+}
+
+/* One value of a comparison or of an 'in' set, as field == value when @cmp is C_EQ. */
+static int compile_value(struct parser *ps, struct target *t, enum cmp cmp, const char *op_at,
+			 const char *opname, int family_slot)
+{
+	switch (t->kind) {
+	case XTCP_VALUE_STRING:
+		return compile_string(ps, t, cmp, opname);
+	case XTCP_VALUE_ADDR:
+		if (cmp != C_EQ && cmp != C_NE)
+			return fail(ps, op_at, "'%s' does not apply to %s, an address; use ==, != "
+				    "or in", opname, t->label);
+		return cmp == C_NE ? add_not(ps, compile_addr(ps, t, family_slot)) :
+				     compile_addr(ps, t, family_slot);
+	default:
+		return compile_numeric(ps, t, cmp, op_at, opname);
+	}
+}
+
+static int parse_or(struct parser *ps);
+
+static int parse_test(struct parser *ps)
+{
+	struct target t;
+	const ProtobufCFieldDescriptor *fd;
+	const char *op_at, *hint;
+	char opname[4], buf[64];
+	int family_slot = 0, idx;
+	bool negate_in = false;
+
+	if (ps->tok != T_WORD) {
+		if (ps->tok == T_BAD)
+			return -1;
+		return fail(ps, ps->start, "expected a field name, found %s",
+			    tok_desc(ps, buf, sizeof(buf)));
+	}
+	memset(&t, 0, sizeof(t));
+	t.word = ps->start;
+	t.word_len = ps->len;
+	fd = resolve(ps->start, ps->len);
+	if (!fd) {
+		hint = suggest(ps->start, ps->len);
+		if (hint)
+			return fail(ps, ps->start, "unknown field '%.*s'; did you mean '%s'?",
+				    (int)ps->len, ps->start, hint);
+		return fail(ps, ps->start, "unknown field '%.*s' (see 'xtcp-fmt --list-fields')",
+			    (int)ps->len, ps->start);
+	}
+	t.fd = fd;
+	t.kind = xtcp_value_kind_of(fd);
+	t.unit_ns = xtcp_filter_field_unit(fd->name);
+	if (strlen(fd->name) == ps->len && !memcmp(fd->name, ps->start, ps->len))
+		snprintf(t.label, sizeof(t.label), "'%s'", fd->name);
+	else
+		snprintf(t.label, sizeof(t.label), "'%.*s' (%s)", (int)ps->len, ps->start, fd->name);
+	if (t.kind == XTCP_VALUE_BYTES || t.kind == XTCP_VALUE_OTHER)
+		return fail(ps, ps->start, "%s cannot be tested: its type is not supported",
+			    t.label);
+	if (ps->f->n_slots + 2 > RECORD_DESC->n_fields + 1)
+		return fail(ps, ps->start, "too many fields");
+	t.slot = slot_for(ps, fd);
+	if (t.kind == XTCP_VALUE_ADDR)
+		family_slot = slot_for(ps, field_named("inet_diag_msg_family", 20));
+	next(ps);
+
+	op_at = ps->start;
+	snprintf(opname, sizeof(opname), "%.*s", (int)(ps->len < 3 ? ps->len : 3), ps->start);
+	if (ps->tok == T_CMP) {
+		enum cmp cmp = ps->cmp;
+
+		next(ps);
+		return compile_value(ps, &t, cmp, op_at, opname, family_slot);
+	}
+	if (ps->tok == T_MATCH || ps->tok == T_NMATCH) {
+		bool negate = ps->tok == T_NMATCH;
+
+		next(ps);
+		return compile_regex(ps, &t, negate, op_at, opname);
+	}
+	if (ps->tok == T_NOT) {
+		const char *not_at = ps->start;
+
+		next(ps);
+		if (ps->tok != T_IN)
+			return fail(ps, not_at, "expected 'in' after 'not' (or put '!' before the test)");
+		negate_in = true;
+	}
+	if (ps->tok == T_IN) {
+		int items_buf[16], *items = items_buf;
+		size_t n = 0, cap = 16;
+		bool paren;
+
+		next(ps);
+		paren = ps->tok == T_LP;
+		if (paren) {
+			const char *lp = ps->start;
+
+			next(ps);
+			if (ps->tok == T_RP)
+				return fail(ps, lp, "empty set '()'");
+		}
+		for (;;) {
+			idx = compile_value(ps, &t, C_EQ, op_at, "in", family_slot);
+			if (idx < 0)
+				break;
+			if (n == cap) {
+				int *p = malloc(2 * cap * sizeof(*p));
+
+				if (!p) {
+					idx = oom(ps);
+					break;
+				}
+				memcpy(p, items, n * sizeof(*p));
+				if (items != items_buf)
+					free(items);
+				items = p;
+				cap *= 2;
+			}
+			items[n++] = idx;
+			if (!paren || ps->tok != T_COMMA)
+				break;
+			next(ps);
+		}
+		if (idx >= 0 && paren) {
+			if (ps->tok != T_RP)
+				idx = fail(ps, ps->start, "expected ',' or ')' in the set, found %s",
+					   tok_desc(ps, buf, sizeof(buf)));
+			else
+				next(ps);
+		}
+		if (idx >= 0)
+			idx = add_list(ps, N_OR, items, n);
+		if (items != items_buf)
+			free(items);
+		return negate_in ? add_not(ps, idx) : idx;
+	}
+	/* a bare field: true when it is not zero or empty */
+	{
+		struct node n = { .slot = (uint16_t)t.slot };
+
+		if (t.kind == XTCP_VALUE_STRING || t.kind == XTCP_VALUE_ADDR) {
+			n.kind = N_NONEMPTY;
+		} else {
+			n.kind = N_NONZERO;
+			n.lo = is_signed(&t) ? SIGN_BIT : 0;
+		}
+		return add_node(ps, &n);
+	}
+}
+
+static int parse_unary(struct parser *ps)
+{
+	int idx;
+
+	if (++ps->depth > MAX_DEPTH) {
+		ps->depth--;
+		return fail(ps, ps->start, "expression nested too deeply (over %d levels)",
+			    MAX_DEPTH);
+	}
+	if (ps->tok == T_NOT) {
+		next(ps);
+		idx = add_not(ps, parse_unary(ps));
+	} else if (ps->tok == T_LP) {
+		const char *lp = ps->start;
+		char buf[64];
+
+		next(ps);
+		idx = parse_or(ps);
+		if (idx >= 0 && ps->tok != T_RP)
+			idx = fail(ps, ps->start, "expected ')' to close '(' at column %zu, found %s",
+				   (size_t)(lp - ps->src) + 1, tok_desc(ps, buf, sizeof(buf)));
+		else if (idx >= 0)
+			next(ps);
+	} else {
+		idx = parse_test(ps);
+	}
+	ps->depth--;
+	return idx;
+}
+
+/* and := unary (&& unary)*, or := and (|| and)*: n-ary nodes, so evaluation recursion stays shallow. */
+static int parse_chain(struct parser *ps, bool is_or)
+{
+	int items_buf[16], *items = items_buf, idx;
+	size_t n = 0, cap = 16;
+	enum tok op = is_or ? T_OR : T_AND;
+
+	for (;;) {
+		idx = is_or ? parse_chain(ps, false) : parse_unary(ps);
+		if (idx < 0)
+			break;
+		if (n == cap) {
+			int *p = malloc(2 * cap * sizeof(*p));
+
+			if (!p) {
+				idx = oom(ps);
+				break;
+			}
+			memcpy(p, items, n * sizeof(*p));
+			if (items != items_buf)
+				free(items);
+			items = p;
+			cap *= 2;
+		}
+		items[n++] = idx;
+		if (ps->tok != op)
+			break;
+		next(ps);
+	}
+	if (idx >= 0)
+		idx = add_list(ps, is_or ? N_OR : N_AND, items, n);
+	if (items != items_buf)
+		free(items);
+	return idx;
+}
+
+static int parse_or(struct parser *ps)
+{
+	return parse_chain(ps, true);
+}
+
+/* --- public: compile -------------------------------------------------------------------- */
+
+void xtcp_filter_free(struct xtcp_filter *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->n_regexes; i++)
+		regfree(&f->regexes[i]);
+	free(f->regexes);
+	free(f->nodes);
+	free(f->kids);
+	free(f->pool);
+	free(f->prefixes);
+	free(f->slot_desc);
+	free(f->slot_norm);
+	free(f->vals);
+	free(f->table);
+	free(f->text);
+	free(f);
+}
+
+struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *err)
+{
+	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	struct xtcp_filter *f;
+	struct parser ps;
+	size_t i, nf = d->n_fields;
+	int root;
+
+	memset(err, 0, sizeof(*err));
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	for (i = 0; i < nf; i++)
+		if (d->fields[i].id >= 0 && (size_t)d->fields[i].id + 1 > f->table_n)
+			f->table_n = (size_t)d->fields[i].id + 1;
+	f->slot_desc = calloc(nf + 1, sizeof(*f->slot_desc));
+	f->slot_norm = calloc(nf + 1, 1);
+	f->vals = calloc(nf + 1, sizeof(*f->vals));
+	f->table = calloc(f->table_n, sizeof(*f->table));
+	if (!f->slot_desc || !f->slot_norm || !f->vals || !f->table) {
+		xtcp_filter_free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < f->table_n; i++)
+		f->table[i] = TABLE_UNKNOWN;
+	for (i = 0; i < nf; i++) {
+		ProtobufCType ty = d->fields[i].type;
+
+		f->table[d->fields[i].id] = ty == PROTOBUF_C_TYPE_STRING ||
+					    ty == PROTOBUF_C_TYPE_BYTES ? 2 : 0;
+	}
+
+	memset(&ps, 0, sizeof(ps));
+	ps.f = f;
+	ps.err = err;
+	ps.src = expr;
+	ps.p = expr;
+	next(&ps);
+	if (ps.tok == T_END) {
+		fail(&ps, expr, "empty expression");
+		root = -1;
+	} else {
+		root = parse_or(&ps);
+	}
+	if (root >= 0 && ps.tok != T_END) {
+		char buf[64];
+
+		if (ps.tok == T_RP)
+			fail(&ps, ps.start, "unexpected ')' with no '(' before it");
+		else if (ps.tok == T_CMP || ps.tok == T_MATCH || ps.tok == T_NMATCH || ps.tok == T_IN)
+			fail(&ps, ps.start, "unexpected %s: a test is FIELD OP VALUE",
+			     tok_desc(&ps, buf, sizeof(buf)));
+		else
+			fail(&ps, ps.start, "unexpected %s; expected '&&', '||' or the end",
+			     tok_desc(&ps, buf, sizeof(buf)));
+		root = -1;
+	}
+	if (root < 0 || ps.failed) {
+		xtcp_filter_free(f);
+		errno = ps.nomem ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	f->root = (uint32_t)root;
+	return f;
+}
+
+void xtcp_filter_set_strict(struct xtcp_filter *f, bool strict)
+{
+	f->strict = strict;
+}
+
+size_t xtcp_filter_n_fields(const struct xtcp_filter *f)
+{
+	return f->n_slots;
+}
+
+/* --- public: evaluate ------------------------------------------------------------------- */
+
+static bool prefix_match(const struct prefix *pf, const struct val *addr, uint64_t family)
+{
+	const uint8_t *a;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned full, rest;
+
+	if (pf->v4) {
+		if (family == AF_INET && addr->len >= 4)
+			a = addr->p;
+		else if (family == AF_INET6 && addr->len == 16 && !memcmp(addr->p, mapped, 12))
+			a = addr->p + 12;
+		else
+			return false;
+	} else {
+		if (family != AF_INET6 || addr->len != 16)
+			return false;
+		a = addr->p;
+	}
+	full = pf->bits / 8;
+	rest = pf->bits % 8;
+	if (memcmp(a, pf->addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t m = (uint8_t)(0xff00u >> rest);
+
+		return ((a[full] ^ pf->addr[full]) & m) == 0;
+	}
+	return true;
+}
+
+/*
+ * regexec() wants a NUL-terminated string (REG_STARTEND aside, which
+ * sanitizers' interceptors do not honour): the value is copied into a buffer
+ * that grows only when a string is longer than any before.
+ */
+static bool regex_match(struct xtcp_filter *mf, const regex_t *re, const struct val *v)
+{
+	if (v->len >= mf->text_cap) {
+		size_t cap = v->len + 1 > 256 ? (v->len + 1) * 2 : 256;
+		char *p = realloc(mf->text, cap);
+
+		if (!p) {
+			regmatch_t m[1] = { { 0, (regoff_t)v->len } };
+
+			return regexec(re, (const char *)v->p, 1, m, REG_STARTEND) == 0;
+		}
+		mf->text = p;
+		mf->text_cap = cap;
+	}
+	if (v->len)
+		memcpy(mf->text, v->p, v->len);
+	mf->text[v->len] = '\0';
+	return regexec(re, mf->text, 0, NULL, 0) == 0;
+}
+
+static bool eval(struct xtcp_filter *f, uint32_t i)
+{
+	const struct node *n = &f->nodes[i];
+	const struct val *v = &f->vals[n->slot];
+	uint32_t k;
+
+	switch (n->kind) {
+	case N_AND:
+		for (k = 0; k < n->n; k++)
+			if (!eval(f, f->kids[n->a + k]))
+				return false;
+		return true;
+	case N_OR:
+		for (k = 0; k < n->n; k++)
+			if (eval(f, f->kids[n->a + k]))
+				return true;
+		return false;
+	case N_NOT:
+		return !eval(f, n->a);
+	case N_CONST:
+		return n->lo != 0;
+	case N_RANGE:
+		return v->v - n->lo <= n->span;
+	case N_MASK:
+		return v->v < 64 && (n->lo >> v->v & 1);
+	case N_NONZERO:
+		return v->v != n->lo;
+	case N_NONEMPTY:
+		return v->len != 0;
+	case N_STR: {
+		size_t m = v->len < n->n ? v->len : n->n;
+		int c = m ? memcmp(v->p, f->pool + n->a, m) : 0;
+
+		if (c == 0)
+			c = v->len < n->n ? -1 : v->len > n->n;
+		switch (n->cmp) {
+		case C_EQ: return c == 0;
+		case C_NE: return c != 0;
+		case C_LT: return c < 0;
+		case C_LE: return c <= 0;
+		case C_GT: return c > 0;
+		default: return c >= 0;
+		}
+	}
+	case N_REGEX:
+		return regex_match(f, &f->regexes[n->a], v);
+	case N_PREFIX:
+		return prefix_match(&f->prefixes[n->a], v, f->vals[n->slot2].v);
+	}
+	return false;
+}
+
+static uint64_t normalise(uint8_t norm, uint64_t v)
+{
+	switch (norm) {
+	case S_U32:
+		return (uint32_t)v;
+	case S_I64:
+		return v ^ SIGN_BIT;
+	case S_I32:
+		return (uint64_t)(int64_t)(int32_t)(uint32_t)v ^ SIGN_BIT;
+	default:
+		return v;
+	}
+}
+
+static inline const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t r = 0;
+	unsigned shift;
+
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		return p + 1;
+	}
+	for (shift = 0; shift < 70 && p < end; shift += 7) {
+		uint8_t b = *p++;
+
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80) {
+			*v = r;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Skip a varint without decoding it: 8 bytes at once when the row has them. */
+static inline const uint8_t *skip_varint(const uint8_t *p, const uint8_t *end)
+{
+	uint64_t x, stop, v;
+
+	if (end - p >= 8) {
+		memcpy(&x, p, 8);
+		stop = ~x & 0x8080808080808080ull;
+		if (stop)
+			return p + __builtin_ctzll(stop) / 8 + 1;
+	}
+	return varint(p, end, &v);
+}
+
+int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
+{
+	const uint8_t *p = row, *end = row + len;
+	const uint16_t *table = f->table;
+	size_t i, table_n = f->table_n;
+	uint64_t prev = 0, last = f->strict ? UINT64_MAX : f->last_number;
+	bool ordered = true;
+
+	for (i = 0; i < f->n_slots; i++) {
+		f->vals[i].v = normalise(f->slot_norm[i], 0);
+		f->vals[i].len = 0;
+	}
+	while (p < end) {
+		uint64_t tag, v, number;
+		unsigned wt, info = TABLE_UNKNOWN, slot;
+
+		/* tags as protobuf-c reads them: at most 5 bytes, a first byte with no field bits is bad */
+		if (__builtin_expect(end - p >= 2 && p[0] >= 0x80 && p[1] < 0x80, 1)) {
+			tag = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+			p += 2;
+		} else if (*p < 0x80) {
+			if (*p < 8)
+				goto bad;
+			tag = *p++;
+		} else {
+			const uint8_t *q;
+
+			if ((*p & 0xf8) == 0)
+				goto bad;
+			q = varint(p, end - p > 5 ? p + 5 : end, &tag);
+			if (!q)
+				goto bad;
+			p = q;
+		}
+		wt = tag & 7;
+		number = tag >> 3;
+		if (number < prev)
+			ordered = false;
+		/* every field so far in ascending order, and past the last one read: done */
+		if (number > last && ordered)
+			break;
+		prev = number;
+		if (number < table_n)
+			info = table[number];
+		if ((info & 0xf) != wt && (info & 0xf) != 0xf)
+			goto bad;
+		slot = info >> 4;
+		if (wt == 0) {
+			if (!slot) {
+				if (p < end && *p < 0x80)
+					p++;
+				else if (!(p = skip_varint(p, end)))
+					goto bad;
+				continue;
+			}
+			p = varint(p, end, &v);
+			if (!p)
+				goto bad;
+			f->vals[slot - 1].v = normalise(f->slot_norm[slot - 1], v);
+		} else if (wt == 2) {
+			if (p < end && *p < 0x80) {
+				v = *p++;
+			} else {
+				p = varint(p, end, &v);
+				if (!p)
+					goto bad;
+			}
+			if (v > (uint64_t)(end - p))
+				goto bad;
+			if (slot) {
+				struct val *s = &f->vals[slot - 1];
+				/* a decoded string ends at its first NUL: the same here */
+				const uint8_t *nul = f->slot_norm[slot - 1] == S_STR ?
+						     memchr(p, 0, v) : NULL;
+
+				s->p = p;
+				s->len = nul ? (size_t)(nul - p) : v;
+			}
+			p += v;
+		} else if (wt == 1) {
+			if (end - p < 8)
+				goto bad;
+			p += 8;
+		} else if (wt == 5) {
+			if (end - p < 4)
+				goto bad;
+			p += 4;
+		} else {
+			goto bad;
+		}
+	}
+	return eval(f, f->root);
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_slots; i++) {
+		const ProtobufCFieldDescriptor *fd = f->slot_desc[i];
+		const char *at = (const char *)rec + fd->offset;
+		struct val *s = &f->vals[i];
+
+		switch (fd->type) {
+		case PROTOBUF_C_TYPE_STRING: {
+			const char *str = *(const char *const *)(const void *)at;
+
+			s->p = (const uint8_t *)str;
+			s->len = str ? strlen(str) : 0;
+			break;
+		}
+		case PROTOBUF_C_TYPE_BYTES: {
+			const ProtobufCBinaryData *b = (const void *)at;
+
+			s->p = b->data;
+			s->len = b->len;
+			break;
+		}
+		case PROTOBUF_C_TYPE_UINT64:
+		case PROTOBUF_C_TYPE_INT64: {
+			uint64_t v;
+
+			memcpy(&v, at, sizeof(v));
+			s->v = normalise(f->slot_norm[i], v);
+			break;
+		}
+		default: {
+			uint32_t v;
+
+			memcpy(&v, at, sizeof(v));
+			s->v = normalise(f->slot_norm[i], v);
+			break;
+		}
+		}
+	}
+	return eval(f, f->root);
+}

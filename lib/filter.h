@@ -1,0 +1,104 @@
+#ifndef XTCP_FILTER_H
+#define XTCP_FILTER_H
+
+/*
+ * The filter language of xtcp-filter: an expression over the fields of a
+ * record, compiled once and evaluated per row without allocating.
+ *
+ *   state == ESTABLISHED && rtt > 5ms && dst in 10.0.0.0/8
+ *   cong ~ "^bbr" || (retrans > 0 && !(dport in (22, 443)))
+ *
+ * Grammar (man/xtcp-filter.1 is the user's copy, with the alias table):
+ *
+ *   expr    := and ( ("||" | "or") and )*
+ *   and     := unary ( ("&&" | "and") unary )*
+ *   unary   := ("!" | "not") unary | "(" expr ")" | test
+ *   test    := FIELD                       true when the field is not 0 / ""
+ *            | FIELD CMP value             CMP: == != < <= > >=
+ *            | FIELD ("~" | "!~") STRING   POSIX extended regex, unanchored
+ *            | FIELD ["not"] "in" set
+ *   set     := value | "(" value ("," value)* ")"
+ *   value   := NUMBER[unit] | STRING ("..." or '...') | WORD | ADDRESS[/len]
+ *
+ * FIELD is a schema field name or an alias (src, dst, sport, dport, state,
+ * rtt, cwnd, cong, ...; any tcp_info_X as X, any inet_diag_msg_X as X).
+ * Numbers: decimal, 0x hex, fractions ("1.5ms"), size multipliers k M G
+ * (x1000) and Ki Mi Gi (x1024) on any number, time units ns us ms s on time
+ * fields only; a bare number is in the field's own unit (tcp_info_rtt is in
+ * microseconds, tcp_info_last_* in milliseconds; see xtcp_filter_field_unit).
+ * Addresses: an IPv4 prefix matches AF_INET addresses and IPv4-mapped IPv6
+ * addresses (::ffff:a.b.c.d); an IPv6 prefix matches AF_INET6 addresses;
+ * "==" is "in" with a full-length prefix.  State fields take state names
+ * (ESTABLISHED, estab, time-wait, connected, ...; any case) and numbers.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+struct xtcp_filter;
+
+/* Why compiling failed: the 1-based byte column in the expression, and a message. */
+struct xtcp_filter_error {
+	size_t column;
+	char msg[256];
+};
+
+/*
+ * Compile @expr.  Returns the compiled filter, or NULL with errno EINVAL and
+ * @err filled (a syntax, name or type error; err->column points at it), or
+ * ENOMEM.  Regular expressions are compiled here, once.
+ */
+struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *err);
+void xtcp_filter_free(struct xtcp_filter *f);
+
+/*
+ * Evaluate on one serialized XtcpFlatRecord (a row of an Envelope), reading
+ * only the fields the expression uses.  Returns 1 (match), 0 (no match), or
+ * -1 with errno EBADMSG (a malformed row).  Uses scratch space inside @f: one
+ * filter must not be used by two threads at once.  Allocates nothing, except
+ * that a regular expression test copies the string (regexec() wants its NUL)
+ * into a buffer that grows when a string is longer than any before.
+ *
+ * What is checked: the row is scanned as protobuf-c's decoder reads it (tags
+ * of at most 5 bytes, varints, lengths, the wire type of every known field;
+ * a repeated field's last value wins), up to the point where every field so
+ * far came in ascending field-number order (as every protobuf encoder,
+ * xtcp's included, writes them) and the next field's number is above every
+ * field the expression reads.  The rest of the row cannot change the answer
+ * and is not read: a malformed tail is not noticed here (the row is passed
+ * on as it is, and the next decoder reports it).  In strict mode the whole
+ * row is always scanned, so a row is rejected exactly when
+ * xtcp_record_decode() rejects it, and the answer always equals
+ * xtcp_filter_match_record() on the decoded row.
+ */
+int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len);
+
+/* Strict mode (see above); off after xtcp_filter_new(). */
+void xtcp_filter_set_strict(struct xtcp_filter *f, bool strict);
+
+/* The same on a decoded record.  Returns 1 or 0. */
+int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/* How many distinct fields the expression reads. */
+size_t xtcp_filter_n_fields(const struct xtcp_filter *f);
+
+/*
+ * The schema field an alias or name stands for ("rtt" -> "tcp_info_rtt"),
+ * or NULL.  Used by the tests and for "did you mean".
+ */
+const char *xtcp_filter_resolve(const char *name, size_t len);
+
+/*
+ * The unit of a time field in nanoseconds (1000 for tcp_info_rtt, 1000000
+ * for tcp_info_last_data_sent, 1 for timestamp_ns), or 0 when the field is
+ * not a time.
+ */
+uint64_t xtcp_filter_field_unit(const char *schema_name);
+
+/* The explicit aliases, NULL-terminated pairs { alias, schema name }. */
+extern const char *const xtcp_filter_aliases[][2];
+
+#endif
