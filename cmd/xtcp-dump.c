@@ -148,23 +148,6 @@ static uint64_t now_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Stop quietly when the reader went away; otherwise report and fail. */
-static void output_failed(struct dump *d)
-{
-	if (errno == EPIPE) {
-		if (d->out_path)
-			xtcp_outfile_abort(&d->outfile);
-		exit(0);
-	}
-	if (d->out_path) {
-		warn("cannot write '%s'", d->out_path);
-		xtcp_outfile_abort(&d->outfile);
-	} else {
-		warn("cannot write to standard output");
-	}
-	exit(1);
-}
-
 static void emit_frames(struct dump *d, bool flush)
 {
 	const uint8_t *frame;
@@ -172,7 +155,7 @@ static void emit_frames(struct dump *d, bool flush)
 
 	while ((frame = xtcp_envelope_take(&d->env, flush, &len, NULL))) {
 		if (xtcp_output_write(&d->out, frame, len) < 0)
-			output_failed(d);
+			output_failed(&d->outfile, d->out_path);
 		xtcp_envelope_done(&d->env);
 		d->frames_written++;
 	}
@@ -529,7 +512,7 @@ static int poll_live(struct dump *d)
 		}
 		d->polls_done++;
 		if (xtcp_output_flush(&d->out) < 0)
-			output_failed(d);
+			output_failed(&d->outfile, d->out_path);
 		if (d->count && poll + 1 >= d->count)
 			break;
 		/*
@@ -613,7 +596,7 @@ int main(int argc, char **argv)
 	}
 
 	if (xtcp_output_flush(&d.out) < 0)
-		output_failed(&d);
+		output_failed(&d.outfile, d.out_path);
 	if (d.out_path && xtcp_outfile_commit(&d.outfile) < 0) {
 		warn("cannot write '%s'", d.out_path);
 		failed = 1;

@@ -186,31 +186,6 @@ static void compile(struct filter_cmd *fc, const char *expr)
 	exit(EXIT_USAGE);
 }
 
-__attribute__((noreturn))
-static void output_failed(struct filter_cmd *fc)
-{
-	int e = errno;
-
-	if (fc->out_path)
-		xtcp_outfile_abort(&fc->outfile);
-	if (e == EPIPE)
-		exit(0);
-	errno = e;
-	if (fc->out_path)
-		warn("cannot write '%s'", fc->out_path);
-	else
-		warn("cannot write to standard output");
-	exit(1);
-}
-
-static const char *input_name(const char *path, char *buf, size_t size)
-{
-	if (!path)
-		return "standard input";
-	snprintf(buf, size, "'%s'", path);
-	return buf;
-}
-
 /* Returns 0, or -1 after reporting bad input. */
 static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 {
@@ -249,10 +224,10 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 		frame = xtcp_envelope_take(&fc->env, true, &frame_len, NULL);
 		if (frame) {
 			if (xtcp_output_write(&fc->out, frame, frame_len) < 0)
-				output_failed(fc);
+				output_failed(&fc->outfile, fc->out_path);
 			xtcp_envelope_done(&fc->env);
 			if (fc->flush_often && xtcp_output_flush(&fc->out) < 0)
-				output_failed(fc);
+				output_failed(&fc->outfile, fc->out_path);
 		}
 	}
 	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
@@ -346,10 +321,10 @@ int main(int argc, char **argv)
 		int n = snprintf(line, sizeof(line), "%" PRIu64 "\n", fc.kept);
 
 		if (xtcp_output_write(&fc.out, line, (size_t)n) < 0)
-			output_failed(&fc);
+			output_failed(&fc.outfile, fc.out_path);
 	}
 	if (xtcp_output_flush(&fc.out) < 0)
-		output_failed(&fc);
+		output_failed(&fc.outfile, fc.out_path);
 	if (fc.out_path && xtcp_outfile_commit(&fc.outfile) < 0) {
 		warn("cannot write '%s'", fc.out_path);
 		failed = 1;

@@ -193,33 +193,6 @@ static void compile_format(struct fmt *f)
 	exit(EXIT_USAGE);
 }
 
-/* Stop quietly when the reader went away; otherwise report and fail. */
-__attribute__((noreturn))
-static void output_failed(struct fmt *f)
-{
-	int e = errno;
-
-	if (f->out_path)
-		xtcp_outfile_abort(&f->outfile);
-	if (e == EPIPE)
-		exit(0);
-	errno = e;
-	if (f->out_path)
-		warn("cannot write '%s'", f->out_path);
-	else
-		warn("cannot write to standard output");
-	exit(1);
-}
-
-/* Name of an input in messages: 'FILE', or standard input. */
-static const char *input_name(const char *path, char *buf, size_t size)
-{
-	if (!path)
-		return "standard input";
-	snprintf(buf, size, "'%s'", path);
-	return buf;
-}
-
 /* --- stream -> text -------------------------------------------------------- */
 
 /* Returns 0, or -1 after reporting bad input. */
@@ -245,10 +218,10 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 				return -1;
 			}
 			if (xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
-				output_failed(f);
+				output_failed(&f->outfile, f->out_path);
 		}
 		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
-			output_failed(f);
+			output_failed(&f->outfile, f->out_path);
 	}
 	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
 		if (errno != EBADMSG)
@@ -273,7 +246,7 @@ static void emit_frames(struct fmt *f, bool flush)
 
 	while ((frame = xtcp_envelope_take(&f->env, flush, &len, NULL))) {
 		if (xtcp_output_write(&f->out, frame, len) < 0)
-			output_failed(f);
+			output_failed(&f->outfile, f->out_path);
 		xtcp_envelope_done(&f->env);
 	}
 }
@@ -290,7 +263,7 @@ static int read_json(struct fmt *f, int fd, const char *name)
 			/* about to wait for input: hand over what is ready */
 			emit_frames(f, true);
 			if (xtcp_output_flush(&f->out) < 0)
-				output_failed(f);
+				output_failed(&f->outfile, f->out_path);
 		}
 		rc = xtcp_json_reader_next(&r, &f->rec);
 		if (rc <= 0)
@@ -380,7 +353,7 @@ int main(int argc, char **argv)
 		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 			err(1, "cannot allocate a frame");
 	} else if (xtcp_format_write_header(&f.format, &f.out) < 0) {
-		output_failed(&f);
+		output_failed(&f.outfile, f.out_path);
 	}
 
 	if (optind == argc) {
@@ -394,7 +367,7 @@ int main(int argc, char **argv)
 	if (f.from)
 		emit_frames(&f, true);
 	if (xtcp_output_flush(&f.out) < 0)
-		output_failed(&f);
+		output_failed(&f.outfile, f.out_path);
 	if (f.out_path && xtcp_outfile_commit(&f.outfile) < 0) {
 		warn("cannot write '%s'", f.out_path);
 		failed = 1;
