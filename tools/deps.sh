@@ -20,6 +20,7 @@ libjansson-dev:/usr/include/jansson.h
 librdkafka-dev:/usr/include/librdkafka/rdkafka.h
 bats:bats
 kcat:kcat
+jq:jq
 hyperfine:hyperfine
 python3:python3
 iproute2:ss
