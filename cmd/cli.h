@@ -9,9 +9,13 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "outfile.h"
 
@@ -29,6 +33,39 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see '%s --help')\n", program_invocation_short_name);
 	exit(EXIT_USAGE);
+}
+
+/*
+ * SIGINT and SIGTERM end the run cleanly: stop_requested is set, and the
+ * descriptor being read (input_fd, set by a stream filter around its reads)
+ * becomes /dev/null, so its reader sees end of input and what was read so far
+ * is written and committed as at a normal end.  SIGPIPE is ignored: writing
+ * to a reader that went away fails with EPIPE (see output_failed).
+ */
+__attribute__((unused)) static volatile sig_atomic_t stop_requested;
+__attribute__((unused)) static volatile sig_atomic_t input_fd = -1;
+__attribute__((unused)) static int devnull_fd = -1;
+
+__attribute__((unused))
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (input_fd >= 0 && devnull_fd >= 0)
+		dup2(devnull_fd, input_fd);
+}
+
+__attribute__((unused))
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 /*

@@ -28,9 +28,6 @@
 #include "record.h"
 #include "stream.h"
 
-
-static volatile sig_atomic_t stop_requested;
-
 struct dump {
 	/* options */
 	uint64_t count;
@@ -133,12 +130,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -545,7 +536,6 @@ static int poll_live(struct dump *d)
 int main(int argc, char **argv)
 {
 	struct dump d;
-	struct sigaction sa;
 	int fd = STDOUT_FILENO, failed = 0;
 	size_t max_rows, max_bytes;
 
@@ -560,11 +550,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals();
 
 	set_metadata(&d);
 	max_rows = d.env.max_rows;

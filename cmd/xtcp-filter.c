@@ -25,10 +25,6 @@
 #include "outfile.h"
 #include "stream.h"
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t input_fd = -1;
-static int devnull_fd = -1;
-
 struct filter_cmd {
 	/* options */
 	bool invert;
@@ -81,15 +77,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* SIGINT and SIGTERM end the input; what was read is written and committed. */
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	if (input_fd >= 0 && devnull_fd >= 0)
-		dup2(devnull_fd, input_fd);
-}
 
 static const char *field_kind(const char *schema_name)
 {
@@ -269,7 +256,6 @@ static int process(struct filter_cmd *fc, const char *path)
 int main(int argc, char **argv)
 {
 	struct filter_cmd fc;
-	struct sigaction sa;
 	struct stat st;
 	int fd = STDOUT_FILENO, failed = 0, i;
 
@@ -290,12 +276,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	catch_stop_signals();
 
 	if (fc.out_path) {
 		if (xtcp_outfile_open(&fc.outfile, fc.out_path) < 0)

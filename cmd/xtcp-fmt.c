@@ -25,11 +25,6 @@
 #include "record.h"
 #include "stream.h"
 
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t input_fd = -1;
-static int devnull_fd = -1;
-
 struct fmt {
 	/* options */
 	const char *format_name;
@@ -89,19 +84,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/*
- * SIGINT and SIGTERM end the input: the descriptor being read becomes
- * /dev/null, so the reader sees end of input, and what was read so far is
- * written and committed as at a normal end.
- */
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	if (input_fd >= 0 && devnull_fd >= 0)
-		dup2(devnull_fd, input_fd);
-}
 
 static void list_fields(void)
 {
@@ -309,7 +291,6 @@ static int process(struct fmt *f, const char *path)
 int main(int argc, char **argv)
 {
 	struct fmt f;
-	struct sigaction sa;
 	struct stat st;
 	int fd = STDOUT_FILENO, failed = 0, i;
 
@@ -334,12 +315,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	catch_stop_signals();
 
 	if (f.out_path) {
 		if (xtcp_outfile_open(&f.outfile, f.out_path) < 0)

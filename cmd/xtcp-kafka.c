@@ -25,10 +25,6 @@
 #define DEFAULT_TIMEOUT_NS (30ull * 1000000000ull)
 #define INPUT_LINGER_MS 10       /* input quiet this long: send the rows batched so far */
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t input_fd = -1;
-static int devnull_fd = -1;
-
 static void usage(FILE *fp)
 {
 	fprintf(fp,
@@ -88,19 +84,6 @@ struct options {
 	uint64_t timeout_ms;
 	bool quiet;
 };
-
-/*
- * SIGINT and SIGTERM end the input: the descriptor being read becomes
- * /dev/null, so the reader sees end of input, and what was read is delivered
- * as at a normal end.
- */
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	if (input_fd >= 0 && devnull_fd >= 0)
-		dup2(devnull_fd, input_fd);
-}
 
 __attribute__((noreturn))
 static void kafka_failed(struct xtcp_kafka *k, const char *what)
@@ -279,7 +262,6 @@ int main(int argc, char **argv)
 	struct options o;
 	struct xtcp_kafka *k;
 	const struct xtcp_kafka_stats *st;
-	struct sigaction sa;
 	int bad_input = 0, flush_rc, i;
 
 	memset(&o, 0, sizeof(o));
@@ -299,11 +281,7 @@ int main(int argc, char **argv)
 	if (xtcp_kafka_start(k, o.topic, o.rows, o.bytes, o.key, o.timeout_ms) < 0)
 		kafka_failed(k, "cannot start the producer");
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	catch_stop_signals();
 
 	if (optind == argc) {
 		bad_input = process(k, NULL) < 0;
