@@ -100,4 +100,35 @@ static const char *input_name(const char *path, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Read one input: open @path (NULL for standard input), hand the descriptor
+ * to @read with its name for messages (see input_name), close it.
+ * While @read runs the descriptor is input_fd, so SIGINT and SIGTERM end it
+ * cleanly.  Returns what @read returns, or -1 after reporting that @path
+ * cannot be opened.
+ */
+typedef int (*input_reader)(void *arg, int fd, const char *name);
+
+__attribute__((unused))
+static int read_input(const char *path, input_reader read, void *arg)
+{
+	char buf[4096];
+	const char *name = input_name(path, buf, sizeof(buf));
+	int fd = STDIN_FILENO, rc;
+
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			warn("cannot open '%s'", path);
+			return -1;
+		}
+	}
+	input_fd = fd;
+	rc = read(arg, fd, name);
+	input_fd = -1;
+	if (path)
+		close(fd);
+	return rc;
+}
+
 #endif

@@ -232,25 +232,9 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 	return 0;
 }
 
-static int process(struct filter_cmd *fc, const char *path)
+static int process(void *arg, int fd, const char *name)
 {
-	char buf[4096];
-	const char *name = input_name(path, buf, sizeof(buf));
-	int fd = STDIN_FILENO, rc;
-
-	if (path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			warn("cannot open '%s'", path);
-			return -1;
-		}
-	}
-	input_fd = fd;
-	rc = filter_stream(fc, fd, name);
-	input_fd = -1;
-	if (path)
-		close(fd);
-	return rc;
+	return filter_stream(arg, fd, name);
 }
 
 int main(int argc, char **argv)
@@ -290,10 +274,10 @@ int main(int argc, char **argv)
 		err(1, "cannot allocate a frame");
 
 	if (optind == argc) {
-		failed = process(&fc, NULL) < 0;
+		failed = read_input(NULL, process, &fc) < 0;
 	} else {
 		for (i = optind; i < argc && !failed && !stop_requested; i++)
-			failed = process(&fc, strcmp(argv[i], "-") ? argv[i] : NULL) < 0;
+			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &fc) < 0;
 	}
 
 	/* Everything valid before an error is written, and committed. */

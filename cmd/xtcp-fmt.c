@@ -267,25 +267,11 @@ static int read_json(struct fmt *f, int fd, const char *name)
 
 /* --- main ---------------------------------------------------------------------- */
 
-static int process(struct fmt *f, const char *path)
+static int process(void *arg, int fd, const char *name)
 {
-	char buf[4096];
-	const char *name = input_name(path, buf, sizeof(buf));
-	int fd = STDIN_FILENO, rc;
+	struct fmt *f = arg;
 
-	if (path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			warn("cannot open '%s'", path);
-			return -1;
-		}
-	}
-	input_fd = fd;
-	rc = f->from ? read_json(f, fd, name) : format_stream(f, fd, name);
-	input_fd = -1;
-	if (path)
-		close(fd);
-	return rc;
+	return f->from ? read_json(f, fd, name) : format_stream(f, fd, name);
 }
 
 int main(int argc, char **argv)
@@ -333,10 +319,10 @@ int main(int argc, char **argv)
 	}
 
 	if (optind == argc) {
-		failed = process(&f, NULL) < 0;
+		failed = read_input(NULL, process, &f) < 0;
 	} else {
 		for (i = optind; i < argc && !failed && !stop_requested; i++)
-			failed = process(&f, strcmp(argv[i], "-") ? argv[i] : NULL) < 0;
+			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &f) < 0;
 	}
 
 	/* Everything valid before an error is written, and committed. */

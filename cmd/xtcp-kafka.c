@@ -198,7 +198,7 @@ static bool input_idle(const struct xtcp_reader *r)
 }
 
 /* Returns 0, or -1 after reporting bad input. */
-static int deliver(struct xtcp_kafka *k, int fd, const char *path)
+static int deliver(struct xtcp_kafka *k, int fd, const char *name)
 {
 	struct xtcp_reader r;
 	const uint8_t *env;
@@ -216,9 +216,8 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *path)
 		if (xtcp_kafka_add_envelope(k, env, len) < 0) {
 			xtcp_reader_release(&r);
 			if (errno == EBADMSG) {
-				warnx("%s%s%s: frame %" PRIu64 " at byte %" PRIu64 ": %s",
-				      path ? "'" : "", path ? path : "standard input",
-				      path ? "'" : "", r.frame_no, r.frame_offset, xtcp_kafka_error(k));
+				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": %s", name,
+				      r.frame_no, r.frame_offset, xtcp_kafka_error(k));
 				return -1;
 			}
 			kafka_failed(k, "cannot produce");
@@ -226,11 +225,9 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *path)
 	}
 	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
 		if (errno == EBADMSG)
-			warnx("%s%s%s: %s", path ? "'" : "", path ? path : "standard input",
-			      path ? "'" : "", r.err);
+			warnx("%s: %s", name, r.err);
 		else
-			warn("%s%s%s: cannot read", path ? "'" : "",
-			     path ? path : "standard input", path ? "'" : "");
+			warn("%s: cannot read", name);
 		xtcp_reader_release(&r);
 		return -1;
 	}
@@ -238,23 +235,9 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *path)
 	return 0;
 }
 
-static int process(struct xtcp_kafka *k, const char *path)
+static int process(void *arg, int fd, const char *name)
 {
-	int fd = STDIN_FILENO, rc;
-
-	if (path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			warn("cannot open '%s'", path);
-			return -1;
-		}
-	}
-	input_fd = fd;
-	rc = deliver(k, fd, path);
-	input_fd = -1;
-	if (path)
-		close(fd);
-	return rc;
+	return deliver(arg, fd, name);
 }
 
 int main(int argc, char **argv)
@@ -284,10 +267,10 @@ int main(int argc, char **argv)
 	catch_stop_signals();
 
 	if (optind == argc) {
-		bad_input = process(k, NULL) < 0;
+		bad_input = read_input(NULL, process, k) < 0;
 	} else {
 		for (i = optind; i < argc && !bad_input && !stop_requested; i++)
-			bad_input = process(k, strcmp(argv[i], "-") ? argv[i] : NULL) < 0;
+			bad_input = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, k) < 0;
 	}
 
 	/*
