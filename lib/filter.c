@@ -469,6 +469,28 @@ static int add_not(struct parser *ps, int child)
 	return child < 0 ? -1 : add_node(ps, &n);
 }
 
+/*
+ * Append @idx to a parse-time list that starts in the caller's stack buffer
+ * @items_buf and moves to the heap when it outgrows it.  Returns 0 or -1
+ * (ENOMEM; the list is unchanged).
+ */
+static int push_item(int **items, int *items_buf, size_t *n, size_t *cap, int idx)
+{
+	if (*n == *cap) {
+		int *p = malloc(2 * *cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		memcpy(p, *items, *n * sizeof(*p));
+		if (*items != items_buf)
+			free(*items);
+		*items = p;
+		*cap *= 2;
+	}
+	(*items)[(*n)++] = idx;
+	return 0;
+}
+
 static int add_list(struct parser *ps, enum node_kind kind, const int *items, size_t n_items)
 {
 	struct xtcp_filter *f = ps->f;
@@ -1038,20 +1060,10 @@ static int parse_test(struct parser *ps)
 			idx = compile_value(ps, &t, C_EQ, op_at, "in", family_slot);
 			if (idx < 0)
 				break;
-			if (n == cap) {
-				int *p = malloc(2 * cap * sizeof(*p));
-
-				if (!p) {
-					idx = oom(ps);
-					break;
-				}
-				memcpy(p, items, n * sizeof(*p));
-				if (items != items_buf)
-					free(items);
-				items = p;
-				cap *= 2;
+			if (push_item(&items, items_buf, &n, &cap, idx) < 0) {
+				idx = oom(ps);
+				break;
 			}
-			items[n++] = idx;
 			if (!paren || ps->tok != T_COMMA)
 				break;
 			next(ps);
@@ -1124,20 +1136,10 @@ static int parse_chain(struct parser *ps, bool is_or)
 		idx = is_or ? parse_chain(ps, false) : parse_unary(ps);
 		if (idx < 0)
 			break;
-		if (n == cap) {
-			int *p = malloc(2 * cap * sizeof(*p));
-
-			if (!p) {
-				idx = oom(ps);
-				break;
-			}
-			memcpy(p, items, n * sizeof(*p));
-			if (items != items_buf)
-				free(items);
-			items = p;
-			cap *= 2;
+		if (push_item(&items, items_buf, &n, &cap, idx) < 0) {
+			idx = oom(ps);
+			break;
 		}
-		items[n++] = idx;
 		if (ps->tok != op)
 			break;
 		next(ps);
