@@ -52,7 +52,7 @@ xtcp-bench gen -n 20000 -o "$tmp/gen20k.pb"
 XTCP_FILTER_BENCH=$tmp/gen20k.pb "$B/tests/t-filter" | sed -n 's/^# scan/scan/p'
 
 echo "== 3. kernel rows (a capture, replayed 500 times), and the share of dump | filter | fmt"
-xtcp-dump -r "${XTCP_SHARED:-../shared}/fixtures/netlink/6_6_44/tcp_100_sockets.pcap" >"$tmp/cap1.pb"
+xtcp-dump -r "tests/data/netlink/6_6_44/tcp_100_sockets.pcap" >"$tmp/cap1.pb"
 for i in $(seq 500); do cat "$tmp/cap1.pb"; done >"$tmp/cap.pb"
 hyperfine -N --warmup 2 --min-runs 10 \
 	--export-json bench/results/filter-pipeline.json \

@@ -5,7 +5,6 @@
 # Writes bench/results/pgo-compare.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED=${XTCP_SHARED:-../shared}
 out=bench/results/pgo-compare.md
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -20,7 +19,7 @@ done
 OFF=build/nopgo/bin
 ON=build/bin
 
-pcap=$SHARED/fixtures/netlink/5_15_164/5_15_164_tcp_1000_sockets.pcap
+pcap=tests/data/netlink/5_15_164/5_15_164_tcp_1000_sockets.pcap
 "$ON/xtcp-bench" gen -n 50000 --seed 11 >"$work/gen.pb"
 "$ON/xtcp-fmt" -f json "$work/gen.pb" | head -5000 >"$work/gen.json"
 expr='state == ESTABLISHED && rtt > 1ms && cong != "reno"'

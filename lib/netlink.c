@@ -1,6 +1,6 @@
 /*
  * One SOCK_DIAG_BY_FAMILY reply (struct inet_diag_msg + attributes) into a
- * record.  Offsets follow ../shared/spec/record-fields.tsv.
+ * record.  Offsets follow proto/record-fields.tsv.
  *
  * Netlink data is in host byte order, except the ports (network order).
  * Everything is read with memcpy: a message handed over from a capture file

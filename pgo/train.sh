@@ -13,7 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${XTCP_BIN:?set XTCP_BIN to the instrumented binaries}
-SHARED=${XTCP_SHARED:-../shared}
 work=$(mktemp -d)
 ns=xtcp-pgo-$$
 load= mock=
@@ -43,7 +42,7 @@ in_ns "$BIN/xtcp-dump" -n all -c 2 -i 100ms >/dev/null 2>&1
 "$BIN/xtcp-dump" -n "$ns" -w "$work/raw.nl" --rows 100 >/dev/null
 
 step "replay the fixture captures"
-for pcap in "$SHARED"/fixtures/netlink/*/*.pcap; do
+for pcap in tests/data/netlink/*/*.pcap; do
 	"$BIN/xtcp-dump" -r "$pcap" >>"$work/replay.pb" 2>/dev/null || true
 done
 "$BIN/xtcp-dump" -r "$work/raw.nl" >/dev/null

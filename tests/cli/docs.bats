@@ -51,7 +51,7 @@ check_tool() {
 }
 
 @test "the proto declares every field of the spec table with its number, name and type" {
-	run -0 python3 - "$TOP/proto/xtcp_flat_record.proto" "$XTCP_SHARED/spec/record-fields.tsv" <<'PY'
+	run -0 python3 - "$TOP/proto/xtcp_flat_record.proto" "$TOP/proto/record-fields.tsv" <<'PY'
 import re, sys
 proto = open(sys.argv[1]).read()
 body = proto[proto.index('message XtcpFlatRecord'):]
@@ -62,4 +62,9 @@ want = {int(n): (t, name) for n, name, t, _ in rows}
 assert decl == want, (set(decl.items()) ^ set(want.items()))
 print(len(want), 'fields match')
 PY
+}
+
+@test "the repository stands alone: no file refers to the steering folder beside it" {
+	run -1 git -C "$TOP" grep -n -e '\.\./shared' -e 'XTCP_SHARED'
+	echo "$output"
 }

@@ -4,10 +4,9 @@ bats_require_minimum_version 1.5.0
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${XTCP_BUILD:=$TOP/build}"
-: "${XTCP_SHARED:=$TOP/../shared}"
 PATH="$XTCP_BUILD/bin:$PATH"
-FIXTURES=$XTCP_SHARED/fixtures/netlink
-export XTCP_BUILD XTCP_SHARED PATH
+FIXTURES=$TOP/tests/data/netlink
+export XTCP_BUILD PATH
 
 # netns_up NAME: a fresh namespace with lo up.
 netns_up() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # xtcp-dump -r against an independent oracle: the netlink captures in
-# ../shared/fixtures/netlink and the text `ss --tcp --info -a` printed from
+# tests/data/netlink and the text `ss --tcp --info -a` printed from
 # the very same kernel replies.  Every socket ss listed must come out of
 # `xtcp-dump -r PCAP | xtcp-show` with every value ss printed equal
 # (tests/compare/compare.py formats the record's values the way ss.c does).
@@ -10,14 +10,10 @@ bats_require_minimum_version 1.5.0
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${XTCP_BUILD:=$TOP/build}"
-: "${XTCP_SHARED:=$TOP/../shared}"
 PATH="$XTCP_BUILD/bin:$PATH"
-FIX=$XTCP_SHARED/fixtures/netlink
+FIX=$TOP/tests/data/netlink
 COMPARE=$TOP/tests/compare/compare.py
 
-setup() {
-	[ -d "$FIX" ] || skip "no fixtures at $FIX"
-}
 
 # decode PCAP: xtcp-dump -r PCAP | xtcp-show > $BATS_TEST_TMPDIR/out.jsonl
 decode() {

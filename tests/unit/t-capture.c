@@ -1,5 +1,5 @@
 /*
- * The capture reader over every pcap in ../shared/fixtures/netlink, the same
+ * The capture reader over every pcap in tests/data/netlink, the same
  * messages as a raw dump and in every pcap byte order, and damaged files:
  * each must end in a clean -1 with a message saying where, never a crash.
  */
@@ -17,7 +17,7 @@
 #include "tap.h"
 #include "capture.h"
 
-static const char *shared;
+static const char *top;   /* the repository: "." or $XTCP_TOP */
 
 static const char *fixture(const char *rel)
 {
@@ -25,7 +25,7 @@ static const char *fixture(const char *rel)
 	static int next;
 	char *p = path[next++ & 3];
 
-	snprintf(p, sizeof(path[0]), "%s/fixtures/netlink/%s", shared, rel);
+	snprintf(p, sizeof(path[0]), "%s/tests/data/netlink/%s", top, rel);
 	return p;
 }
 
@@ -716,11 +716,11 @@ static void test_open_errors(void)
 
 int main(void)
 {
-	shared = getenv("XTCP_SHARED");
-	if (!shared || !*shared)
-		shared = "../shared";
+	top = getenv("XTCP_TOP");
+	if (!top || !*top)
+		top = ".";
 	if (access(fixture("README.md"), R_OK)) {
-		printf("Bail out! no fixtures at %s (set XTCP_SHARED)\n", fixture(""));
+		printf("Bail out! no fixtures at %s (run from the top of the repository, or set XTCP_TOP)\n", fixture(""));
 		return 1;
 	}
 

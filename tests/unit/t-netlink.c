@@ -2,7 +2,7 @@
  * xtcp_netlink_parse against independent sources:
  *  - attribute fixtures captured from real kernels, checked against values
  *    decoded by hand from their bytes;
- *  - struct tcp_info offsets read from ../shared/spec/record-fields.tsv at
+ *  - struct tcp_info offsets read from proto/record-fields.tsv at
  *    run time (not from lib/netlink.c), for every length 0..300;
  *  - what `ss --tcp --info -a -e -m` printed for the very dumps captured in
  *    the paired pcaps, socket by socket.
@@ -29,7 +29,7 @@
 typedef XtcpFlatRecord__V1__XtcpFlatRecord rec_t;
 #define DESC xtcp_flat_record__v1__xtcp_flat_record__descriptor
 
-static const char *shared;
+static const char *top;   /* the repository: "." or $XTCP_TOP */
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -39,7 +39,7 @@ static const char *fixture(const char *rel)
 	static int next;
 	char *p = path[next++ & 3];
 
-	snprintf(p, sizeof(path[0]), "%s/fixtures/netlink/%s", shared, rel);
+	snprintf(p, sizeof(path[0]), "%s/tests/data/netlink/%s", top, rel);
 	return p;
 }
 
@@ -340,7 +340,7 @@ static int load_spec(void)
 	char path[512], line[1024];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/spec/record-fields.tsv", shared);
+	snprintf(path, sizeof(path), "%s/proto/record-fields.tsv", top);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -1328,11 +1328,11 @@ static void report_speed(void)
 
 int main(void)
 {
-	shared = getenv("XTCP_SHARED");
-	if (!shared || !*shared)
-		shared = "../shared";
+	top = getenv("XTCP_TOP");
+	if (!top || !*top)
+		top = ".";
 	if (access(fixture("README.md"), R_OK)) {
-		printf("Bail out! no fixtures at %s (set XTCP_SHARED)\n", fixture(""));
+		printf("Bail out! no fixtures at %s (run from the top of the repository, or set XTCP_TOP)\n", fixture(""));
 		return 1;
 	}
 
