@@ -14,12 +14,14 @@ PREFIX ?= /usr/local
 CC := clang
 PYTHON ?= python3
 
-# A missing Debian package is installed before anything else runs.
+# A missing Debian package is installed before anything else runs: what the
+# build needs for `make`, and what the tests need too for `make check`.
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
-MISSING := $(shell tools/deps.sh check)
+DEPS_SET := $(if $(filter check check-plain check-san pgo pgo-compare,$(MAKECMDGOALS)),test,build)
+MISSING := $(shell tools/deps.sh check $(DEPS_SET))
 ifneq ($(MISSING),)
 $(info deps: installing missing packages: $(MISSING))
-DEPS_RC := $(shell tools/deps.sh install >&2; echo $$?)
+DEPS_RC := $(shell tools/deps.sh install $(DEPS_SET) >&2; echo $$?)
 ifneq ($(DEPS_RC),0)
 $(error deps: could not install $(MISSING); run 'make deps' as root)
 endif
@@ -46,8 +48,9 @@ WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshad
 ifeq ($(DEVELOPER),1)
 WARN += -Werror
 endif
+# -MMD -MP: each object's header dependencies, computed by the compiler (.d files).
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -DXTCP_VERSION='"$(VERSION)"' $(WARN) \
-	-Ilib -I$(B)/gen -fno-omit-frame-pointer
+	-Ilib -I$(B)/gen -fno-omit-frame-pointer -MMD -MP
 XLDFLAGS := -Wl,--as-needed
 ifneq ($(SANITIZE),)
 XCFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
@@ -136,7 +139,7 @@ all: $(BINS) $(HELPERS) $(UNITS)
 endif
 
 deps:
-	tools/deps.sh install
+	tools/deps.sh install all
 
 $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
@@ -157,7 +160,7 @@ $(B)/gen/%.o: $(B)/gen/%.c $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -Wno-missing-prototypes -Wno-cast-qual -c -o $@ $<
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+$(B)/lib/%.o: lib/%.c $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -c -o $@ $<
@@ -166,28 +169,32 @@ $(LIBXTCP): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(wildcard cmd/*.h) $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+$(B)/bin/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
-$(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H)
+$(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBXTCP) $(wildcard lib/*.h) $(GEN_H)
+$(B)/tests/%: tests/unit/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
 # libFuzzer targets, always with ASan/UBSan; the same sources link as plain
 # replay programs when the sanitizer build runs them over the corpus.
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(wildcard lib/*.h)
+# They compile every library source, so every header is a real dependency.
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC) $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CC) $(XCFLAGS) -Wno-cast-qual -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
+	$(Q)$(CC) $(filter-out -MMD -MP,$(XCFLAGS)) -Wno-cast-qual -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(LIBS)
+
+# The compiler's record of which headers each object and program read.
+-include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/tests/*.d)
 
 # --- tests ---------------------------------------------------------------
 

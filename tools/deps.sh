@@ -1,11 +1,14 @@
 #!/bin/sh
-# tools/deps.sh check|install - the Debian packages xtcp needs to build and test.
+# tools/deps.sh check|install [build|test|all] - the Debian packages xtcp needs.
 #   check    print the names of missing packages (nothing when all are there)
 #   install  apt-get install the missing ones (needs root)
+# build: what `make` needs; test: build and what `make check` needs; all: test
+# and what bench/ needs (the default, `make deps`).
 set -eu
 
-# package:probe  - probe is a command name, or a path that the package installs
-PKGS="
+# package:probe - probe is a command name, or a path that the package installs.
+# BUILD: what `make` needs; TEST: what `make check` needs on top; BENCH: bench/.
+BUILD="
 make:make
 clang:clang
 llvm:llvm-profdata
@@ -15,21 +18,35 @@ pkg-config:pkg-config
 libmnl-dev:/usr/include/libmnl/libmnl.h
 protobuf-c-compiler:protoc-c
 libprotobuf-c-dev:/usr/include/protobuf-c/protobuf-c.h
-protobuf-compiler:protoc
 libjansson-dev:/usr/include/jansson.h
 librdkafka-dev:/usr/include/librdkafka/rdkafka.h
+python3:python3
+"
+TEST="
+protobuf-compiler:protoc
 bats:bats
 kcat:kcat
 jq:jq
-hyperfine:hyperfine
-python3:python3
 iproute2:ss
 procps:ps
-valgrind:valgrind
-gnuplot-nox:gnuplot
 man-db:man
 bsdutils:script
 "
+BENCH="
+hyperfine:hyperfine
+valgrind:valgrind
+gnuplot-nox:gnuplot
+"
+
+case "${2:-all}" in
+build) PKGS=$BUILD ;;
+test) PKGS="$BUILD $TEST" ;;
+all) PKGS="$BUILD $TEST $BENCH" ;;
+*)
+	echo "usage: $0 check|install [build|test|all]" >&2
+	exit 2
+	;;
+esac
 
 missing() {
 	for entry in $PKGS; do
@@ -63,7 +80,7 @@ install)
 	apt-get install -y -qq --no-install-recommends $need
 	;;
 *)
-	echo "usage: $0 check|install" >&2
+	echo "usage: $0 check|install [build|test|all]" >&2
 	exit 2
 	;;
 esac
