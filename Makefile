@@ -66,7 +66,7 @@ endif
 PGO ?= 1
 PGO_TEXT := pgo/default.proftext
 PGO_DATA := $(B)/pgo/default.profdata
-PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
+PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py tools/proto.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
 PGO_NOTE :=
 ifeq ($(PGO)$(SANITIZE)$(PGO_INSTR),1)
 ifeq ($(wildcard $(PGO_TEXT)),)
@@ -146,7 +146,7 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@echo "  PROTOC  $<"
 	$(Q)protoc-c --c_out=$(B)/gen -Iproto $<
 
-$(GEN_CODEC): proto/xtcp_flat_record.proto tools/gen-codec.py
+$(GEN_CODEC): proto/xtcp_flat_record.proto tools/gen-codec.py tools/proto.py
 	@mkdir -p $(B)/gen
 	@echo "  GEN     $@"
 	$(Q)$(PYTHON) tools/gen-codec.py $< > $@.tmp && mv $@.tmp $@

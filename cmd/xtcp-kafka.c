@@ -186,13 +186,9 @@ static void parse_options(struct options *o, struct xtcp_kafka *k, int argc, cha
  */
 static bool input_idle(const struct xtcp_reader *r)
 {
-	size_t start = r->start + r->consumed, avail = r->end - start;
 	struct pollfd p = { .fd = r->fd, .events = POLLIN };
-	uint64_t flen;
-	int n;
 
-	n = xtcp_uvarint_get(r->buf + start, avail, &flen);
-	if (n < 0 || (n > 0 && avail - (size_t)n >= flen) || r->eof)
+	if (!xtcp_reader_would_block(r))
 		return false;
 	return poll(&p, 1, INPUT_LINGER_MS) == 0;
 }

@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "filter.h"
 #include "format.h"
+#include "wire.h"
 
 #define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
 #define SIGN_BIT (1ull << 63)
@@ -1379,41 +1380,6 @@ static uint64_t normalise(uint8_t norm, uint64_t v)
 	}
 }
 
-static inline const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t r = 0;
-	unsigned shift;
-
-	if (p < end && *p < 0x80) {
-		*v = *p;
-		return p + 1;
-	}
-	for (shift = 0; shift < 70 && p < end; shift += 7) {
-		uint8_t b = *p++;
-
-		r |= (uint64_t)(b & 0x7f) << shift;
-		if (b < 0x80) {
-			*v = r;
-			return p;
-		}
-	}
-	return NULL;
-}
-
-/* Skip a varint without decoding it: 8 bytes at once when the row has them. */
-static inline const uint8_t *skip_varint(const uint8_t *p, const uint8_t *end)
-{
-	uint64_t x, stop, v;
-
-	if (end - p >= 8) {
-		memcpy(&x, p, 8);
-		stop = ~x & 0x8080808080808080ull;
-		if (stop)
-			return p + __builtin_ctzll(stop) / 8 + 1;
-	}
-	return varint(p, end, &v);
-}
-
 int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
 {
 	const uint8_t *p = row, *end = row + len;
@@ -1427,27 +1393,15 @@ int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
 		f->vals[i].len = 0;
 	}
 	while (p < end) {
+		struct xtcp_varint x;
 		uint64_t tag, v, number;
 		unsigned wt, info = TABLE_UNKNOWN, slot;
 
-		/* tags as protobuf-c reads them: at most 5 bytes, a first byte with no field bits is bad */
-		if (__builtin_expect(end - p >= 2 && p[0] >= 0x80 && p[1] < 0x80, 1)) {
-			tag = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-			p += 2;
-		} else if (*p < 0x80) {
-			if (*p < 8)
-				goto bad;
-			tag = *p++;
-		} else {
-			const uint8_t *q;
-
-			if ((*p & 0xf8) == 0)
-				goto bad;
-			q = varint(p, end - p > 5 ? p + 5 : end, &tag);
-			if (!q)
-				goto bad;
-			p = q;
-		}
+		x = xtcp_wire_tag(p, end);
+		if (!x.next)
+			goto bad;
+		tag = x.value;
+		p = x.next;
 		wt = tag & 7;
 		number = tag >> 3;
 		if (number < prev)
@@ -1461,28 +1415,23 @@ int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
 		if ((info & 0xf) != wt && (info & 0xf) != 0xf)
 			goto bad;
 		slot = info >> 4;
-		if (wt == 0) {
+		if (wt == XTCP_WIRE_VARINT) {
 			if (!slot) {
-				if (p < end && *p < 0x80)
-					p++;
-				else if (!(p = skip_varint(p, end)))
+				if (!(p = xtcp_varint_skip(p, end)))
 					goto bad;
 				continue;
 			}
-			p = varint(p, end, &v);
-			if (!p)
+			x = xtcp_varint_read(p, end);
+			if (!x.next)
 				goto bad;
-			f->vals[slot - 1].v = normalise(f->slot_norm[slot - 1], v);
-		} else if (wt == 2) {
-			if (p < end && *p < 0x80) {
-				v = *p++;
-			} else {
-				p = varint(p, end, &v);
-				if (!p)
-					goto bad;
-			}
-			if (v > (uint64_t)(end - p))
+			p = x.next;
+			f->vals[slot - 1].v = normalise(f->slot_norm[slot - 1], x.value);
+		} else if (wt == XTCP_WIRE_LEN) {
+			x = xtcp_wire_len(p, end);
+			if (!x.next)
 				goto bad;
+			p = x.next;
+			v = x.value;
 			if (slot) {
 				struct val *s = &f->vals[slot - 1];
 				/* a decoded string ends at its first NUL: the same here */
@@ -1493,15 +1442,7 @@ int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
 				s->len = nul ? (size_t)(nul - p) : v;
 			}
 			p += v;
-		} else if (wt == 1) {
-			if (end - p < 8)
-				goto bad;
-			p += 8;
-		} else if (wt == 5) {
-			if (end - p < 4)
-				goto bad;
-			p += 4;
-		} else {
+		} else if (!(p = xtcp_wire_skip(p, end, wt))) {
 			goto bad;
 		}
 	}

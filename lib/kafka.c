@@ -236,7 +236,7 @@ int xtcp_kafka_start(struct xtcp_kafka *k, const char *topic, size_t max_rows,
 static int send_batch(struct xtcp_kafka *k)
 {
 	struct message_head *head = (struct message_head *)k->block;
-	size_t prefix = xtcp_uvarint_len(k->len), value_len = prefix + k->len;
+	size_t prefix = xtcp_varint_len(k->len), value_len = prefix + k->len;
 	uint64_t rows = k->rows;
 	rd_kafka_resp_err_t err;
 	uint8_t *value;
@@ -244,7 +244,7 @@ static int send_batch(struct xtcp_kafka *k)
 	if (!rows)
 		return 0;
 	value = k->block + HEAD_ROOM - prefix;
-	xtcp_uvarint_put(value, k->len);
+	xtcp_varint_put(value, k->len);
 	head->rows = rows;
 	k->last_len = k->len;
 	k->block = NULL;
@@ -310,62 +310,9 @@ static int reserve(struct xtcp_kafka *k, size_t need)
 	return 0;
 }
 
-int xtcp_kafka_row_field(const uint8_t *row, size_t len, uint32_t field_no,
-			 const uint8_t **key, size_t *key_len)
-{
-	const uint8_t *p = row, *end = row + len;
-	uint64_t tag, n;
-	int used;
-
-	*key = NULL;
-	*key_len = 0;
-	while (p < end) {
-		used = xtcp_uvarint_get(p, (size_t)(end - p), &tag);
-		if (used <= 0)
-			goto bad;
-		p += used;
-		switch (tag & 7) {
-		case 0:
-			used = xtcp_uvarint_get(p, (size_t)(end - p), &n);
-			if (used <= 0)
-				goto bad;
-			p += used;
-			break;
-		case 1:
-			if (end - p < 8)
-				goto bad;
-			p += 8;
-			break;
-		case 5:
-			if (end - p < 4)
-				goto bad;
-			p += 4;
-			break;
-		case 2:
-			used = xtcp_uvarint_get(p, (size_t)(end - p), &n);
-			if (used <= 0 || n > (uint64_t)(end - p - used))
-				goto bad;
-			p += used;
-			if (tag >> 3 == field_no) {
-				*key = p;
-				*key_len = (size_t)n;
-				return 0;
-			}
-			p += n;
-			break;
-		default:
-			goto bad;
-		}
-	}
-	return 0;
-bad:
-	errno = EBADMSG;
-	return -1;
-}
-
 int xtcp_kafka_add_row(struct xtcp_kafka *k, const uint8_t *row, size_t len)
 {
-	size_t need = 1 + xtcp_uvarint_len(len) + len;
+	size_t need = 1 + xtcp_varint_len(len) + len;
 	const uint8_t *key = NULL;
 	size_t key_len = 0;
 	uint8_t *p;
@@ -373,7 +320,7 @@ int xtcp_kafka_add_row(struct xtcp_kafka *k, const uint8_t *row, size_t len)
 	if (!k->rk)
 		return fail(k, EINVAL, "the producer is not started");
 	if (k->key_field) {
-		if (xtcp_kafka_row_field(row, len, k->key_field, &key, &key_len) < 0)
+		if (xtcp_record_field_bytes(row, len, k->key_field, &key, &key_len) < 0)
 			return fail(k, EBADMSG, "a row is not a valid record");
 		if (k->rows && (key_len != k->key_len || (key_len && memcmp(key, k->key, key_len))) &&
 		    send_batch(k) < 0)
@@ -398,7 +345,7 @@ int xtcp_kafka_add_row(struct xtcp_kafka *k, const uint8_t *row, size_t len)
 		return -1;
 	p = k->block + HEAD_ROOM + k->len;
 	*p++ = XTCP_ENVELOPE_ROW_TAG;
-	p += xtcp_uvarint_put(p, len);
+	p += xtcp_varint_put(p, len);
 	memcpy(p, row, len);
 	k->len += need;
 	k->rows++;

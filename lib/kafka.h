@@ -127,13 +127,4 @@ int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms);
 const struct xtcp_kafka_stats *xtcp_kafka_stats(const struct xtcp_kafka *k);
 const char *xtcp_kafka_error(const struct xtcp_kafka *k);
 
-/*
- * The key field of a row, for --key: sets *key and *len to the bytes of
- * string field @field_no (20 hostname, 30 netns) of the serialized record
- * @row, or to an empty key when the field is absent.  Returns 0, or -1 with
- * errno EBADMSG when the row does not parse.
- */
-int xtcp_kafka_row_field(const uint8_t *row, size_t len, uint32_t field_no,
-			 const uint8_t **key, size_t *key_len);
-
 #endif

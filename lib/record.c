@@ -3,14 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "record.h"
+#include "wire.h"
 
 /*
  * The field-by-field half of decoding is generated from the .proto by
- * tools/gen-codec.py (build/gen/xtcp_codec.c); this file owns the memory.
+ * tools/gen-codec.py (build/gen/xtcp_codec.c, see codec.h); this file has
+ * the generic loop and owns the memory.
  */
-int xtcp_record_decode_fields(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
-			      XtcpFlatRecord__V1__XtcpFlatRecord *rec, size_t *n_unknown);
 
 #define ARENA_MIN 1024
 #define UNKNOWN_MIN 16
@@ -78,6 +79,62 @@ static int unknown_reserve(struct xtcp_decoder *dec, size_t n)
 	return 0;
 }
 
+/*
+ * Decodes buf[0..len) into rec, which the caller has reset: first the
+ * fields in number order (generated, straight-line), then whatever is left
+ * one field at a time.  Returns 0, -1 when malformed, or 1 when dec->unknown
+ * has fewer than the *n_unknown entries this row needs: the caller grows it
+ * and decodes again.
+ */
+static int decode_fields(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
+			 XtcpFlatRecord__V1__XtcpFlatRecord *rec, size_t *n_unknown)
+{
+	const uint8_t *p = buf, *end = buf + len, *value, *next;
+	uint8_t *arena = dec->arena;
+	struct xtcp_varint tag;
+	size_t nu = 0;
+	int rc;
+
+	if (!(p = xtcp_codec_decode_in_order(p, end, rec, &arena)))
+		return -1;
+	while (p < end) {
+		tag = xtcp_wire_tag(p, end);
+		if (!tag.next)
+			return -1;
+		value = tag.next;
+		rc = xtcp_codec_decode_field(tag.value, &value, end, rec, &arena);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			p = value;
+			continue;
+		}
+		/* An unknown field: kept as protobuf-c keeps it, the raw bytes after the tag. */
+		if (!(next = xtcp_wire_skip(value, end, (unsigned)(tag.value & 7))))
+			return -1;
+		if (nu < dec->unknown_cap) {
+			ProtobufCMessageUnknownField *u = &dec->unknown[nu];
+
+			u->tag = (uint32_t)(tag.value >> 3);
+			u->wire_type = (ProtobufCWireType)(tag.value & 7);
+			u->len = (size_t)(next - value);
+			u->data = arena;
+			memcpy(arena, value, u->len);
+			arena += u->len;
+		}
+		nu++;
+		p = next;
+	}
+	*n_unknown = nu;
+	if (nu > dec->unknown_cap)
+		return 1;
+	if (nu) {
+		rec->base.n_unknown_fields = (unsigned)nu;
+		rec->base.unknown_fields = dec->unknown;
+	}
+	return 0;
+}
+
 int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		       XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 {
@@ -89,7 +146,7 @@ int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		return 0;
 	if (len > dec->arena_cap && arena_reserve(dec, len) < 0)
 		return -1;
-	rc = xtcp_record_decode_fields(dec, buf, len, rec, &n_unknown);
+	rc = decode_fields(dec, buf, len, rec, &n_unknown);
 	if (rc > 0) {
 		/* More unknown fields than ever before: room for all, then again. */
 		if (unknown_reserve(dec, n_unknown) < 0) {
@@ -97,7 +154,7 @@ int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 			return -1;
 		}
 		xtcp_record_init(rec);
-		rc = xtcp_record_decode_fields(dec, buf, len, rec, &n_unknown);
+		rc = decode_fields(dec, buf, len, rec, &n_unknown);
 	}
 	if (rc != 0) {
 		xtcp_record_init(rec);
@@ -105,4 +162,10 @@ int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+int xtcp_record_field_bytes(const uint8_t *row, size_t len, uint32_t number,
+			    const uint8_t **data, size_t *data_len)
+{
+	return xtcp_wire_find_bytes(row, len, number, data, data_len) < 0 ? -1 : 0;
 }

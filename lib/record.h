@@ -67,4 +67,13 @@ void xtcp_decoder_release(struct xtcp_decoder *dec);
 int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		       XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
+/*
+ * The bytes of string or bytes field @number of the serialized record
+ * @row[0..len), found without decoding the row (xtcp-kafka's --key): sets
+ * *data and *data_len, to NULL and 0 when the field is absent.  Returns 0,
+ * or -1 with errno EBADMSG when the row is malformed before the field.
+ */
+int xtcp_record_field_bytes(const uint8_t *row, size_t len, uint32_t number,
+			    const uint8_t **data, size_t *data_len);
+
 #endif

@@ -8,44 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-size_t xtcp_uvarint_put(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
-size_t xtcp_uvarint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-int xtcp_uvarint_get(const uint8_t *buf, size_t len, uint64_t *v)
-{
-	uint64_t x = 0;
-	size_t i;
-
-	for (i = 0; i < len && i < 10; i++) {
-		x |= (uint64_t)(buf[i] & 0x7f) << (7 * i);
-		if (!(buf[i] & 0x80)) {
-			*v = x;
-			return (int)i + 1;
-		}
-	}
-	return i == 10 ? -1 : 0;
-}
-
 /* --- envelope ----------------------------------------------------------- */
 
 static int envelope_reserve(struct xtcp_envelope *env, size_t extra)
@@ -121,11 +83,11 @@ int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpF
 	/* Encode after room for a 3-byte length (rows under 2 MiB), then fix up. */
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
 	n = xtcp_record_encode(rec, row + 4);
-	vl = xtcp_uvarint_len(n);
+	vl = xtcp_varint_len(n);
 	if (vl != 3)
 		memmove(row + 1 + vl, row + 4, n);
 	row[0] = XTCP_ENVELOPE_ROW_TAG;
-	xtcp_uvarint_put(row + 1, n);
+	xtcp_varint_put(row + 1, n);
 	return envelope_commit(env, 1 + vl + n);
 }
 
@@ -142,7 +104,7 @@ int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *data, size_t
 		return -1;
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
 	row[0] = XTCP_ENVELOPE_ROW_TAG;
-	vl = xtcp_uvarint_put(row + 1, len);
+	vl = xtcp_varint_put(row + 1, len);
 	memcpy(row + 1 + vl, data, len);
 	return envelope_commit(env, 1 + vl + len);
 }
@@ -163,9 +125,9 @@ const uint8_t *xtcp_envelope_take(struct xtcp_envelope *env, bool flush, size_t 
 		return NULL;
 	}
 	env->taken_len = body;
-	vl = xtcp_uvarint_len(body);
+	vl = xtcp_varint_len(body);
 	start = env->buf + XTCP_ENVELOPE_HEAD - vl;
-	xtcp_uvarint_put(start, body);
+	xtcp_varint_put(start, body);
 	*len = vl + body;
 	if (rows)
 		*rows = env->taken_rows;
@@ -197,65 +159,25 @@ void xtcp_row_iter_init(struct xtcp_row_iter *it, const uint8_t *envelope, size_
 	it->end = envelope + len;
 }
 
-/* Skip a field of wire type @wt whose value starts at *p. */
-static int skip_field(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-	int n;
-
-	switch (wt) {
-	case 0:
-		n = xtcp_uvarint_get(*p, (size_t)(end - *p), &v);
-		if (n <= 0)
-			return -1;
-		*p += n;
-		return 0;
-	case 1:
-		if (end - *p < 8)
-			return -1;
-		*p += 8;
-		return 0;
-	case 2:
-		n = xtcp_uvarint_get(*p, (size_t)(end - *p), &v);
-		if (n <= 0 || v > (uint64_t)(end - *p - n))
-			return -1;
-		*p += (size_t)n + v;
-		return 0;
-	case 5:
-		if (end - *p < 4)
-			return -1;
-		*p += 4;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *len)
 {
-	uint64_t key, v;
-	int n;
+	struct xtcp_wire_reader r = { it->p, it->end };
+	struct xtcp_wire_field f;
+	int rc;
 
-	while (it->p < it->end) {
-		n = xtcp_uvarint_get(it->p, (size_t)(it->end - it->p), &key);
-		if (n <= 0 || key >> 3 == 0 || key >> 3 > 536870911)
-			goto bad;
-		it->p += n;
-		if (key != XTCP_ENVELOPE_ROW_TAG) {
-			if (skip_field(&it->p, it->end, key & 7) < 0)
-				goto bad;
-			continue;
+	while ((rc = xtcp_wire_next(&r, &f)) > 0) {
+		it->p = r.p;
+		if (f.number == 0)
+			break;          /* an Envelope field needs a number */
+		if (f.number == XTCP_ENVELOPE_ROW_FIELD && f.type == XTCP_WIRE_LEN) {
+			*row = f.data;
+			*len = f.len;
+			return 1;
 		}
-		n = xtcp_uvarint_get(it->p, (size_t)(it->end - it->p), &v);
-		if (n <= 0 || v > (uint64_t)(it->end - it->p - n))
-			goto bad;
-		*row = it->p + n;
-		*len = (size_t)v;
-		it->p += (size_t)n + v;
-		return 1;
 	}
-	return 0;
-bad:
+	if (rc == 0)
+		return 0;
+	it->p = f.at;
 	errno = EBADMSG;
 	return -1;
 }
@@ -346,7 +268,7 @@ int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *le
 		return 0;
 	r->frame_no++;
 	r->frame_offset = r->offset;
-	n = xtcp_uvarint_get(r->buf + r->start, r->end - r->start, &flen);
+	n = xtcp_varint_get(r->buf + r->start, r->end - r->start, &flen);
 	if (n < 0)
 		return reader_error(r, EBADMSG, "frame length is not a varint");
 	if (n == 0)
@@ -371,6 +293,18 @@ int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *le
 	return 1;
 }
 
+bool xtcp_reader_would_block(const struct xtcp_reader *r)
+{
+	size_t start = r->start + r->consumed, avail = r->end - start;
+	uint64_t flen;
+	int n;
+
+	if (r->eof)
+		return false;
+	n = xtcp_varint_get(r->buf + start, avail, &flen);
+	return n == 0 || (n > 0 && avail - (size_t)n < flen);
+}
+
 /* --- output ------------------------------------------------------------- */
 
 int xtcp_write_all(int fd, const void *data, size_t len)
@@ -383,6 +317,11 @@ int xtcp_write_all(int fd, const void *data, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			return -1;
+		}
+		if (n == 0) {
+			/* git's write_in_full: a write that takes nothing would loop forever */
+			errno = ENOSPC;
 			return -1;
 		}
 		p += n;

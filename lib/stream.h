@@ -14,17 +14,14 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "wire.h"
 
 #define XTCP_FRAME_MAX (64u << 20)          /* largest frame a reader accepts */
-#define XTCP_ENVELOPE_ROW_TAG 0x52          /* field 10, wire type 2 */
+#define XTCP_ENVELOPE_ROW_FIELD 10
+#define XTCP_ENVELOPE_ROW_TAG 0x52          /* XTCP_WIRE_KEY(10, XTCP_WIRE_LEN) */
 #define XTCP_DEFAULT_ROWS 1000
 #define XTCP_DEFAULT_BYTES (256u << 10)
 
-/* Protobuf base-128 varints. */
-size_t xtcp_uvarint_put(uint8_t *out, uint64_t v);     /* returns 1..10 */
-size_t xtcp_uvarint_len(uint64_t v);
-/* Returns bytes used (1..10), 0 when @len ends inside the varint, -1 when it is over 10 bytes. */
-int xtcp_uvarint_get(const uint8_t *buf, size_t len, uint64_t *v);
 
 /*
  * Envelope builder.  Rows are appended already encoded; the running size is
@@ -112,6 +109,13 @@ struct xtcp_reader {
 int xtcp_reader_init(struct xtcp_reader *r, int fd);
 void xtcp_reader_release(struct xtcp_reader *r);
 int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len);
+
+/*
+ * True when xtcp_reader_next() would have to read more input before it can
+ * return (the next frame is not whole in the buffer and the input has not
+ * ended): a caller can flush what it holds before it waits.
+ */
+bool xtcp_reader_would_block(const struct xtcp_reader *r);
 
 /*
  * Buffered binary output to a file descriptor.  Writes retry EINTR and short

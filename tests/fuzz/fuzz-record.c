@@ -1,6 +1,6 @@
 /*
  * Our record decoder against protobuf-c's on arbitrary bytes: both accept or
- * both reject; when both accept, the records are equal field by field
+ * both reject (but for a varint over 64 bits, which only protobuf-c accepts); when both accept, the records are equal field by field
  * (unknown fields included) and re-encoding them (ours and
  * protobuf_c_message_pack()) gives identical bytes.  Any difference aborts.
  */
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "../helpers/overflow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,6 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = xtcp_record_decode(&dec, data, size, &ours);
 	theirs = (XtcpFlatRecord__V1__XtcpFlatRecord *)protobuf_c_message_unpack(desc, NULL,
 										   size, data);
+	if (rc != 0 && theirs && has_overflowing_varint(data, size)) {
+		/* the one difference by design, see tests/helpers/overflow.h */
+		protobuf_c_message_free_unpacked(&theirs->base, NULL);
+		return 0;
+	}
 	if ((rc == 0) != (theirs != NULL))
 		abort();
 	if (rc != 0)

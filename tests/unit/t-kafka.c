@@ -20,20 +20,20 @@ static size_t make_row(uint8_t *out, const char *host, const char *netns, size_t
 	*p++ = 0x08; /* schema_version = 1 */
 	*p++ = 1;
 	if ((n = strlen(host))) {
-		p += xtcp_uvarint_put(p, 20 << 3 | 2);
+		p += xtcp_varint_put(p, 20 << 3 | 2);
 		*p++ = (uint8_t)n;
 		memcpy(p, host, n);
 		p += n;
 	}
 	if ((n = strlen(netns))) {
-		p += xtcp_uvarint_put(p, 30 << 3 | 2);
+		p += xtcp_varint_put(p, 30 << 3 | 2);
 		*p++ = (uint8_t)n;
 		memcpy(p, netns, n);
 		p += n;
 	}
 	if (pad) {
-		p += xtcp_uvarint_put(p, 3000u << 3 | 2);
-		p += xtcp_uvarint_put(p, pad);
+		p += xtcp_varint_put(p, 3000u << 3 | 2);
+		p += xtcp_varint_put(p, pad);
 		memset(p, 'x', pad);
 		p += pad;
 	}
@@ -61,18 +61,18 @@ static void test_row_field(void)
 	const uint8_t *key;
 	size_t len = make_row(row, "web-1", "ns-a", 10), key_len;
 
-	ok(xtcp_kafka_row_field(row, len, 20, &key, &key_len) == 0 && key_len == 5 &&
+	ok(xtcp_record_field_bytes(row, len, 20, &key, &key_len) == 0 && key_len == 5 &&
 	   !memcmp(key, "web-1", 5), "hostname found");
-	ok(xtcp_kafka_row_field(row, len, 30, &key, &key_len) == 0 && key_len == 4 &&
+	ok(xtcp_record_field_bytes(row, len, 30, &key, &key_len) == 0 && key_len == 4 &&
 	   !memcmp(key, "ns-a", 4), "netns found");
 	len = make_row(row, "", "", 0);
-	ok(xtcp_kafka_row_field(row, len, 20, &key, &key_len) == 0 && key_len == 0,
+	ok(xtcp_record_field_bytes(row, len, 20, &key, &key_len) == 0 && key_len == 0,
 	   "absent field: empty key");
 	len = make_row(row, "web-1", "", 0);
-	ok(xtcp_kafka_row_field(row, len - 1, 20, &key, &key_len) < 0 && errno == EBADMSG,
+	ok(xtcp_record_field_bytes(row, len - 1, 20, &key, &key_len) < 0 && errno == EBADMSG,
 	   "truncated string: EBADMSG");
 	row[0] = 0x0b; /* wire type 3 (group): not in proto3 */
-	ok(xtcp_kafka_row_field(row, len, 20, &key, &key_len) < 0 && errno == EBADMSG,
+	ok(xtcp_record_field_bytes(row, len, 20, &key, &key_len) < 0 && errno == EBADMSG,
 	   "unknown wire type: EBADMSG");
 }
 

@@ -19,16 +19,16 @@ static void test_uvarint(void)
 	size_t i, n;
 
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		n = xtcp_uvarint_put(buf, values[i]);
-		is(n, xtcp_uvarint_len(values[i]), "uvarint len of %llu", (unsigned long long)values[i]);
-		ok(xtcp_uvarint_get(buf, n, &v) == (int)n && v == values[i],
+		n = xtcp_varint_put(buf, values[i]);
+		is(n, xtcp_varint_len(values[i]), "uvarint len of %llu", (unsigned long long)values[i]);
+		ok(xtcp_varint_get(buf, n, &v) == (int)n && v == values[i],
 		   "uvarint round trip %llu", (unsigned long long)values[i]);
 		if (n > 1)
-			ok(xtcp_uvarint_get(buf, n - 1, &v) == 0, "truncated uvarint %llu needs more",
+			ok(xtcp_varint_get(buf, n - 1, &v) == 0, "truncated uvarint %llu needs more",
 			   (unsigned long long)values[i]);
 	}
 	memset(buf, 0x80, sizeof(buf));
-	ok(xtcp_uvarint_get(buf, sizeof(buf), &v) == -1, "11-byte uvarint is rejected");
+	ok(xtcp_varint_get(buf, sizeof(buf), &v) == -1, "11-byte uvarint is rejected");
 }
 
 /* A fake encoded row of @len bytes (a single bytes field 3003 would do; content does not matter here). */
@@ -40,7 +40,7 @@ static size_t frame_rows(const uint8_t *frame, size_t len, size_t *body)
 	const uint8_t *row;
 	size_t rl, rows = 0;
 	uint64_t flen;
-	int n = xtcp_uvarint_get(frame, len, &flen);
+	int n = xtcp_varint_get(frame, len, &flen);
 
 	*body = (size_t)flen;
 	if (n <= 0 || (size_t)n + flen != len)
@@ -219,7 +219,7 @@ static void test_reader(void)
 	/* Oversized length. */
 	{
 		uint8_t big[16];
-		size_t n = xtcp_uvarint_put(big, (uint64_t)XTCP_FRAME_MAX + 1);
+		size_t n = xtcp_varint_put(big, (uint64_t)XTCP_FRAME_MAX + 1);
 
 		fd = temp_input(big, n);
 		xtcp_reader_init(&r, fd);
@@ -246,11 +246,11 @@ static void test_reader(void)
 	{
 		size_t big = 300000;
 		uint8_t *s = malloc(big + 16);
-		size_t n = xtcp_uvarint_put(s, big - 4), k;
+		size_t n = xtcp_varint_put(s, big - 4), k;
 
 		k = n;
 		s[k++] = 0x52;
-		k += xtcp_uvarint_put(s + k, big - 4 - 1 - xtcp_uvarint_len(big - 4 - 1 - 3));
+		k += xtcp_varint_put(s + k, big - 4 - 1 - xtcp_varint_len(big - 4 - 1 - 3));
 		memset(s + k, 0, n + big - 4 - k);
 		fd = temp_input(s, n + big - 4);
 		xtcp_reader_init(&r, fd);
