@@ -535,3 +535,15 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	[ "$(wc -l <"$T/out")" -eq 2 ]
 	wait $reader
 }
+
+@test "a frame length that overflows 64 bits is an error naming the frame and byte" {
+	printf '\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02' >"$BATS_TEST_TMPDIR/o.pb"
+	run -1 --separate-stderr xtcp-fmt -f json "$BATS_TEST_TMPDIR/o.pb"
+	[ -z "$output" ]
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/o.pb': frame 1 at byte 0: frame length is not a varint" ]]
+	# a valid frame before it is still written
+	{ xtcp-bench gen -n 2 --seed 3; cat "$BATS_TEST_TMPDIR/o.pb"; } >"$BATS_TEST_TMPDIR/o2.pb"
+	run -1 --separate-stderr xtcp-fmt -f json "$BATS_TEST_TMPDIR/o2.pb"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$stderr" == *"frame 2 at byte "*": frame length is not a varint" ]]
+}
