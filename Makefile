@@ -66,7 +66,7 @@ endif
 PGO ?= 1
 PGO_TEXT := pgo/default.proftext
 PGO_DATA := $(B)/pgo/default.profdata
-PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py tools/proto.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
+PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py tools/gen-schema.py tools/proto.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
 PGO_NOTE :=
 ifeq ($(PGO)$(SANITIZE)$(PGO_INSTR),1)
 ifeq ($(wildcard $(PGO_TEXT)),)
@@ -109,11 +109,12 @@ LIBS := -lmnl -lprotobuf-c -ljansson -lrdkafka -lpthread -lm
 GEN_PB := $(B)/gen/xtcp_flat_record.pb-c.c
 GEN_PB_H := $(B)/gen/xtcp_flat_record.pb-c.h
 GEN_CODEC := $(B)/gen/xtcp_codec.c
+GEN_SCHEMA := $(B)/gen/xtcp_schema.c
 GEN_H := $(GEN_PB_H)
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC)) $(B)/gen/xtcp_flat_record.pb-c.o \
-	$(B)/gen/xtcp_codec.o
+	$(B)/gen/xtcp_codec.o $(B)/gen/xtcp_schema.o
 LIBXTCP := $(B)/libxtcp.a
 
 CMD_SRC := $(wildcard cmd/xtcp-*.c)
@@ -128,7 +129,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
-.SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC)
+.SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC) $(GEN_SCHEMA)
 
 bins: $(BINS) $(HELPERS)
 
@@ -145,6 +146,11 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
 	@echo "  PROTOC  $<"
 	$(Q)protoc-c --c_out=$(B)/gen -Iproto $<
+
+$(GEN_SCHEMA): proto/xtcp_flat_record.proto tools/gen-schema.py tools/proto.py
+	@mkdir -p $(B)/gen
+	@echo "  GEN     $@"
+	$(Q)$(PYTHON) tools/gen-schema.py $< > $@.tmp && mv $@.tmp $@
 
 $(GEN_CODEC): proto/xtcp_flat_record.proto tools/gen-codec.py tools/proto.py
 	@mkdir -p $(B)/gen
@@ -187,11 +193,11 @@ $(B)/tests/%: tests/unit/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 # libFuzzer targets, always with ASan/UBSan; the same sources link as plain
 # replay programs when the sanitizer build runs them over the corpus.
 # They compile every library source, so every header is a real dependency.
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC) $(GEN_H)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC) $(GEN_SCHEMA) $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(XCFLAGS)) -Wno-cast-qual -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(LIBS)
+		$(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(GEN_SCHEMA) $(LIBS)
 
 # The compiler's record of which headers each object and program read.
 -include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/tests/*.d)

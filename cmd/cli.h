@@ -18,8 +18,40 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "schema.h"
 
 #define EXIT_USAGE 2
+
+/*
+ * --list-fields of xtcp-fmt and xtcp-filter: the schema table, one field a
+ * line in number order, tab-separated: name, type (uint32 uint64 int64
+ * string bytes address state family enum), unit (us, bytes, ...; "-" for
+ * none), aliases (comma-separated; "-" for none), meaning.
+ */
+__attribute__((unused))
+static void list_fields(FILE *out)
+{
+	static const char *const kinds[] = {
+		[XTCP_VALUE_U32] = "uint32",
+		[XTCP_VALUE_U64] = "uint64",
+		[XTCP_VALUE_I64] = "int64",
+		[XTCP_VALUE_STRING] = "string",
+		[XTCP_VALUE_BYTES] = "bytes",
+		[XTCP_VALUE_ADDR] = "address",
+		[XTCP_VALUE_STATE] = "state",
+		[XTCP_VALUE_FAMILY] = "family",
+		[XTCP_VALUE_ENUM] = "enum",
+		[XTCP_VALUE_OTHER] = "other",
+	};
+	size_t i;
+
+	for (i = 0; i < xtcp_schema_n; i++) {
+		const struct xtcp_field *f = &xtcp_schema[i];
+
+		fprintf(out, "%s\t%s\t%s\t%s\t%s\n", f->name, kinds[f->kind],
+			f->unit[0] ? f->unit : "-", f->aliases[0] ? f->aliases : "-", f->meaning);
+	}
+}
 
 /* "xtcp-TOOL: what (see 'xtcp-TOOL --help')" on stderr, exit 2. */
 __attribute__((noreturn, format(printf, 1, 2), unused))

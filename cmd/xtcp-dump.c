@@ -341,7 +341,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 			want6 = 1;
 			break;
 		case OPT_STATES:
-			if (xtcp_parse_states(optarg, &d->states, &bad, &bad_len) < 0)
+			if (xtcp_tcp_states_parse(optarg, &d->states, &bad, &bad_len) < 0)
 				usage_error("unknown TCP state '%.*s' in --states", (int)bad_len, bad);
 			break;
 		case OPT_EXT:

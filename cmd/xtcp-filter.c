@@ -50,16 +50,17 @@ static void usage(FILE *fp)
 		"  -v, --invert-match   keep the records that do not match\n"
 		"  -c, --count          print only the number of matching records\n"
 		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
-		"      --list-fields    print every name EXPR accepts, the field it reads and its\n"
-		"                       kind or unit, then exit\n"
+		"      --list-fields    print the schema: every field's name, type, unit,\n"
+		"                       aliases and meaning, then exit\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
 		"\n"
 		"EXPR: tests FIELD OP VALUE joined by && || ! and parentheses.  FIELD is any\n"
-		"schema field (xtcp-fmt --list-fields) or an alias: src dst sport dport state\n"
+		"schema field (--list-fields) or an alias: src dst sport dport state\n"
 		"family rtt rttvar minrtt cwnd ssthresh mss retrans lost unacked cong netns\n"
 		"hostname bytes_acked delivery_rate ... (any tcp_info_X as X).  OP: == != < <=\n"
-		"> >= ~ !~ in.  Units: ns us ms s on times, k M G Ki Mi Gi on any number.\n"
+		"> >= ~ !~ in.  Units (man 7 xtcp): ns us ms s m h on times; k M G T, Ki Mi Gi\n"
+		"Ti (and KiB ...) on any number.\n"
 		"\n"
 		"Exit status: 0 success (with or without matches), 1 bad input or runtime\n"
 		"failure, 2 usage error or bad expression.\n"
@@ -78,53 +79,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *field_kind(const char *schema_name)
-{
-	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
-	const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field_by_name(d,
-										schema_name);
-
-	switch (xtcp_filter_field_unit(schema_name)) {
-	case 1:
-		return "time-ns";
-	case 1000:
-		return "time-us";
-	case 1000000:
-		return "time-ms";
-	}
-	switch (fd ? xtcp_value_kind_of(fd) : XTCP_VALUE_OTHER) {
-	case XTCP_VALUE_STRING:
-		return "string";
-	case XTCP_VALUE_ADDR:
-		return "address";
-	case XTCP_VALUE_STATE:
-		return "state";
-	case XTCP_VALUE_FAMILY:
-		return "family";
-	case XTCP_VALUE_ENUM:
-		return "enum";
-	case XTCP_VALUE_BYTES:
-	case XTCP_VALUE_OTHER:
-		return "bytes";
-	default:
-		return "number";
-	}
-}
-
-/* Aliases first, then every schema field: NAME, the field it reads, its kind or unit. */
-static void list_fields(void)
-{
-	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
-	unsigned i;
-
-	for (i = 0; xtcp_filter_aliases[i][0]; i++)
-		printf("%s\t%s\t%s\n", xtcp_filter_aliases[i][0], xtcp_filter_aliases[i][1],
-		       field_kind(xtcp_filter_aliases[i][1]));
-	for (i = 0; i < d->n_fields; i++)
-		printf("%s\t%s\t%s\n", d->fields[i].name, d->fields[i].name,
-		       field_kind(d->fields[i].name));
-}
-
 static void parse_options(struct filter_cmd *fc, int argc, char **argv)
 {
 	int c;
@@ -142,7 +96,7 @@ static void parse_options(struct filter_cmd *fc, int argc, char **argv)
 			fc->out_path = optarg;
 			break;
 		case OPT_LIST_FIELDS:
-			list_fields();
+			list_fields(stdout);
 			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
 		case 'h':
 			usage(stdout);

@@ -56,7 +56,8 @@ static void usage(FILE *fp)
 		"                       default: every field for json, a useful set for csv and\n"
 		"                       tsv, the socket table for text\n"
 		"      --no-header      no header line (csv, tsv, text)\n"
-		"      --list-fields    print every field name and type, then exit\n"
+		"      --list-fields    print the schema: every field's name, type, unit,\n"
+		"                       aliases and meaning, then exit\n"
 		"      --from json      read JSON lines (as -f json writes) and write a stream\n"
 		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
 		"  -h, --help           show this help\n"
@@ -85,27 +86,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void list_fields(void)
-{
-	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
-	static const char *const kinds[] = {
-		[XTCP_VALUE_U32] = "uint32",
-		[XTCP_VALUE_U64] = "uint64",
-		[XTCP_VALUE_I64] = "int64",
-		[XTCP_VALUE_STRING] = "string",
-		[XTCP_VALUE_BYTES] = "bytes",
-		[XTCP_VALUE_ADDR] = "address",
-		[XTCP_VALUE_STATE] = "state",
-		[XTCP_VALUE_FAMILY] = "uint32",
-		[XTCP_VALUE_ENUM] = "enum",
-		[XTCP_VALUE_OTHER] = "other",
-	};
-	unsigned i;
-
-	for (i = 0; i < d->n_fields; i++)
-		printf("%s\t%s\n", d->fields[i].name, kinds[xtcp_value_kind_of(&d->fields[i])]);
-}
-
 static void parse_options(struct fmt *f, int argc, char **argv)
 {
 	int c;
@@ -123,7 +103,7 @@ static void parse_options(struct fmt *f, int argc, char **argv)
 			f->header = false;
 			break;
 		case OPT_LIST_FIELDS:
-			list_fields();
+			list_fields(stdout);
 			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
 		case OPT_FROM:
 			f->from = optarg;
@@ -167,7 +147,7 @@ static void compile_format(struct fmt *f)
 		usage_error("field '%.*s' is listed twice in --fields", (int)bad_len, bad);
 	if (!bad_len)
 		usage_error("empty field name in --fields '%s'", f->fields);
-	hint = xtcp_format_suggest(bad, bad_len);
+	hint = xtcp_schema_suggest(bad, bad_len, 0);
 	fprintf(stderr, "xtcp-fmt: unknown field '%.*s' in --fields", (int)bad_len, bad);
 	if (hint)
 		fprintf(stderr, "; did you mean '%s'?", hint);

@@ -177,86 +177,9 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 
 /* --- names ---------------------------------------------------------------- */
 
-static const char *const state_names[] = {
-	[0] = "UNKNOWN",
-	[1] = "ESTABLISHED",
-	[2] = "SYN_SENT",
-	[3] = "SYN_RECV",
-	[4] = "FIN_WAIT1",
-	[5] = "FIN_WAIT2",
-	[6] = "TIME_WAIT",
-	[7] = "CLOSE",
-	[8] = "CLOSE_WAIT",
-	[9] = "LAST_ACK",
-	[10] = "LISTEN",
-	[11] = "CLOSING",
-	[12] = "NEW_SYN_RECV",
-	[13] = "BOUND_INACTIVE",
-};
-
-/* Other spellings people type: ss's and the dashed forms. */
-static const struct {
-	const char *name;
-	uint32_t states;
-} state_aliases[] = {
-	{ "estab", 1u << 1 },
-	{ "syn-sent", 1u << 2 },
-	{ "syn-recv", 1u << 3 | 1u << 12 },
-	{ "syn_recv", 1u << 3 | 1u << 12 },
-	{ "fin-wait-1", 1u << 4 },
-	{ "fin_wait_1", 1u << 4 },
-	{ "fin-wait-2", 1u << 5 },
-	{ "fin_wait_2", 1u << 5 },
-	{ "time-wait", 1u << 6 },
-	{ "unconn", 1u << 7 },
-	{ "close-wait", 1u << 8 },
-	{ "last-ack", 1u << 9 },
-	{ "all", XTCP_STATES_ALL },
-	{ "connected", 0x1fffu & ~(1u << 10 | 1u << 7 | 1u << 0) },
-	{ "synchronized", 0x1fffu & ~(1u << 10 | 1u << 7 | 1u << 2 | 1u << 3 | 1u << 12 | 1u << 0) },
-	{ "bucket", 1u << 3 | 1u << 6 | 1u << 12 },
-	{ "big", 0x1fffu & ~(1u << 3 | 1u << 6 | 1u << 12 | 1u << 0) },
-};
-
-const char *xtcp_tcp_state_name(unsigned state)
-{
-	if (state < sizeof(state_names) / sizeof(state_names[0]))
-		return state_names[state];
-	return "UNKNOWN";
-}
-
 static int word_eq(const char *word, size_t len, const char *name)
 {
 	return strlen(name) == len && strncasecmp(word, name, len) == 0;
-}
-
-int xtcp_parse_states(const char *list, uint32_t *states, const char **bad, size_t *bad_len)
-{
-	const char *p = list;
-	uint32_t mask = 0;
-
-	do {
-		size_t len = strcspn(p, ",");
-		uint32_t m = 0;
-		size_t i;
-
-		for (i = 1; i < sizeof(state_names) / sizeof(state_names[0]) && !m; i++)
-			if (word_eq(p, len, state_names[i]))
-				m = 1u << i;
-		for (i = 0; i < sizeof(state_aliases) / sizeof(state_aliases[0]) && !m; i++)
-			if (word_eq(p, len, state_aliases[i].name))
-				m = state_aliases[i].states;
-		if (!m) {
-			*bad = p;
-			*bad_len = len;
-			errno = EINVAL;
-			return -1;
-		}
-		mask |= m;
-		p += len;
-	} while (*p++ == ',');
-	*states = mask;
-	return 0;
 }
 
 static const char *const ext_names[] = {

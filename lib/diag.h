@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
+#include "tcp.h"
+
 /* idiag_ext bits: which attributes the kernel adds to each reply. */
 #define XTCP_EXT_MEMINFO   (1u << 0)
 #define XTCP_EXT_INFO      (1u << 1)
@@ -30,7 +32,6 @@
 #define XTCP_EXT_SHUTDOWN  (1u << 7)
 #define XTCP_EXT_ALL       0xffu
 
-#define XTCP_STATES_ALL    0xffffffffu
 
 /* The kernel fills at most one skb per recv; 32 KiB holds the largest. */
 #define XTCP_DIAG_BUF_SIZE 32768
@@ -82,16 +83,6 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
  * with the kernel's errno, other types are ignored.
  */
 int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int *done);
-
-/* TCP state names, as ss prints them ("ESTAB", "SYN-SENT", ...) and as the kernel names them. */
-const char *xtcp_tcp_state_name(unsigned state);      /* "ESTABLISHED", "SYN_SENT", ..., "UNKNOWN" */
-
-/*
- * Parse a comma-separated list of TCP states ("established,time-wait",
- * "ESTABLISHED", "syn_sent", "all", "connected", "synchronized") into a
- * bitmask.  Returns 0, or -1 with *bad pointing to the unknown word.
- */
-int xtcp_parse_states(const char *list, uint32_t *states, const char **bad, size_t *bad_len);
 
 /* Parse --ext: "all", "none", or names: meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown. */
 int xtcp_parse_ext(const char *list, uint8_t *ext, const char **bad, size_t *bad_len);

@@ -20,74 +20,16 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "diag.h"
 #include "filter.h"
 #include "format.h"
+#include "parse.h"
+#include "schema.h"
+#include "tcp.h"
 #include "wire.h"
 
-#define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
 #define SIGN_BIT (1ull << 63)
 #define MAX_DEPTH 200
 #define TABLE_UNKNOWN 0xfu
-
-const char *const xtcp_filter_aliases[][2] = {
-	{ "src", "inet_diag_msg_socket_source" },
-	{ "dst", "inet_diag_msg_socket_destination" },
-	{ "sport", "inet_diag_msg_socket_source_port" },
-	{ "dport", "inet_diag_msg_socket_destination_port" },
-	{ "state", "inet_diag_msg_state" },
-	{ "family", "inet_diag_msg_family" },
-	{ "dev", "inet_diag_msg_socket_interface" },
-	{ "ifindex", "inet_diag_msg_socket_interface" },
-	{ "cookie", "inet_diag_msg_socket_cookie" },
-	{ "recvq", "inet_diag_msg_rqueue" },
-	{ "sendq", "inet_diag_msg_wqueue" },
-	{ "rtt", "tcp_info_rtt" },
-	{ "rttvar", "tcp_info_rtt_var" },
-	{ "minrtt", "tcp_info_min_rtt" },
-	{ "cwnd", "tcp_info_snd_cwnd" },
-	{ "ssthresh", "tcp_info_snd_ssthresh" },
-	{ "mss", "tcp_info_snd_mss" },
-	{ "retrans", "tcp_info_retrans" },
-	{ "lost", "tcp_info_lost" },
-	{ "unacked", "tcp_info_unacked" },
-	{ "notsent", "tcp_info_not_sent_bytes" },
-	{ "lastsnd", "tcp_info_last_data_sent" },
-	{ "lastrcv", "tcp_info_last_data_recv" },
-	{ "lastack", "tcp_info_last_ack_recv" },
-	{ "cong", "congestion_algorithm_string" },
-	{ "mark", "socket_mark" },
-	{ "cgroup", "c_group" },
-	{ "ulp", "ulp_name" },
-	{ "ts", "timestamp_ns" },
-	{ NULL, NULL },
-};
-
-/* Time fields and their unit in nanoseconds (the kernel's units). */
-static const struct {
-	const char *name;
-	uint64_t ns;
-} time_units[] = {
-	{ "timestamp_ns", 1 },
-	{ "inet_diag_msg_expires", 1000000 },
-	{ "tcp_info_rto", 1000 },
-	{ "tcp_info_ato", 1000 },
-	{ "tcp_info_last_data_sent", 1000000 },
-	{ "tcp_info_last_ack_sent", 1000000 },
-	{ "tcp_info_last_data_recv", 1000000 },
-	{ "tcp_info_last_ack_recv", 1000000 },
-	{ "tcp_info_rtt", 1000 },
-	{ "tcp_info_rtt_var", 1000 },
-	{ "tcp_info_rcv_rtt", 1000 },
-	{ "tcp_info_min_rtt", 1000 },
-	{ "tcp_info_busy_time", 1000 },
-	{ "tcp_info_rwnd_limited", 1000 },
-	{ "tcp_info_sndbuf_limited", 1000 },
-	{ "tcp_info_total_rto_time", 1000000 },
-	{ "vegas_info_rtt", 1000 },
-	{ "vegas_info_min_rtt", 1000 },
-	{ "bbr_info_min_rtt", 1000 },
-};
 
 enum node_kind {
 	N_AND, N_OR, N_NOT, N_CONST, N_RANGE, N_MASK, N_NONZERO, N_NONEMPTY,
@@ -150,104 +92,6 @@ struct xtcp_filter {
 	size_t text_cap;
 	bool strict;
 };
-
-/* --- names --------------------------------------------------------------------- */
-
-static const ProtobufCFieldDescriptor *field_named(const char *name, size_t len)
-{
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
-	unsigned i;
-
-	for (i = 0; i < d->n_fields; i++)
-		if (strlen(d->fields[i].name) == len && !memcmp(d->fields[i].name, name, len))
-			return &d->fields[i];
-	return NULL;
-}
-
-static const ProtobufCFieldDescriptor *field_prefixed(const char *prefix, const char *name,
-						      size_t len)
-{
-	char buf[160];
-	size_t pl = strlen(prefix);
-
-	if (pl + len >= sizeof(buf))
-		return NULL;
-	memcpy(buf, prefix, pl);
-	memcpy(buf + pl, name, len);
-	return field_named(buf, pl + len);
-}
-
-static const ProtobufCFieldDescriptor *resolve(const char *name, size_t len)
-{
-	const ProtobufCFieldDescriptor *fd;
-	size_t i;
-
-	for (i = 0; xtcp_filter_aliases[i][0]; i++)
-		if (strlen(xtcp_filter_aliases[i][0]) == len &&
-		    !memcmp(xtcp_filter_aliases[i][0], name, len))
-			return field_named(xtcp_filter_aliases[i][1], strlen(xtcp_filter_aliases[i][1]));
-	if ((fd = field_named(name, len)))
-		return fd;
-	if ((fd = field_prefixed("tcp_info_", name, len)))
-		return fd;
-	if ((fd = field_prefixed("inet_diag_msg_", name, len)))
-		return fd;
-	return field_prefixed("inet_diag_msg_socket_", name, len);
-}
-
-const char *xtcp_filter_resolve(const char *name, size_t len)
-{
-	const ProtobufCFieldDescriptor *fd = resolve(name, len);
-
-	return fd ? fd->name : NULL;
-}
-
-uint64_t xtcp_filter_field_unit(const char *schema_name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++)
-		if (!strcmp(time_units[i].name, schema_name))
-			return time_units[i].ns;
-	return 0;
-}
-
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b), i, j, row[64];
-
-	if (la >= 63 || lb >= 63)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* An alias one typo away, else the schema's own suggestion. */
-static const char *suggest(const char *word, size_t len)
-{
-	size_t i;
-
-	for (i = 0; xtcp_filter_aliases[i][0]; i++)
-		if (edit_distance(word, len, xtcp_filter_aliases[i][0]) <= (len < 5 ? 1 : 2))
-			return xtcp_filter_aliases[i][0];
-	return xtcp_format_suggest(word, len);
-}
 
 /* --- building -------------------------------------------------------------------- */
 
@@ -579,83 +423,35 @@ static i128 floor_div(i128 n, i128 d)
 static int parse_number(struct parser *ps, const struct target *t, const char *s, size_t len,
 			i128 *num, i128 *den)
 {
-	const char *p = s, *end = s + len, *suffix;
-	unsigned __int128 m = 0, d = 1, mult = 1, tu = 0;
-	bool neg = false, digits = false;
-	size_t n_digits = 0;
-	static const struct {
-		const char *name;
-		uint64_t mult;
-		bool time;
-	} units[] = {
-		{ "k", 1000, false }, { "K", 1000, false }, { "M", 1000000, false },
-		{ "G", 1000000000, false }, { "Ki", 1024, false }, { "Mi", 1048576, false },
-		{ "Gi", 1073741824, false }, { "ns", 1, true }, { "us", 1000, true },
-		{ "ms", 1000000, true }, { "s", 1000000000, true },
-	};
-	size_t i;
+	struct xtcp_number n;
 
 	if (memchr(s, ':', len) || memchr(s, '/', len) ||
 	    (memchr(s, '.', len) && memchr(s, '.', len) != memrchr(s, '.', len)))
 		return fail(ps, s, "'%.*s' is not a number (addresses go with src or dst)",
 			    (int)len, s);
-	if (p < end && (*p == '-' || *p == '+'))
-		neg = *p++ == '-';
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		for (p += 2; p < end; p++, n_digits++) {
-			int c = *p, v;
-
-			if (c >= '0' && c <= '9')
-				v = c - '0';
-			else if ((c | 32) >= 'a' && (c | 32) <= 'f')
-				v = (c | 32) - 'a' + 10;
-			else
-				return fail(ps, s, "'%.*s' is not a number", (int)len, s);
-			if (n_digits >= 16)
-				return fail(ps, s, "number '%.*s' is too large", (int)len, s);
-			m = m * 16 + (unsigned)v;
-		}
-		*num = neg ? -(i128)m : (i128)m;
-		*den = 1;
-		return 0;
-	}
-	for (; p < end && *p >= '0' && *p <= '9'; p++, n_digits++)
-		m = m * 10 + (unsigned)(*p - '0'), digits = true;
-	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++, n_digits++)
-			m = m * 10 + (unsigned)(*p - '0'), d *= 10, digits = true;
-	}
-	if (!digits)
-		return fail(ps, s, "'%.*s' is not a number", (int)len, s);
-	if (n_digits > 24)
+	switch (-xtcp_number_parse(s, len, &n)) {
+	case 0:
+		break;
+	case XTCP_NUMBER_TOO_LARGE:
 		return fail(ps, s, "number '%.*s' is too large", (int)len, s);
-	suffix = p;
-	if (suffix < end) {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strlen(units[i].name) == (size_t)(end - suffix) &&
-			    !memcmp(units[i].name, suffix, (size_t)(end - suffix)))
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return fail(ps, suffix, "unknown unit '%.*s' in '%.*s' (units: ns us ms s, "
-				    "k M G Ki Mi Gi)", (int)(end - suffix), suffix, (int)len, s);
-		if (units[i].time) {
-			if (!t->unit_ns)
-				return fail(ps, suffix, "'%.*s' is a time unit but %s is not a time",
-					    (int)(end - suffix), suffix, t->label);
-			tu = units[i].mult;
-		} else {
-			mult = units[i].mult;
-		}
+	case XTCP_NUMBER_UNIT:
+		return fail(ps, n.unit, "unknown unit '%.*s' in '%.*s' (units: %s)", (int)n.unit_len,
+			    n.unit, (int)len, s, xtcp_number_units);
+	default:
+		return fail(ps, s, "'%.*s' is not a number", (int)len, s);
 	}
-	if (tu) {
-		/* value in ns = m * tu / d; in the field's unit, divide by unit_ns */
-		*num = (i128)(m * tu);
-		*den = (i128)(d * t->unit_ns);
+	if (n.unit_class == XTCP_UNIT_TIME) {
+		if (!t->unit_ns)
+			return fail(ps, n.unit, "'%.*s' is a time unit but %s is not a time",
+				    (int)n.unit_len, n.unit, t->label);
+		/* value in ns = num * factor / den; in the field's unit, divide by unit_ns */
+		*num = (i128)(n.num * n.factor);
+		*den = (i128)(n.den * t->unit_ns);
 	} else {
-		*num = (i128)(m * mult);
-		*den = (i128)d;
+		*num = (i128)(n.num * n.factor);
+		*den = (i128)n.den;
 	}
-	if (neg)
+	if (n.neg)
 		*num = -*num;
 	/* beyond 64 bits is never a field's value: say so rather than wrap */
 	if (*num / *den > (i128)UINT64_MAX || *num / *den < -(i128)UINT64_MAX)
@@ -727,10 +523,6 @@ static int add_range(struct parser *ps, const struct target *t, enum cmp cmp, i1
 	return cmp == C_NE ? add_not(ps, idx) : idx;
 }
 
-static bool word_is(const char *w, size_t len, const char *name)
-{
-	return strlen(name) == len && !strncasecmp(w, name, len);
-}
 
 /* A word naming a value of a state, family or enum field; 1 when it did (*out set), 0 if not a name. */
 static int named_value(struct parser *ps, const struct target *t, const char *w, size_t len,
@@ -739,45 +531,29 @@ static int named_value(struct parser *ps, const struct target *t, const char *w,
 	if ((w[0] >= '0' && w[0] <= '9') || w[0] == '-' || w[0] == '+' || w[0] == '.')
 		return 0;
 	if (t->kind == XTCP_VALUE_STATE) {
-		char buf[64];
-		const char *bad;
-		size_t bad_len;
-
-		if (len >= sizeof(buf) || memchr(w, ',', len))
-			return fail(ps, w, "unknown state '%.*s'", (int)len, w);
-		memcpy(buf, w, len);
-		buf[len] = '\0';
-		if (xtcp_parse_states(buf, mask, &bad, &bad_len) < 0)
+		if (memchr(w, ',', len) || xtcp_tcp_state_word(w, len, mask) < 0)
 			return fail(ps, w, "unknown state '%.*s' (states: ESTABLISHED SYN_SENT "
 				    "SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK "
 				    "LISTEN CLOSING NEW_SYN_RECV, or ss's names)", (int)len, w);
 		return 1;
 	}
 	if (t->kind == XTCP_VALUE_FAMILY) {
-		if (word_is(w, len, "AF_INET") || word_is(w, len, "inet") || word_is(w, len, "ipv4"))
-			*out = AF_INET;
-		else if (word_is(w, len, "AF_INET6") || word_is(w, len, "inet6") ||
-			 word_is(w, len, "ipv6"))
-			*out = AF_INET6;
-		else
+		int family = xtcp_family_parse(w, len);
+
+		if (family < 0)
 			return fail(ps, w, "unknown family '%.*s' (AF_INET, AF_INET6, inet, inet6, "
 				    "ipv4, ipv6)", (int)len, w);
+		*out = family;
 		return 1;
 	}
 	if (t->kind == XTCP_VALUE_ENUM) {
-		const ProtobufCEnumDescriptor *e = t->fd->descriptor;
-		unsigned i;
+		int32_t value;
 
-		for (i = 0; i < e->n_values; i++) {
-			const char *name = e->values[i].name;
-			const char *u = strrchr(name, '_');
-			/* CONGESTION_ALGORITHM_CUBIC, or CUBIC */
-			if (word_is(w, len, name) || (u && word_is(w, len, u + 1))) {
-				*out = e->values[i].value;
-				return 1;
-			}
-		}
-		return fail(ps, w, "unknown value '%.*s' of %s", (int)len, w, t->label);
+		/* CONGESTION_ALGORITHM_CUBIC, or CUBIC */
+		if (xtcp_field_enum_value(xtcp_field_of(t->fd), w, len, &value) < 0)
+			return fail(ps, w, "unknown value '%.*s' of %s", (int)len, w, t->label);
+		*out = value;
+		return 1;
 	}
 	return 0;
 }
@@ -980,6 +756,7 @@ static int parse_or(struct parser *ps);
 static int parse_test(struct parser *ps)
 {
 	struct target t;
+	const struct xtcp_field *field;
 	const ProtobufCFieldDescriptor *fd;
 	const char *op_at, *hint;
 	char opname[4], buf[64];
@@ -995,18 +772,19 @@ static int parse_test(struct parser *ps)
 	memset(&t, 0, sizeof(t));
 	t.word = ps->start;
 	t.word_len = ps->len;
-	fd = resolve(ps->start, ps->len);
-	if (!fd) {
-		hint = suggest(ps->start, ps->len);
+	field = xtcp_schema_resolve(ps->start, ps->len);
+	if (!field) {
+		hint = xtcp_schema_suggest(ps->start, ps->len, XTCP_SUGGEST_ALIASES);
 		if (hint)
 			return fail(ps, ps->start, "unknown field '%.*s'; did you mean '%s'?",
 				    (int)ps->len, ps->start, hint);
 		return fail(ps, ps->start, "unknown field '%.*s' (see 'xtcp-fmt --list-fields')",
 			    (int)ps->len, ps->start);
 	}
+	fd = xtcp_field_desc(field);
 	t.fd = fd;
-	t.kind = xtcp_value_kind_of(fd);
-	t.unit_ns = xtcp_filter_field_unit(fd->name);
+	t.kind = field->kind;
+	t.unit_ns = field->unit_ns;
 	if (strlen(fd->name) == ps->len && !memcmp(fd->name, ps->start, ps->len))
 		snprintf(t.label, sizeof(t.label), "'%s'", fd->name);
 	else
@@ -1014,11 +792,11 @@ static int parse_test(struct parser *ps)
 	if (t.kind == XTCP_VALUE_BYTES || t.kind == XTCP_VALUE_OTHER)
 		return fail(ps, ps->start, "%s cannot be tested: its type is not supported",
 			    t.label);
-	if (ps->f->n_slots + 2 > RECORD_DESC->n_fields + 1)
+	if (ps->f->n_slots + 2 > XTCP_RECORD_DESC->n_fields + 1)
 		return fail(ps, ps->start, "too many fields");
 	t.slot = slot_for(ps, fd);
 	if (t.kind == XTCP_VALUE_ADDR)
-		family_slot = slot_for(ps, field_named("inet_diag_msg_family", 20));
+		family_slot = slot_for(ps, xtcp_field_desc(xtcp_schema_find("inet_diag_msg_family", 20)));
 	next(ps);
 
 	op_at = ps->start;
@@ -1182,7 +960,7 @@ void xtcp_filter_free(struct xtcp_filter *f)
 
 struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *err)
 {
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	const ProtobufCMessageDescriptor *d = XTCP_RECORD_DESC;
 	struct xtcp_filter *f;
 	struct parser ps;
 	size_t i, nf = d->n_fields;

@@ -20,12 +20,13 @@
  *   set     := value | "(" value ("," value)* ")"
  *   value   := NUMBER[unit] | STRING ("..." or '...') | WORD | ADDRESS[/len]
  *
- * FIELD is a schema field name or an alias (src, dst, sport, dport, state,
- * rtt, cwnd, cong, ...; any tcp_info_X as X, any inet_diag_msg_X as X).
- * Numbers: decimal, 0x hex, fractions ("1.5ms"), size multipliers k M G
- * (x1000) and Ki Mi Gi (x1024) on any number, time units ns us ms s on time
- * fields only; a bare number is in the field's own unit (tcp_info_rtt is in
- * microseconds, tcp_info_last_* in milliseconds; see xtcp_filter_field_unit).
+ * FIELD is what xtcp_schema_resolve() finds: a schema field name or an
+ * alias (src, dst, sport, dport, state, rtt, cwnd, cong, ...; any tcp_info_X
+ * as X, any inet_diag_msg_X as X).  Numbers are lib/parse.h's dialect:
+ * decimal, 0x hex, fractions ("1.5ms"), size multipliers (k M G T x1000, Ki
+ * Mi Gi Ti x1024, KiB ...) on any number, time units (ns us ms s m h) on time
+ * fields only; a bare number is in the field's own unit (the schema's unit:
+ * tcp_info_rtt is in microseconds, tcp_info_last_* in milliseconds).
  * Addresses: an IPv4 prefix matches AF_INET addresses and IPv4-mapped IPv6
  * addresses (::ffff:a.b.c.d); an IPv6 prefix matches AF_INET6 addresses;
  * "==" is "in" with a full-length prefix.  State fields take state names
@@ -84,21 +85,5 @@ int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__Xt
 
 /* How many distinct fields the expression reads. */
 size_t xtcp_filter_n_fields(const struct xtcp_filter *f);
-
-/*
- * The schema field an alias or name stands for ("rtt" -> "tcp_info_rtt"),
- * or NULL.  Used by the tests and for "did you mean".
- */
-const char *xtcp_filter_resolve(const char *name, size_t len);
-
-/*
- * The unit of a time field in nanoseconds (1000 for tcp_info_rtt, 1000000
- * for tcp_info_last_data_sent, 1 for timestamp_ns), or 0 when the field is
- * not a time.
- */
-uint64_t xtcp_filter_field_unit(const char *schema_name);
-
-/* The explicit aliases, NULL-terminated pairs { alias, schema name }. */
-extern const char *const xtcp_filter_aliases[][2];
 
 #endif

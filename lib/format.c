@@ -7,42 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "diag.h"
+#include "schema.h"
+#include "tcp.h"
 
-#define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
 #define EXACT_MAX (1ull << 53)      /* largest magnitude a double holds exactly */
 
 /* Worst case output bytes per string byte: "\u00XX" in JSON. */
 #define STRING_EXPANSION 6
-
-/* --- field classification ----------------------------------------------- */
-
-enum xtcp_value_kind xtcp_value_kind_of(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_UINT32:
-		if (!strcmp(f->name, "inet_diag_msg_state") || !strcmp(f->name, "tcp_info_state"))
-			return XTCP_VALUE_STATE;
-		if (!strcmp(f->name, "inet_diag_msg_family"))
-			return XTCP_VALUE_FAMILY;
-		return XTCP_VALUE_U32;
-	case PROTOBUF_C_TYPE_UINT64:
-		return XTCP_VALUE_U64;
-	case PROTOBUF_C_TYPE_INT64:
-		return XTCP_VALUE_I64;
-	case PROTOBUF_C_TYPE_STRING:
-		return XTCP_VALUE_STRING;
-	case PROTOBUF_C_TYPE_BYTES:
-		if (!strcmp(f->name, "inet_diag_msg_socket_source") ||
-		    !strcmp(f->name, "inet_diag_msg_socket_destination"))
-			return XTCP_VALUE_ADDR;
-		return XTCP_VALUE_BYTES;
-	case PROTOBUF_C_TYPE_ENUM:
-		return XTCP_VALUE_ENUM;
-	default:
-		return XTCP_VALUE_OTHER;
-	}
-}
 
 int xtcp_format_kind_parse(const char *name, enum xtcp_format_kind *kind)
 {
@@ -421,17 +392,12 @@ static char *put_bytes(char *p, const ProtobufCBinaryData *b, enum xtcp_value_ki
 
 static const char *state_name(uint32_t v)
 {
-	const char *name = xtcp_tcp_state_name(v);
-
-	return v && !strcmp(name, "UNKNOWN") ? NULL : name;
+	return xtcp_tcp_state_known_name(v);
 }
 
 static const char *enum_name(const ProtobufCFieldDescriptor *f, uint32_t v)
 {
-	const ProtobufCEnumValue *ev =
-		protobuf_c_enum_descriptor_get_value(f->descriptor, (int)v);
-
-	return ev ? ev->name : NULL;
+	return xtcp_field_enum_name(xtcp_field_of(f), (int32_t)v);
 }
 
 #define MEMBER(rec, f, type) (*(type const *)((const char *)(rec) + (f)->desc->offset))
@@ -823,26 +789,15 @@ static int add_field(struct xtcp_format *fmt, const ProtobufCFieldDescriptor *de
 		return -1;
 	f = &fmt->fields[fmt->n_fields++];
 	f->desc = desc;
-	f->value = xtcp_value_kind_of(desc);
+	f->value = xtcp_field_of(desc)->kind;
 	f->width = (unsigned)text_width(desc, f->value);
 	return 0;
-}
-
-static const ProtobufCFieldDescriptor *find_field(const char *name, size_t len)
-{
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
-	unsigned i;
-
-	for (i = 0; i < d->n_fields; i++)
-		if (strlen(d->fields[i].name) == len && !memcmp(d->fields[i].name, name, len))
-			return &d->fields[i];
-	return NULL;
 }
 
 static int parse_fields(struct xtcp_format *fmt, const char *list, const char **bad,
 			size_t *bad_len)
 {
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	const ProtobufCMessageDescriptor *d = XTCP_RECORD_DESC;
 	const char *p = list;
 	size_t cap = d->n_fields, i;
 
@@ -858,7 +813,8 @@ static int parse_fields(struct xtcp_format *fmt, const char *list, const char **
 	}
 	for (;;) {
 		size_t len = strcspn(p, ",");
-		const ProtobufCFieldDescriptor *f = find_field(p, len);
+		const struct xtcp_field *field = xtcp_schema_find(p, len);
+		const ProtobufCFieldDescriptor *f = field ? xtcp_field_desc(field) : NULL;
 
 		*bad = p;
 		*bad_len = len;
@@ -955,68 +911,6 @@ void xtcp_format_release(struct xtcp_format *fmt)
 	fmt->fields = NULL;
 	fmt->keys = NULL;
 	fmt->n_fields = 0;
-}
-
-/* --- suggestions ---------------------------------------------------------- */
-
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b), i, j, row[128];
-
-	if (la >= 127 || lb >= 127)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-const char *xtcp_format_suggest(const char *word, size_t len)
-{
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, i;
-
-	if (!len)
-		return NULL;
-	/* "rtt" -> tcp_info_rtt: a name that ends in "_word", tcp_info_ first */
-	for (i = 0; i < d->n_fields; i++) {
-		const char *name = d->fields[i].name;
-		size_t n = strlen(name);
-
-		if (n > len && name[n - len - 1] == '_' && !strncmp(name + n - len, word, len)) {
-			if (!strncmp(name, "tcp_info_", 9))
-				return name;
-			if (!best)
-				best = name;
-		}
-	}
-	if (best)
-		return best;
-	for (i = 0; i < d->n_fields; i++) {
-		size_t dist = edit_distance(word, len, d->fields[i].name);
-
-		if (dist < best_d) {
-			best_d = dist;
-			best = d->fields[i].name;
-		}
-	}
-	return best_d <= (len < 6 ? 1 : len / 3) ? best : NULL;
 }
 
 /* --- writing -------------------------------------------------------------- */

@@ -45,6 +45,7 @@
 #include <stddef.h>
 
 #include "record.h"
+#include "schema.h"
 #include "stream.h"
 
 enum xtcp_format_kind {
@@ -65,26 +66,6 @@ enum xtcp_format_kind {
 	"tcp_info_lost,tcp_info_bytes_sent,tcp_info_bytes_acked,tcp_info_bytes_received," \
 	"tcp_info_bytes_retrans,tcp_info_segs_out,tcp_info_segs_in,tcp_info_pacing_rate," \
 	"tcp_info_delivery_rate,congestion_algorithm_string"
-
-/*
- * What a field's value is, as every format writes and lib/json.c reads it
- * (see the rules above).  FAMILY is written as a number; STATE, ADDR and ENUM
- * as text.
- */
-enum xtcp_value_kind {
-	XTCP_VALUE_U32,
-	XTCP_VALUE_U64,
-	XTCP_VALUE_I64,
-	XTCP_VALUE_STRING,
-	XTCP_VALUE_BYTES,
-	XTCP_VALUE_ADDR,
-	XTCP_VALUE_STATE,
-	XTCP_VALUE_FAMILY,
-	XTCP_VALUE_ENUM,
-	XTCP_VALUE_OTHER,       /* a type the schema does not use yet: written as null */
-};
-
-enum xtcp_value_kind xtcp_value_kind_of(const ProtobufCFieldDescriptor *field);
 
 /* One compiled column.  Filled by xtcp_format_init; callers only read it. */
 struct xtcp_format_field {
@@ -123,13 +104,6 @@ int xtcp_format_kind_parse(const char *name, enum xtcp_format_kind *kind);
 int xtcp_format_init(struct xtcp_format *fmt, enum xtcp_format_kind kind, const char *fields,
 		     bool header, const char **bad, size_t *bad_len);
 void xtcp_format_release(struct xtcp_format *fmt);
-
-/*
- * The field whose name is closest to @word[0..len) (a suffix match such as
- * "rtt" -> "tcp_info_rtt", else a small edit distance), for "did you mean"
- * hints; NULL when nothing is close.
- */
-const char *xtcp_format_suggest(const char *word, size_t len);
 
 /*
  * Direct writers into a caller's buffer.  xtcp_format_record_max() bounds

@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "schema.h"
+#include "tcp.h"
 #include "format.h"
 
-#define RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
 #define RECORD_FIELDS_MAX 1024      /* above the schema's field count; keys past it are refused */
 
 void xtcp_json_decoder_init(struct xtcp_json_decoder *dec)
@@ -169,12 +169,8 @@ static int get_state(struct xtcp_json_decoder *dec, const char *key, const json_
 
 	if (!json_is_string(v) || (json_string_value(v)[0] >= '0' && json_string_value(v)[0] <= '9'))
 		return get_unsigned(dec, key, v, UINT32_MAX, out);
-	for (i = 0; i < 256; i++) {
-		const char *name = xtcp_tcp_state_name(i);
-
-		if (i && !strcmp(name, "UNKNOWN"))
-			break;
-		if (!strcasecmp(name, json_string_value(v))) {
+	for (i = 0; i < XTCP_TCP_STATE_COUNT; i++) {
+		if (!strcasecmp(xtcp_tcp_state_name(i), json_string_value(v))) {
 			*out = i;
 			return 0;
 		}
@@ -185,33 +181,14 @@ static int get_state(struct xtcp_json_decoder *dec, const char *key, const json_
 static int get_family(struct xtcp_json_decoder *dec, const char *key, const json_t *v,
 		      uint64_t *out)
 {
-	if (json_is_string(v) && !strcasecmp(json_string_value(v), "AF_INET")) {
-		*out = AF_INET;
-		return 0;
-	}
-	if (json_is_string(v) && !strcasecmp(json_string_value(v), "AF_INET6")) {
-		*out = AF_INET6;
+	int family;
+
+	if (json_is_string(v) && !strncasecmp(json_string_value(v), "AF_", 3) &&
+	    (family = xtcp_family_parse(json_string_value(v), json_string_length(v))) > 0) {
+		*out = (uint64_t)family;
 		return 0;
 	}
 	return get_unsigned(dec, key, v, UINT32_MAX, out);
-}
-
-/* Length of the prefix all names of @ed share, up to and including a '_'. */
-static size_t enum_prefix(const ProtobufCEnumDescriptor *ed)
-{
-	const char *first = ed->values[0].name;
-	size_t n = strlen(first), i, k;
-
-	if (ed->n_values < 2)
-		return 0;
-	for (i = 1; i < ed->n_values; i++) {
-		for (k = 0; k < n && ed->values[i].name[k] == first[k]; k++)
-			;
-		n = k;
-	}
-	while (n > 0 && first[n - 1] != '_')
-		n--;
-	return n;
 }
 
 static int get_enum(struct xtcp_json_decoder *dec, const ProtobufCFieldDescriptor *f,
@@ -219,19 +196,15 @@ static int get_enum(struct xtcp_json_decoder *dec, const ProtobufCFieldDescripto
 {
 	const ProtobufCEnumDescriptor *ed = f->descriptor;
 	char got[80];
-	const char *s;
-	size_t prefix, i;
+	int32_t value;
 
 	if (!json_is_string(v) || json_string_value(v)[0] == '-' ||
 	    (json_string_value(v)[0] >= '0' && json_string_value(v)[0] <= '9'))
 		return get_signed(dec, f->name, v, INT32_MIN, INT32_MAX, out);
-	s = json_string_value(v);
-	prefix = enum_prefix(ed);
-	for (i = 0; i < ed->n_values; i++) {
-		if (!strcasecmp(s, ed->values[i].name) || !strcasecmp(s, ed->values[i].name + prefix)) {
-			*out = ed->values[i].value;
-			return 0;
-		}
+	if (xtcp_field_enum_value(xtcp_field_of(f), json_string_value(v), json_string_length(v),
+				  &value) == 0) {
+		*out = value;
+		return 0;
 	}
 	return fail(dec, "field '%s': unknown %s %s", f->name, ed->short_name,
 		    describe(got, sizeof(got), v));
@@ -332,7 +305,7 @@ static int arena_reserve(struct xtcp_json_decoder *dec, size_t need)
 static int unknown_key(struct xtcp_json_decoder *dec, const char *key)
 {
 	char tmp[64];
-	const char *hint = xtcp_format_suggest(key, strlen(key));
+	const char *hint = xtcp_schema_suggest(key, strlen(key), 0);
 
 	excerpt(tmp, sizeof(tmp), key);
 	if (hint)
@@ -343,7 +316,7 @@ static int unknown_key(struct xtcp_json_decoder *dec, const char *key)
 static int set_field(struct xtcp_json_decoder *dec, XtcpFlatRecord__V1__XtcpFlatRecord *rec,
 		     const ProtobufCFieldDescriptor *f, const json_t *v, uint8_t **room)
 {
-	enum xtcp_value_kind kind = xtcp_value_kind_of(f);
+	enum xtcp_value_kind kind = xtcp_field_of(f)->kind;
 	void *member = (char *)rec + f->offset;
 	char got[80];
 	uint64_t u;
@@ -406,15 +379,17 @@ static int set_field(struct xtcp_json_decoder *dec, XtcpFlatRecord__V1__XtcpFlat
  */
 static const ProtobufCFieldDescriptor *field_named(const char *key, unsigned *next)
 {
-	const ProtobufCMessageDescriptor *d = RECORD_DESC;
+	const ProtobufCMessageDescriptor *d = XTCP_RECORD_DESC;
 	const ProtobufCFieldDescriptor *f;
 
 	if (*next < d->n_fields && !strcmp(d->fields[*next].name, key)) {
 		f = &d->fields[*next];
 	} else {
-		f = protobuf_c_message_descriptor_get_field_by_name(d, key);
-		if (!f)
+		const struct xtcp_field *field = xtcp_schema_find(key, strlen(key));
+
+		if (!field)
 			return NULL;
+		f = xtcp_field_desc(field);
 	}
 	*next = (unsigned)(f - d->fields) + 1;
 	return f;

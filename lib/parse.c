@@ -1,141 +1,172 @@
 #include "parse.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Split "123.4unit" into its value and unit; the unit is returned in *unit. */
-static int split_number(const char *text, double *value, uint64_t *integer, int *is_integer,
-			const char **unit)
-{
-	const char *p = text;
-	char *end;
+typedef unsigned __int128 u128;
 
-	if (!*p || isspace((unsigned char)*p) || *p == '-' || *p == '+')
-		return -1;
-	errno = 0;
-	*integer = strtoull(p, &end, 10);
-	if (end == p)
-		return -1;
-	*is_integer = *end != '.' && errno == 0;
-	if (!*is_integer) {
-		errno = 0;
-		*value = strtod(p, &end);
-		if (end == p || errno == ERANGE || !isfinite(*value))
-			return -1;
-	} else {
-		*value = (double)*integer;
+#define MAX_DIGITS 24
+
+static const struct {
+	const char *name;
+	enum xtcp_unit_class class;
+	uint64_t factor;
+} units[] = {
+	{ "ns", XTCP_UNIT_TIME, 1 },
+	{ "us", XTCP_UNIT_TIME, 1000 },
+	{ "ms", XTCP_UNIT_TIME, 1000000 },
+	{ "s", XTCP_UNIT_TIME, 1000000000 },
+	{ "m", XTCP_UNIT_TIME, 60000000000 },
+	{ "h", XTCP_UNIT_TIME, 3600000000000 },
+	{ "B", XTCP_UNIT_SIZE, 1 },
+	{ "k", XTCP_UNIT_SIZE, 1000 },
+	{ "K", XTCP_UNIT_SIZE, 1000 },
+	{ "kB", XTCP_UNIT_SIZE, 1000 },
+	{ "KB", XTCP_UNIT_SIZE, 1000 },
+	{ "M", XTCP_UNIT_SIZE, 1000000 },
+	{ "MB", XTCP_UNIT_SIZE, 1000000 },
+	{ "G", XTCP_UNIT_SIZE, 1000000000 },
+	{ "GB", XTCP_UNIT_SIZE, 1000000000 },
+	{ "T", XTCP_UNIT_SIZE, 1000000000000 },
+	{ "TB", XTCP_UNIT_SIZE, 1000000000000 },
+	{ "Ki", XTCP_UNIT_SIZE, 1ull << 10 },
+	{ "KiB", XTCP_UNIT_SIZE, 1ull << 10 },
+	{ "Mi", XTCP_UNIT_SIZE, 1ull << 20 },
+	{ "MiB", XTCP_UNIT_SIZE, 1ull << 20 },
+	{ "Gi", XTCP_UNIT_SIZE, 1ull << 30 },
+	{ "GiB", XTCP_UNIT_SIZE, 1ull << 30 },
+	{ "Ti", XTCP_UNIT_SIZE, 1ull << 40 },
+	{ "TiB", XTCP_UNIT_SIZE, 1ull << 40 },
+};
+
+const char xtcp_number_units[] = "ns us ms s m h, k M G T Ki Mi Gi Ti (B, kB, KiB, ...)";
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 32) >= 'a' && (c | 32) <= 'f')
+		return (c | 32) - 'a' + 10;
+	return -1;
+}
+
+int xtcp_number_parse(const char *text, size_t len, struct xtcp_number *n)
+{
+	const char *p = text, *end = text + len;
+	size_t digits = 0, i;
+
+	memset(n, 0, sizeof(*n));
+	n->den = 1;
+	n->factor = 1;
+	if (p < end && (*p == '-' || *p == '+'))
+		n->neg = *p++ == '-';
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (p += 2; p < end; p++) {
+			int v = hex_digit(*p);
+
+			if (v < 0)
+				goto syntax;
+			if (++digits > 16) {
+				errno = ERANGE;
+				return -XTCP_NUMBER_TOO_LARGE;
+			}
+			n->num = n->num * 16 + (unsigned)v;
+		}
+		return 0;
 	}
-	*unit = end;
+	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+		n->num = n->num * 10 + (unsigned)(*p - '0');
+	if (p < end && *p == '.') {
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+			n->num = n->num * 10 + (unsigned)(*p - '0');
+			n->den *= 10;
+		}
+	}
+	if (!digits)
+		goto syntax;
+	if (digits > MAX_DIGITS) {
+		errno = ERANGE;
+		return -XTCP_NUMBER_TOO_LARGE;
+	}
+	if (p == end)
+		return 0;
+	n->unit = p;
+	n->unit_len = (size_t)(end - p);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strlen(units[i].name) == n->unit_len && !memcmp(units[i].name, p, n->unit_len)) {
+			n->unit_class = units[i].class;
+			n->factor = units[i].factor;
+			return 0;
+		}
+	}
+	/* a letter after the digits is a unit no table has; anything else is not a number */
+	if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+		errno = EINVAL;
+		return -XTCP_NUMBER_UNIT;
+	}
+syntax:
+	errno = EINVAL;
+	return -XTCP_NUMBER_SYNTAX;
+}
+
+/* An option's number: unsigned, of an accepted unit class, the whole text. */
+static int option_number(const char *text, unsigned classes, struct xtcp_number *n)
+{
+	if (!*text || text[0] == '-' || text[0] == '+' ||
+	    xtcp_number_parse(text, strlen(text), n) < 0 || !(classes & 1u << n->unit_class)) {
+		errno = EINVAL;
+		return -1;
+	}
 	return 0;
 }
 
-static int check_range(uint64_t v, uint64_t min, uint64_t max, uint64_t *out)
+/* num * factor / den, rounded down (@nearest: to the nearest), into @out within the range. */
+static int scaled(const struct xtcp_number *n, bool nearest, uint64_t min, uint64_t max,
+		  uint64_t *out)
 {
+	u128 v;
+
+	if (n->num > ~(u128)0 / n->factor) {
+		errno = ERANGE;
+		return -1;
+	}
+	v = n->num * n->factor;
+	v = nearest ? (v + n->den / 2) / n->den : v / n->den;
 	if (v < min || v > max) {
 		errno = ERANGE;
 		return -1;
 	}
-	*out = v;
+	*out = (uint64_t)v;
 	return 0;
 }
 
 int xtcp_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *unit;
-	uint64_t v;
-	double d;
-	int is_int;
+	struct xtcp_number n;
 
-	if (split_number(text, &d, &v, &is_int, &unit) < 0 || *unit || !is_int) {
+	if (option_number(text, 1u << XTCP_UNIT_NONE, &n) < 0 || n.den != 1) {
 		errno = EINVAL;
 		return -1;
 	}
-	return check_range(v, min, max, out);
+	return scaled(&n, false, min, max, out);
 }
-
-static const struct {
-	const char *suffix;
-	uint64_t factor;
-} size_units[] = {
-	{ "", 1 }, { "B", 1 },
-	{ "k", 1000 }, { "K", 1000 }, { "kB", 1000 }, { "KB", 1000 },
-	{ "M", 1000000 }, { "MB", 1000000 },
-	{ "G", 1000000000 }, { "GB", 1000000000 },
-	{ "Ki", 1024 }, { "KiB", 1024 },
-	{ "Mi", 1048576 }, { "MiB", 1048576 },
-	{ "Gi", 1073741824 }, { "GiB", 1073741824 },
-};
 
 int xtcp_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *unit;
-	uint64_t v;
-	double d;
-	int is_int;
-	size_t i;
+	struct xtcp_number n;
 
-	if (split_number(text, &d, &v, &is_int, &unit) < 0) {
-		errno = EINVAL;
+	if (option_number(text, 1u << XTCP_UNIT_NONE | 1u << XTCP_UNIT_SIZE, &n) < 0)
 		return -1;
-	}
-	for (i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
-		uint64_t f = size_units[i].factor;
-
-		if (strcmp(unit, size_units[i].suffix) != 0)
-			continue;
-		if (is_int) {
-			if (v > UINT64_MAX / f) {
-				errno = ERANGE;
-				return -1;
-			}
-			return check_range(v * f, min, max, out);
-		}
-		d *= (double)f;
-		if (d >= 18446744073709551615.0) {
-			errno = ERANGE;
-			return -1;
-		}
-		return check_range((uint64_t)d, min, max, out);
-	}
-	errno = EINVAL;
-	return -1;
+	return scaled(&n, false, min, max, out);
 }
-
-static const struct {
-	const char *suffix;
-	uint64_t ns;
-} time_units[] = {
-	{ "", 1000000000ull }, { "s", 1000000000ull }, { "ns", 1 }, { "us", 1000 },
-	{ "ms", 1000000ull }, { "m", 60000000000ull }, { "h", 3600000000000ull },
-};
 
 int xtcp_parse_duration(const char *text, uint64_t min_ns, uint64_t max_ns, uint64_t *out_ns)
 {
-	const char *unit;
-	uint64_t v;
-	double d;
-	int is_int;
-	size_t i;
+	struct xtcp_number n;
 
-	if (split_number(text, &d, &v, &is_int, &unit) < 0) {
-		errno = EINVAL;
+	if (option_number(text, 1u << XTCP_UNIT_NONE | 1u << XTCP_UNIT_TIME, &n) < 0)
 		return -1;
-	}
-	for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++) {
-		if (strcmp(unit, time_units[i].suffix) != 0)
-			continue;
-		d *= (double)time_units[i].ns;
-		if (d >= 18446744073709551615.0) {
-			errno = ERANGE;
-			return -1;
-		}
-		if (is_int && v <= UINT64_MAX / time_units[i].ns)
-			return check_range(v * time_units[i].ns, min_ns, max_ns, out_ns);
-		return check_range((uint64_t)llround(d), min_ns, max_ns, out_ns);
-	}
-	errno = EINVAL;
-	return -1;
+	if (n.unit_class == XTCP_UNIT_NONE)
+		n.factor = 1000000000;          /* a bare number is seconds */
+	return scaled(&n, true, min_ns, max_ns, out_ns);
 }

@@ -44,13 +44,16 @@ rows() {
 	[[ "$output" == "xtcp-fmt "* ]]
 }
 
-@test "--list-fields lists every schema field with its kind" {
+@test "--list-fields lists every schema field with its kind, unit, aliases and meaning" {
 	run -0 xtcp-fmt --list-fields
 	[ "${#lines[@]}" -eq 159 ]
-	[ "${lines[0]}" = "schema_version	uint32" ]
-	[[ "$output" == *"inet_diag_msg_state	state"* ]]
-	[[ "$output" == *"inet_diag_msg_socket_source	address"* ]]
-	[[ "$output" == *"congestion_algorithm_enum	enum"* ]]
+	[ "${lines[0]}" = "schema_version	uint32	-	-	version of this record schema (1)" ]
+	[[ "$output" == *$'\ninet_diag_msg_state\tstate\t-\tstate\t'* ]]
+	[[ "$output" == *$'\ninet_diag_msg_socket_source\taddress\t-\tsrc\t'* ]]
+	[[ "$output" == *$'\ncongestion_algorithm_enum\tenum\t'* ]]
+	[[ "$output" == *$'\ntcp_info_rtt\tuint32\tus\trtt\tsmoothed round-trip time\n'* ]]
+	# five columns on every line, a meaning on every line
+	awk -F'\t' 'NF != 5 || $5 == "" { print "bad line " NR ": " $0; bad = 1 } END { exit bad }' <<<"$output"
 	# the same names, in the same order, as the independent reader's
 	xtcp-show "$LIVE" 2>/dev/null | head -1 | python3 -c '
 import json, sys

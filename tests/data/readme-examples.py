@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Run the README's transcripts and compare their output.
 
-    readme-examples.py README.md [--sub OLD=NEW ...] [--list]
+    readme-examples.py README.md [--sub OLD=NEW ...] [--mask REGEX ...] [--list]
 
 A transcript is a ```console block right after a line `<!-- example: exact -->`.
 In it, a line starting with "$ " is a command; lines after it that start with
 four spaces continue it; every other line up to the next command is what the
 command prints (stdout and stderr together).  Each command runs with bash -o
 pipefail from the directory of README.md; --sub replaces text in the commands
-and in the expected output (a broker's port that differs on every run).
+and in the expected output (a broker's port that differs on every run);
+--mask replaces what a regular expression matches, in the expected and the
+actual output alike, with "<masked>" (a byte count that includes the version
+string every record carries).
 
 Prints one line per transcript and exits 1 on the first difference.
 """
@@ -16,6 +19,7 @@ Prints one line per transcript and exits 1 on the first difference.
 import argparse
 import difflib
 import os
+import re
 import subprocess
 import sys
 
@@ -61,6 +65,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("readme")
     ap.add_argument("--sub", action="append", default=[])
+    ap.add_argument("--mask", action="append", default=[])
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     subs = [s.split("=", 1) for s in args.sub]
@@ -86,6 +91,9 @@ def main():
                 want_s.pop()
             if p.stdout == b"":
                 got = []
+            for rx in args.mask:
+                got = [re.sub(rx, "<masked>", g) for g in got]
+                want_s = [re.sub(rx, "<masked>", w) for w in want_s]
             if p.returncode != 0 or got != want_s:
                 print("README line %d: %s" % (line_no, cmd.split("\n")[0]))
                 print("exit %d" % p.returncode)

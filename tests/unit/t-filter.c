@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "schema.h"
 #include "json.h"
 #include "record.h"
 #include "stream.h"
@@ -222,30 +223,74 @@ static int run_table(const char *path)
 	return cases;
 }
 
+/* What each alias meant before the schema held them: every one must still mean it. */
+static const char *const old_aliases[][2] = {
+	{ "src", "inet_diag_msg_socket_source" },
+	{ "dst", "inet_diag_msg_socket_destination" },
+	{ "sport", "inet_diag_msg_socket_source_port" },
+	{ "dport", "inet_diag_msg_socket_destination_port" },
+	{ "state", "inet_diag_msg_state" },
+	{ "family", "inet_diag_msg_family" },
+	{ "dev", "inet_diag_msg_socket_interface" },
+	{ "ifindex", "inet_diag_msg_socket_interface" },
+	{ "cookie", "inet_diag_msg_socket_cookie" },
+	{ "recvq", "inet_diag_msg_rqueue" },
+	{ "sendq", "inet_diag_msg_wqueue" },
+	{ "rtt", "tcp_info_rtt" },
+	{ "rttvar", "tcp_info_rtt_var" },
+	{ "minrtt", "tcp_info_min_rtt" },
+	{ "cwnd", "tcp_info_snd_cwnd" },
+	{ "ssthresh", "tcp_info_snd_ssthresh" },
+	{ "mss", "tcp_info_snd_mss" },
+	{ "retrans", "tcp_info_retrans" },
+	{ "lost", "tcp_info_lost" },
+	{ "unacked", "tcp_info_unacked" },
+	{ "notsent", "tcp_info_not_sent_bytes" },
+	{ "lastsnd", "tcp_info_last_data_sent" },
+	{ "lastrcv", "tcp_info_last_data_recv" },
+	{ "lastack", "tcp_info_last_ack_recv" },
+	{ "cong", "congestion_algorithm_string" },
+	{ "mark", "socket_mark" },
+	{ "cgroup", "c_group" },
+	{ "ulp", "ulp_name" },
+	{ "ts", "timestamp_ns" },
+};
+
+static const char *resolve(const char *word)
+{
+	const struct xtcp_field *f = xtcp_schema_resolve(word, strlen(word));
+
+	return f ? f->name : NULL;
+}
+
+static uint64_t unit_of(const char *name)
+{
+	return xtcp_schema_find(name, strlen(name))->unit_ns;
+}
+
 static void test_aliases(void)
 {
-	size_t i, bad = 0;
+	size_t i, bad = 0, n = sizeof(old_aliases) / sizeof(old_aliases[0]);
 
-	for (i = 0; xtcp_filter_aliases[i][0]; i++) {
-		const char *a = xtcp_filter_aliases[i][0];
-		const char *r = xtcp_filter_resolve(a, strlen(a));
+	for (i = 0; i < n; i++) {
+		const char *r = resolve(old_aliases[i][0]);
 
-		if (!r || strcmp(r, xtcp_filter_aliases[i][1])) {
-			printf("#   alias %s -> %s\n", a, r ? r : "(none)");
+		if (!r || strcmp(r, old_aliases[i][1])) {
+			printf("#   alias %s -> %s\n", old_aliases[i][0], r ? r : "(none)");
 			bad++;
 		}
 	}
 	ok(i > 20 && bad == 0, "all %zu aliases resolve to schema fields", i);
-	ok(!strcmp(xtcp_filter_resolve("bytes_acked", 11), "tcp_info_bytes_acked") &&
-	   !strcmp(xtcp_filter_resolve("uid", 3), "inet_diag_msg_uid") &&
-	   !strcmp(xtcp_filter_resolve("source_port", 11), "inet_diag_msg_socket_source_port") &&
-	   !strcmp(xtcp_filter_resolve("retrans", 7), "tcp_info_retrans") &&
-	   !strcmp(xtcp_filter_resolve("netns", 5), "netns") &&
-	   xtcp_filter_resolve("nosuch", 6) == NULL, "prefix rules: tcp_info_ before inet_diag_msg_");
-	is(xtcp_filter_field_unit("tcp_info_rtt"), 1000, "rtt is in microseconds");
-	is(xtcp_filter_field_unit("tcp_info_last_data_sent"), 1000000, "last_data_sent in ms");
-	is(xtcp_filter_field_unit("timestamp_ns"), 1, "timestamp_ns in ns");
-	is(xtcp_filter_field_unit("tcp_info_snd_cwnd"), 0, "cwnd is not a time");
+	ok(!strcmp(resolve("bytes_acked"), "tcp_info_bytes_acked") &&
+	   !strcmp(resolve("uid"), "inet_diag_msg_uid") &&
+	   !strcmp(resolve("source_port"), "inet_diag_msg_socket_source_port") &&
+	   !strcmp(resolve("retrans"), "tcp_info_retrans") &&
+	   !strcmp(resolve("netns"), "netns") &&
+	   resolve("nosuch") == NULL, "prefix rules: tcp_info_ before inet_diag_msg_");
+	is(unit_of("tcp_info_rtt"), 1000, "rtt is in microseconds");
+	is(unit_of("tcp_info_last_data_sent"), 1000000, "last_data_sent in ms");
+	is(unit_of("timestamp_ns"), 1, "timestamp_ns in ns");
+	is(unit_of("tcp_info_snd_cwnd"), 0, "cwnd is not a time");
 }
 
 static void test_malformed(void)

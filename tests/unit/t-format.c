@@ -423,13 +423,13 @@ static void test_fields(void)
 	ok(xtcp_format_init(&fmt, XTCP_FORMAT_JSON, list, true, &bad, &bad_len) < 0 &&
 	   errno == EINVAL && bad_len == 3, "all only alone");
 
-	is_text(xtcp_format_suggest("rtt", 3), "tcp_info_rtt", "suggest rtt -> tcp_info_rtt");
-	is_text(xtcp_format_suggest("cwnd", 4), "tcp_info_snd_cwnd", "suggest cwnd");
-	is_text(xtcp_format_suggest("tcp_info_rttt", 13), "tcp_info_rtt", "suggest a typo");
-	is_text(xtcp_format_suggest("netns_inod", 10), "netns_inode", "suggest a missing letter");
-	is_text(xtcp_format_suggest("hostnmae", 8), "hostname", "suggest a swap");
-	ok(xtcp_format_suggest("zzzzzzzzzz", 10) == NULL, "nothing close: no suggestion");
-	ok(xtcp_format_suggest("", 0) == NULL, "empty: no suggestion");
+	is_text(xtcp_schema_suggest("rtt", 3, 0), "tcp_info_rtt", "suggest rtt -> tcp_info_rtt");
+	is_text(xtcp_schema_suggest("cwnd", 4, 0), "tcp_info_snd_cwnd", "suggest cwnd");
+	is_text(xtcp_schema_suggest("tcp_info_rttt", 13, 0), "tcp_info_rtt", "suggest a typo");
+	is_text(xtcp_schema_suggest("netns_inod", 10, 0), "netns_inode", "suggest a missing letter");
+	is_text(xtcp_schema_suggest("hostnmae", 8, 0), "hostname", "suggest a swap");
+	ok(xtcp_schema_suggest("zzzzzzzzzz", 10, 0) == NULL, "nothing close: no suggestion");
+	ok(xtcp_schema_suggest("", 0, 0) == NULL, "empty: no suggestion");
 
 	{
 		enum xtcp_format_kind k;
@@ -639,7 +639,7 @@ static int json_value_ok(const json_t *v, const ProtobufCFieldDescriptor *f,
 	uint64_t u;
 	int64_t i;
 
-	switch (xtcp_value_kind_of(f)) {
+	switch (xtcp_field_of(f)->kind) {
 	case XTCP_VALUE_U32:
 	case XTCP_VALUE_FAMILY:
 		return json_is_integer(v) && (uint64_t)json_integer_value(v) == *(const uint32_t *)m;

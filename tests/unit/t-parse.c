@@ -69,11 +69,11 @@ static void test_names(void)
 	uint32_t states;
 	uint8_t ext;
 
-	ok(xtcp_parse_states("established,LISTEN,time-wait", &states, &bad, &bad_len) == 0 &&
+	ok(xtcp_tcp_states_parse("established,LISTEN,time-wait", &states, &bad, &bad_len) == 0 &&
 	   states == (1u << 1 | 1u << 10 | 1u << 6), "states: mixed spellings");
-	ok(xtcp_parse_states("established,bogus", &states, &bad, &bad_len) == -1 &&
+	ok(xtcp_tcp_states_parse("established,bogus", &states, &bad, &bad_len) == -1 &&
 	   bad_len == 5 && !strncmp(bad, "bogus", 5), "states: the unknown word is pointed at");
-	ok(xtcp_parse_states("", &states, &bad, &bad_len) == -1, "states: empty list is an error");
+	ok(xtcp_tcp_states_parse("", &states, &bad, &bad_len) == -1, "states: empty list is an error");
 	ok(xtcp_parse_ext("info,cong", &ext, &bad, &bad_len) == 0 && ext == (XTCP_EXT_INFO | XTCP_EXT_CONG),
 	   "ext: info,cong");
 	ok(xtcp_parse_ext("all", &ext, &bad, &bad_len) == 0 && ext == XTCP_EXT_ALL, "ext: all");
