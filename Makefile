@@ -125,6 +125,13 @@ UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
+# bench/src: benchmark scaffolding (synthetic records, socket load), not part
+# of libxtcp: its own archive, linked only by xtcp-bench and by the unit tests
+# of those modules.
+BENCH_LIB_OBJ := $(B)/bench/synth.o $(B)/bench/sockload.o
+LIBXTCP_BENCH := $(B)/libxtcp-bench.a
+BENCH_UNITS := $(B)/tests/t-synth
+
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -184,6 +191,27 @@ $(B)/tests/%: tests/unit/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
+$(B)/bench/%.o: bench/src/%.c $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src -Icmd $(PGO_FLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBXTCP_BENCH): $(BENCH_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP_BENCH) $(LIBXTCP) \
+		$(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
+$(BENCH_UNITS): $(B)/tests/%: tests/unit/%.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -Ibench/src -o $@ $< $(LIBXTCP_BENCH) $(LIBXTCP) \
+		$(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
 # libFuzzer targets, always with ASan/UBSan; the same sources link as plain
 # replay programs when the sanitizer build runs them over the corpus.
 # They compile every library source, so every header is a real dependency.
@@ -195,6 +223,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC
 
 # The compiler's record of which headers each object and program read.
 -include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/bench/*.d)
 
 # --- tests ---------------------------------------------------------------
 

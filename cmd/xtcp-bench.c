@@ -24,8 +24,8 @@
 #include "cli.h"
 #include "diag.h"
 #include "format.h"
-#include "gen.h"
-#include "load.h"
+#include "synth.h"
+#include "sockload.h"
 #include "netlink.h"
 #include "outfile.h"
 #include "parse.h"
@@ -206,7 +206,7 @@ struct micro {
 	struct xtcp_format json, csv, text;
 	uint8_t *out;                  /* room for any one encoded or formatted record */
 	size_t out_cap;
-	struct xtcp_gen gen;
+	struct xtcp_synth synth;
 #ifdef HAVE_FILTER
 	struct xtcp_filter *filter;
 #endif
@@ -309,7 +309,7 @@ static void bench_gen(struct micro *m, uint64_t n)
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
-		xtcp_gen_record(&m->gen, &m->scratch);
+		xtcp_synth_record(&m->synth, &m->scratch);
 		m->sink += m->scratch.tcp_info_rtt;
 	}
 }
@@ -339,12 +339,12 @@ static int micro_setup(struct micro *m)
 {
 	const char *bad;
 	size_t i, bad_len, max = 0;
-	struct xtcp_gen g;
+	struct xtcp_synth g;
 	xtcp_rec r;
 
 	memset(m, 0, sizeof(*m));
-	xtcp_gen_init(&g, 1);
-	xtcp_gen_init(&m->gen, 2);
+	xtcp_synth_init(&g, 1);
+	xtcp_synth_init(&m->synth, 2);
 	xtcp_decoder_init(&m->scratch_dec);
 	xtcp_record_init(&m->scratch);
 	if (xtcp_format_init(&m->json, XTCP_FORMAT_JSON, NULL, false, &bad, &bad_len) < 0 ||
@@ -354,12 +354,12 @@ static int micro_setup(struct micro *m)
 	if (xtcp_envelope_init(&m->env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 		return -1;
 	for (i = 0; i < SET; i++) {
-		xtcp_gen_record(&g, &r);
-		m->nl[i] = malloc(XTCP_GEN_NETLINK_MAX);
+		xtcp_synth_record(&g, &r);
+		m->nl[i] = malloc(XTCP_SYNTH_NETLINK_MAX);
 		m->row[i] = malloc(xtcp_record_encoded_max(&r));
 		if (!m->nl[i] || !m->row[i])
 			return -1;
-		xtcp_gen_netlink(&r, m->nl[i]);
+		xtcp_synth_netlink(&r, m->nl[i]);
 		m->row_len[i] = xtcp_record_encode(&r, m->row[i]);
 		xtcp_decoder_init(&m->dec[i]);
 		if (xtcp_record_decode(&m->dec[i], m->row[i], m->row_len[i], &m->rec[i]) < 0)
@@ -629,7 +629,7 @@ static int cmd_gen(int argc, char **argv)
 	struct xtcp_outfile of;
 	struct xtcp_output out;
 	struct xtcp_envelope env;
-	struct xtcp_gen g;
+	struct xtcp_synth g;
 	xtcp_rec rec;
 	const uint8_t *frame;
 	size_t len, nrows;
@@ -680,10 +680,10 @@ static int cmd_gen(int argc, char **argv)
 	if (xtcp_output_init(&out, fd, 1 << 16) < 0 ||
 	    xtcp_envelope_init(&env, (size_t)rows, XTCP_DEFAULT_BYTES) < 0)
 		fail("gen", errno);
-	xtcp_gen_init(&g, seed);
+	xtcp_synth_init(&g, seed);
 	g.v6_percent = (unsigned)v6;
 	for (i = 0; i < n; i++) {
-		xtcp_gen_record(&g, &rec);
+		xtcp_synth_record(&g, &rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
 			fail("gen", errno);
 		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {
@@ -753,7 +753,7 @@ static int cmd_floor(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("floor: unexpected argument '%s'", argv[optind]);
-	if (netns && xtcp_load_netns_enter(netns) < 0) {
+	if (netns && xtcp_sockload_netns_enter(netns) < 0) {
 		fprintf(stderr, "xtcp-bench: cannot enter namespace '%s': %s\n", netns, strerror(errno));
 		return 1;
 	}
@@ -812,7 +812,7 @@ struct load {
 static void load_worker(const struct load *l, uint32_t index, uint64_t first, uint64_t count,
 			int report)
 {
-	struct xtcp_load_worker w;
+	struct xtcp_sockload_worker w;
 	struct progress_msg msg = { .worker = index };
 	uint64_t i;
 	struct timespec tick = { 0, 100000000 };
@@ -822,14 +822,14 @@ static void load_worker(const struct load *l, uint32_t index, uint64_t first, ui
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(1);
-	if (xtcp_load_worker_init(&w, (size_t)count) < 0)
+	if (xtcp_sockload_worker_init(&w, (size_t)count) < 0)
 		goto err;
 	for (i = 0; i < count; i++) {
 		uint64_t k = first + i;
 		int family = (k * 7919 % 100) < l->v6 ? AF_INET6 : AF_INET;
 
-		if (xtcp_load_worker_connect(&w, family, l->n_cc ? l->cc[k % l->n_cc] : NULL,
-					     k % 4 == 0 ? 64 : 0) < 0)
+		if (xtcp_sockload_worker_connect(&w, family, l->n_cc ? l->cc[k % l->n_cc] : NULL,
+						 k % 4 == 0 ? 64 : 0) < 0)
 			goto err;
 		if ((i + 1) % 500 == 0 || i + 1 == count) {
 			msg.done = (uint32_t)(i + 1);
@@ -841,7 +841,7 @@ static void load_worker(const struct load *l, uint32_t index, uint64_t first, ui
 	for (;;) {
 		if (l->traffic) {
 			/* every connection about once a second */
-			if (xtcp_load_worker_traffic(&w, (size_t)(count / 10 + 1)) < 0)
+			if (xtcp_sockload_worker_traffic(&w, (size_t)(count / 10 + 1)) < 0)
 				_exit(1);
 			nanosleep(&tick, NULL);
 		} else {
@@ -885,7 +885,7 @@ static void load_cleanup(struct load *l, pid_t *pids, size_t n)
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
-	if (l->created && xtcp_load_netns_remove(l->netns) < 0)
+	if (l->created && xtcp_sockload_netns_remove(l->netns) < 0)
 		fprintf(stderr, "xtcp-bench: cannot remove namespace '%s': %s\n", l->netns,
 			strerror(errno));
 }
@@ -950,7 +950,7 @@ static int cmd_load(int argc, char **argv)
 		usage_error("load: unexpected argument '%s'", argv[optind]);
 	if (!have_n)
 		usage_error("load: -n N is required");
-	hard = xtcp_load_nofile_raise();
+	hard = xtcp_sockload_nofile_raise();
 	if (hard < 0)
 		fail("RLIMIT_NOFILE", errno);
 	if (!l.per_proc) {
@@ -964,18 +964,18 @@ static int cmd_load(int argc, char **argv)
 
 	if (!l.netns_given)
 		snprintf(l.netns, sizeof(l.netns), "xtcp-bench-%ld", (long)getpid());
-	if (xtcp_load_netns_enter(l.netns) == 0) {
+	if (xtcp_sockload_netns_enter(l.netns) == 0) {
 		l.created = false;
-		if (xtcp_load_netns_setup(false) < 0)
+		if (xtcp_sockload_netns_setup(false) < 0)
 			fail("bringing lo up", errno);
 	} else if (errno == ENOENT) {
-		if (xtcp_load_netns_create(l.netns) < 0) {
+		if (xtcp_sockload_netns_create(l.netns) < 0) {
 			fprintf(stderr, "xtcp-bench: cannot create namespace '%s': %s%s\n", l.netns,
 				strerror(errno), errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 			return 1;
 		}
 		l.created = true;
-		if (xtcp_load_netns_setup(true) < 0) {
+		if (xtcp_sockload_netns_setup(true) < 0) {
 			int e = errno;
 
 			load_cleanup(&l, NULL, 0);
@@ -990,7 +990,7 @@ static int cmd_load(int argc, char **argv)
 	/* congestion controls: an explicit list must work; the default takes what there is */
 	if (l.cc_given) {
 		for (i = 0; i < l.n_cc; i++)
-			if (xtcp_load_cong_check(l.cc[i]) < 0) {
+			if (xtcp_sockload_cong_check(l.cc[i]) < 0) {
 				int e = errno;
 
 				load_cleanup(&l, NULL, 0);
@@ -1002,7 +1002,7 @@ static int cmd_load(int argc, char **argv)
 			}
 	} else {
 		for (i = 0; i < sizeof(default_cc) / sizeof(default_cc[0]); i++)
-			if (xtcp_load_cong_check(default_cc[i]) == 0)
+			if (xtcp_sockload_cong_check(default_cc[i]) == 0)
 				l.cc[l.n_cc++] = default_cc[i];
 	}
 
