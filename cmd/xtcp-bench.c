@@ -4,6 +4,7 @@
  * man/xtcp-bench.1.
  */
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -76,12 +77,6 @@ static void usage(FILE *fp)
 		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 		"Example: xtcp-bench gen -n 1000 --seed 7 | xtcp-fmt -f json\n",
 		XTCP_DEFAULT_ROWS);
-}
-
-static void fail(const char *what, int e)
-{
-	fprintf(stderr, "xtcp-bench: %s: %s\n", what, strerror(e));
-	exit(1);
 }
 
 static uint64_t parse_num(const char *opt, const char *text, uint64_t min, uint64_t max)
@@ -427,8 +422,7 @@ static void alloc_check(void)
 	free(p);
 	alloc_ok = alloc_calls == 1 && alloc_bytes == 24;
 	if (!alloc_ok)
-		fprintf(stderr, "xtcp-bench: micro: allocations cannot be counted in this build; "
-				"no B/op and allocs/op\n");
+		warnx("micro: allocations cannot be counted in this build; no B/op and allocs/op");
 }
 
 struct result {
@@ -571,7 +565,7 @@ static int cmd_micro(int argc, char **argv)
 		}
 	}
 	if (micro_setup(&m) < 0)
-		fail("micro: setting up", errno);
+		err(1, "micro: setting up");
 	alloc_check();
 	cpu_name(cpu, sizeof(cpu));
 	printf("goos: linux\ngoarch: %s\npkg: xtcp/lib\ncpu: %s\n",
@@ -600,13 +594,13 @@ static int cmd_micro(int argc, char **argv)
 		regfree(&re);
 	micro_release(&m);
 	if (!matched)
-		fprintf(stderr, "xtcp-bench: micro: no benchmark matches '%s'\n", pattern);
+		warnx("micro: no benchmark matches '%s'", pattern);
 	printf("PASS\n");
 #ifndef HAVE_FILTER
-	fprintf(stderr, "xtcp-bench: micro: built without lib/filter.h: no FilterEval\n");
+	warnx("micro: built without lib/filter.h: no FilterEval");
 #endif
 	if (fclose(stdout) != 0)
-		fail("writing results", errno);
+		err(1, "writing results");
 	return 0;
 }
 
@@ -633,7 +627,7 @@ static int cmd_gen(int argc, char **argv)
 	xtcp_rec rec;
 	const uint8_t *frame;
 	size_t len, nrows;
-	int c, fd = STDOUT_FILENO;
+	int c, e, fd = STDOUT_FILENO;
 
 	while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -665,13 +659,13 @@ static int cmd_gen(int argc, char **argv)
 	if (!have_n)
 		usage_error("gen: -n N is required");
 	if (!out_path && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "xtcp-bench: gen: refusing to write a binary stream to a terminal; "
-				"pipe it into xtcp-fmt or use -o FILE\n");
+		warnx("gen: refusing to write a binary stream to a terminal; "
+		      "pipe it into xtcp-fmt or use -o FILE");
 		return 1;
 	}
 	if (out_path) {
 		if (xtcp_outfile_open(&of, out_path) < 0) {
-			fprintf(stderr, "xtcp-bench: cannot create '%s': %s\n", out_path, strerror(errno));
+			warn("cannot create '%s'", out_path);
 			return 1;
 		}
 		fd = of.fd;
@@ -679,13 +673,13 @@ static int cmd_gen(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (xtcp_output_init(&out, fd, 1 << 16) < 0 ||
 	    xtcp_envelope_init(&env, (size_t)rows, XTCP_DEFAULT_BYTES) < 0)
-		fail("gen", errno);
+		err(1, "gen");
 	xtcp_synth_init(&g, seed);
 	g.v6_percent = (unsigned)v6;
 	for (i = 0; i < n; i++) {
 		xtcp_synth_record(&g, &rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
-			fail("gen", errno);
+			err(1, "gen");
 		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {
 			if (xtcp_output_write(&out, frame, len) < 0)
 				goto err_write;
@@ -697,7 +691,7 @@ static int cmd_gen(int argc, char **argv)
 	xtcp_output_release(&out);
 	xtcp_envelope_release(&env);
 	if (out_path && xtcp_outfile_commit(&of) < 0) {
-		fprintf(stderr, "xtcp-bench: cannot write '%s': %s\n", out_path, strerror(errno));
+		warn("cannot write '%s'", out_path);
 		return 1;
 	}
 	return 0;
@@ -705,10 +699,11 @@ static int cmd_gen(int argc, char **argv)
 err_write:
 	if (errno == EPIPE)
 		return 0;    /* the reader went away: stop quietly */
+	e = errno;
 	if (out_path)
 		xtcp_outfile_abort(&of);
-	fail("writing the stream", errno);
-	return 1;
+	errno = e;
+	err(1, "writing the stream");
 }
 
 /* --- floor ---------------------------------------------------------------- */
@@ -754,14 +749,14 @@ static int cmd_floor(int argc, char **argv)
 	if (optind < argc)
 		usage_error("floor: unexpected argument '%s'", argv[optind]);
 	if (netns && xtcp_sockload_netns_enter(netns) < 0) {
-		fprintf(stderr, "xtcp-bench: cannot enter namespace '%s': %s\n", netns, strerror(errno));
+		warn("cannot enter namespace '%s'", netns);
 		return 1;
 	}
 	if (xtcp_diag_open(&d) < 0)
-		fail("cannot open a NETLINK_SOCK_DIAG socket", errno);
+		err(1, "cannot open a NETLINK_SOCK_DIAG socket");
 	if (xtcp_diag_dump(&d, AF_INET, XTCP_STATES_ALL, ext, count_reply, &n) < 0 ||
 	    xtcp_diag_dump(&d, AF_INET6, XTCP_STATES_ALL, ext, count_reply, &n) < 0) {
-		fprintf(stderr, "xtcp-bench: floor: %s: %s\n", d.err, strerror(errno));
+		warn("floor: %s", d.err);
 		return 1;
 	}
 	xtcp_diag_close(&d);
@@ -864,7 +859,7 @@ static void parse_cc(struct load *l, const char *list)
 	free(l->cc_list);
 	l->cc_list = strdup(list);
 	if (!l->cc_list)
-		fail("--cc", errno);
+		err(1, "--cc");
 	l->n_cc = 0;
 	for (s = strtok_r(l->cc_list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 		if (l->n_cc == MAX_CC)
@@ -886,8 +881,18 @@ static void load_cleanup(struct load *l, pid_t *pids, size_t n)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
 	if (l->created && xtcp_sockload_netns_remove(l->netns) < 0)
-		fprintf(stderr, "xtcp-bench: cannot remove namespace '%s': %s\n", l->netns,
-			strerror(errno));
+		warn("cannot remove namespace '%s'", l->netns);
+}
+
+/* Stop the workers and remove our namespace, then report @what with errno's cause. */
+__attribute__((noreturn))
+static void load_fail(struct load *l, pid_t *pids, size_t n, const char *what)
+{
+	int e = errno;
+
+	load_cleanup(l, pids, n);
+	errno = e;
+	err(1, "%s", what);
 }
 
 static int cmd_load(int argc, char **argv)
@@ -952,7 +957,7 @@ static int cmd_load(int argc, char **argv)
 		usage_error("load: -n N is required");
 	hard = xtcp_sockload_nofile_raise();
 	if (hard < 0)
-		fail("RLIMIT_NOFILE", errno);
+		err(1, "RLIMIT_NOFILE");
 	if (!l.per_proc) {
 		l.per_proc = (uint64_t)(hard - 64) / 2;
 		if (l.per_proc > 8000)
@@ -967,23 +972,18 @@ static int cmd_load(int argc, char **argv)
 	if (xtcp_sockload_netns_enter(l.netns) == 0) {
 		l.created = false;
 		if (xtcp_sockload_netns_setup(false) < 0)
-			fail("bringing lo up", errno);
+			err(1, "bringing lo up");
 	} else if (errno == ENOENT) {
 		if (xtcp_sockload_netns_create(l.netns) < 0) {
-			fprintf(stderr, "xtcp-bench: cannot create namespace '%s': %s%s\n", l.netns,
-				strerror(errno), errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+			warnx("cannot create namespace '%s': %s%s", l.netns, strerror(errno),
+			      errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 			return 1;
 		}
 		l.created = true;
-		if (xtcp_sockload_netns_setup(true) < 0) {
-			int e = errno;
-
-			load_cleanup(&l, NULL, 0);
-			fail("setting up the namespace", e);
-		}
+		if (xtcp_sockload_netns_setup(true) < 0)
+			load_fail(&l, NULL, 0, "setting up the namespace");
 	} else {
-		fprintf(stderr, "xtcp-bench: cannot enter namespace '%s': %s\n", l.netns,
-			strerror(errno));
+		warn("cannot enter namespace '%s'", l.netns);
 		return 1;
 	}
 
@@ -996,8 +996,8 @@ static int cmd_load(int argc, char **argv)
 				load_cleanup(&l, NULL, 0);
 				if (e == ENOENT)
 					usage_error("--cc: unknown congestion control '%s'", l.cc[i]);
-				fprintf(stderr, "xtcp-bench: congestion control '%s': %s\n", l.cc[i],
-					strerror(e));
+				errno = e;
+				warn("congestion control '%s'", l.cc[i]);
 				return 1;
 			}
 	} else {
@@ -1009,12 +1009,8 @@ static int cmd_load(int argc, char **argv)
 	total_workers = (l.conns + l.per_proc - 1) / l.per_proc;
 	pids = calloc(total_workers, sizeof(*pids));
 	done_by = calloc(total_workers, sizeof(*done_by));
-	if (!pids || !done_by || pipe2(pfd, O_CLOEXEC) < 0) {
-		int e = errno;
-
-		load_cleanup(&l, NULL, 0);
-		fail("load", e);
-	}
+	if (!pids || !done_by || pipe2(pfd, O_CLOEXEC) < 0)
+		load_fail(&l, NULL, 0, "load");
 
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -1029,12 +1025,8 @@ static int cmd_load(int argc, char **argv)
 
 		fflush(NULL);
 		pids[i] = fork();
-		if (pids[i] < 0) {
-			int e = errno;
-
-			load_cleanup(&l, pids, i);
-			fail("fork", e);
-		}
+		if (pids[i] < 0)
+			load_fail(&l, pids, i, "fork");
 		if (pids[i] == 0) {
 			close(pfd[0]);
 			load_worker(&l, (uint32_t)i, first, count, pfd[1]);
@@ -1050,14 +1042,13 @@ static int cmd_load(int argc, char **argv)
 			continue;
 		if (r != sizeof(msg) || msg.worker >= total_workers) {
 			load_cleanup(&l, pids, total_workers);
-			fprintf(stderr, "xtcp-bench: load: a worker exited before its connections "
-					"were up\n");
+			warnx("load: a worker exited before its connections were up");
 			return 1;
 		}
 		if (msg.done == UINT32_MAX) {
 			load_cleanup(&l, pids, total_workers);
-			fprintf(stderr, "xtcp-bench: load: worker %u: cannot open a connection: %s\n",
-				msg.worker, strerror(msg.err));
+			errno = msg.err;
+			warn("load: worker %u: cannot open a connection", msg.worker);
 			return 1;
 		}
 		done += msg.done - done_by[msg.worker];
@@ -1066,8 +1057,8 @@ static int cmd_load(int argc, char **argv)
 					    l.conns - msg.worker * l.per_proc : l.per_proc))
 			finished++;
 		if (tty)
-			fprintf(stderr, "\rxtcp-bench: %" PRIu64 "/%" PRIu64 " connections", done,
-				l.conns);
+			fprintf(stderr, "\r%s: %" PRIu64 "/%" PRIu64 " connections",
+				program_invocation_short_name, done, l.conns);
 	}
 	close(pfd[0]);
 	if (tty)
@@ -1081,12 +1072,8 @@ static int cmd_load(int argc, char **argv)
 	for (i = 0; i < l.n_cc; i++)
 		printf("%s%s", i ? "," : "", l.cc[i]);
 	printf("%s\n", l.n_cc ? "" : "default");
-	if (fflush(stdout) != 0 && errno != EPIPE) {
-		int e = errno;
-
-		load_cleanup(&l, pids, total_workers);
-		fail("writing readiness", e);
-	}
+	if (fflush(stdout) != 0 && errno != EPIPE)
+		load_fail(&l, pids, total_workers, "writing readiness");
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -1102,7 +1089,7 @@ static int cmd_load(int argc, char **argv)
 	free(done_by);
 	free(l.cc_list);
 	if (child_died && !load_stop) {
-		fprintf(stderr, "xtcp-bench: load: a worker died; connections were lost\n");
+		warnx("load: a worker died; connections were lost");
 		return 1;
 	}
 	return 0;
