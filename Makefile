@@ -127,10 +127,13 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
 # bench/src: benchmark scaffolding (synthetic records, socket load), not part
 # of libxtcp: its own archive, linked only by xtcp-bench and by the unit tests
-# of those modules.
+# of those modules.  And xtcp-bench's subcommands, one file each, linked with
+# the dispatcher cmd/xtcp-bench.c.
 BENCH_LIB_OBJ := $(B)/bench/synth.o $(B)/bench/sockload.o
 LIBXTCP_BENCH := $(B)/libxtcp-bench.a
 BENCH_UNITS := $(B)/tests/t-synth
+BENCH_CMD_OBJ := $(addprefix $(B)/bench/,bench.o bench-load.o bench-gen.o bench-micro.o \
+	bench-floor.o)
 
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DEFAULT_GOAL := all
@@ -200,11 +203,12 @@ $(LIBXTCP_BENCH): $(BENCH_LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+$(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(BENCH_CMD_OBJ) $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) \
+		$(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP_BENCH) $(LIBXTCP) \
-		$(XLDFLAGS) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(BENCH_CMD_OBJ) \
+		$(LIBXTCP_BENCH) $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
 $(BENCH_UNITS): $(B)/tests/%: tests/unit/%.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
