@@ -128,12 +128,15 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 # bench/src: benchmark scaffolding (synthetic records, socket load), not part
 # of libxtcp: its own archive, linked only by xtcp-bench and by the unit tests
 # of those modules.  And xtcp-bench's subcommands, one file each, linked with
-# the dispatcher cmd/xtcp-bench.c.
+# the dispatcher cmd/xtcp-bench.c; but micro, which counts allocations by
+# replacing malloc (bench/src/alloccount.h), is a program of its own that
+# xtcp-bench runs from libexec/xtcp beside its bin directory.
 BENCH_LIB_OBJ := $(B)/bench/synth.o $(B)/bench/sockload.o
 LIBXTCP_BENCH := $(B)/libxtcp-bench.a
 BENCH_UNITS := $(B)/tests/t-synth
-BENCH_CMD_OBJ := $(addprefix $(B)/bench/,bench.o bench-load.o bench-gen.o bench-micro.o \
-	bench-floor.o)
+BENCH_CMD_OBJ := $(addprefix $(B)/bench/,bench.o bench-load.o bench-gen.o bench-floor.o)
+BENCH_MICRO := $(B)/libexec/xtcp/xtcp-bench-micro
+BENCH_MICRO_OBJ := $(addprefix $(B)/bench/,bench-micro.o bench.o alloccount.o)
 
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DEFAULT_GOAL := all
@@ -210,6 +213,13 @@ $(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(BENCH_CMD_OBJ) $(LIBXTCP_BENCH) $(LIBXTC
 	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(BENCH_CMD_OBJ) \
 		$(LIBXTCP_BENCH) $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
+all bins: $(BENCH_MICRO)
+
+$(BENCH_MICRO): $(BENCH_MICRO_OBJ) $(LIBXTCP_BENCH) $(LIBXTCP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
 $(BENCH_UNITS): $(B)/tests/%: tests/unit/%.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -273,8 +283,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp \
+		$(DESTDIR)$(PREFIX)/libexec/xtcp
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BENCH_MICRO) $(DESTDIR)$(PREFIX)/libexec/xtcp/
 	install -m 644 proto/xtcp_flat_record.proto $(DESTDIR)$(PREFIX)/share/xtcp/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/

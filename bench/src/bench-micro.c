@@ -1,6 +1,8 @@
 /*
  * xtcp-bench micro: time the library's per-socket paths on synthetic sockets
  * and print the results in Go's benchmark format, with allocations counted.
+ * A program of its own, xtcp-bench-micro, linked with the counting malloc
+ * (alloccount.h); cmd/xtcp-bench.c runs it for `xtcp-bench micro`.
  */
 
 #include <err.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloccount.h"
 #include "bench.h"
 #include "cli.h"
 #include "format.h"
@@ -37,90 +40,6 @@ static uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-
-/* --- allocation counting ------------------------------------------------- */
-
-/*
- * The counting malloc: this program's malloc family replaces glibc's and
- * forwards to it, counting calls and bytes while `alloc_counting` is set.
- * Under AddressSanitizer (which owns malloc) nothing is counted and micro
- * leaves out the B/op and allocs/op columns rather than print a guess.
- */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_ALLOC_COUNT 1
-#endif
-#endif
-#ifdef __SANITIZE_ADDRESS__
-#define NO_ALLOC_COUNT 1
-#endif
-
-static volatile bool alloc_counting;
-static uint64_t alloc_calls, alloc_bytes;
-
-#ifndef NO_ALLOC_COUNT
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void __libc_free(void *p);
-
-static inline void count_alloc(size_t size)
-{
-	if (alloc_counting) {
-		alloc_calls++;
-		alloc_bytes += size;
-	}
-}
-
-void *malloc(size_t size)
-{
-	count_alloc(size);
-	return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	count_alloc(n * size);
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-	count_alloc(size);
-	return __libc_realloc(p, size);
-}
-
-void *memalign(size_t align, size_t size);
-void *memalign(size_t align, size_t size)
-{
-	count_alloc(size);
-	return __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-	count_alloc(size);
-	return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-	void *p;
-
-	count_alloc(size);
-	p = __libc_memalign(align, size);
-	if (!p)
-		return ENOMEM;
-	*out = p;
-	return 0;
-}
-
-void free(void *p)
-{
-	__libc_free(p);
-}
-#endif
 
 /* --- micro ---------------------------------------------------------------- */
 
@@ -343,22 +262,15 @@ static void micro_release(struct micro *m)
 }
 
 /*
- * Prove that the counter sees allocations before trusting its zeros: one
- * counted malloc must count as one.  If not (a malloc that bypasses ours),
- * the columns are left out.
+ * Prove that the counter sees allocations before trusting its zeros; if it
+ * does not (under ASan, or a malloc that bypasses ours), the columns are left
+ * out rather than print a guess.
  */
 static bool alloc_ok;
 
 static void alloc_check(void)
 {
-	void *volatile p;
-
-	alloc_calls = alloc_bytes = 0;
-	alloc_counting = true;
-	p = malloc(24);
-	alloc_counting = false;
-	free(p);
-	alloc_ok = alloc_calls == 1 && alloc_bytes == 24;
+	alloc_ok = xtcp_alloccount_works();
 	if (!alloc_ok)
 		warnx("micro: allocations cannot be counted in this build; no B/op and allocs/op");
 }
@@ -370,16 +282,16 @@ struct result {
 static struct result run_n(struct micro *m, const struct benchmark *b, uint64_t n)
 {
 	struct result r = { .n = n };
+	struct xtcp_alloccount count;
 	uint64_t t0;
 
-	alloc_calls = alloc_bytes = 0;
-	alloc_counting = true;
+	xtcp_alloccount_start();
 	t0 = now_ns();
 	b->fn(m, n);
 	r.ns = now_ns() - t0;
-	alloc_counting = false;
-	r.calls = alloc_calls;
-	r.bytes = alloc_bytes;
+	xtcp_alloccount_stop(&count);
+	r.calls = count.calls;
+	r.bytes = count.bytes;
 	return r;
 }
 
@@ -452,7 +364,7 @@ static void cpu_name(char *out, size_t size)
 	fclose(f);
 }
 
-int cmd_micro(int argc, char **argv)
+static int cmd_micro(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "run", required_argument, NULL, 'r' },
@@ -540,4 +452,9 @@ int cmd_micro(int argc, char **argv)
 	if (fclose(stdout) != 0)
 		err(1, "writing results");
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	return cmd_micro(argc, argv);
 }

@@ -5,7 +5,9 @@
  * The subcommands of xtcp-bench, one file each (bench/src/bench-<name>.c),
  * and what they share.  cmd/xtcp-bench.c calls cmd_<name>() with argv[0]
  * the program and the subcommand's own arguments after it; the return value
- * is the exit status.  Errors go through err(3) and cli.h's usage_error.
+ * is the exit status.  micro is a program of its own (bench-micro.c, see
+ * alloccount.h) that cmd/xtcp-bench.c executes with the same arguments.
+ * Errors go through err(3) and cli.h's usage_error.
  */
 
 #include <stdint.h>
@@ -22,7 +24,6 @@ uint64_t bench_parse_num(const char *opt, const char *text, uint64_t min, uint64
 
 int cmd_load(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
-int cmd_micro(int argc, char **argv);
 int cmd_floor(int argc, char **argv);
 
 #endif
