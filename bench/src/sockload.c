@@ -111,7 +111,7 @@ int xtcp_sockload_netns_setup(bool widen_ports)
 	if (fd < 0)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
 	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP;

@@ -220,6 +220,7 @@ static void put_tcp(struct xtcp_synth *g, xtcp_rec *rec, int v6, unsigned state)
 	unsigned cls = (unsigned)range(g, 0, 9);
 	uint32_t rtt, mss, cwnd, unacked;
 	uint64_t sent, acked, bw;
+	const char *cong;
 
 	/* rtt in µs: LAN, regional, WAN */
 	if (cls < 5)
@@ -300,22 +301,22 @@ static void put_tcp(struct xtcp_synth *g, xtcp_rec *rec, int v6, unsigned state)
 	rec->tcp_info_total_rto_recoveries = rec->tcp_info_total_rto / 2;
 	rec->tcp_info_total_rto_time = rec->tcp_info_total_rto * 250;
 
-	strcpy(g->cong, state == 10 ? "cubic" : pick_cong(g));
-	rec->congestion_algorithm_string = g->cong;
-	rec->congestion_algorithm_enum = xtcp_netlink_cong_enum(g->cong);
-	if (!strcmp(g->cong, "bbr")) {
+	cong = state == 10 ? "cubic" : pick_cong(g);
+	rec->congestion_algorithm_string = LIT(cong);
+	rec->congestion_algorithm_enum = xtcp_netlink_cong_enum(cong);
+	if (!strcmp(cong, "bbr")) {
 		rec->bbr_info_bw_lo = (uint32_t)bw;
 		rec->bbr_info_bw_hi = (uint32_t)(bw >> 32);
 		rec->bbr_info_min_rtt = rec->tcp_info_min_rtt;
 		rec->bbr_info_pacing_gain = range(g, 0, 7) == 0 ? 739 : 256;
 		rec->bbr_info_cwnd_gain = 512;
-	} else if (!strcmp(g->cong, "dctcp")) {
+	} else if (!strcmp(cong, "dctcp")) {
 		rec->dctcp_info_enabled = 1;
 		rec->dctcp_info_ce_state = (uint32_t)range(g, 0, 1);
 		rec->dctcp_info_alpha = (uint32_t)range(g, 0, 1024);
 		rec->dctcp_info_ab_tot = (uint32_t)(acked & 0xffffffffu);
 		rec->dctcp_info_ab_ecn = rec->dctcp_info_ab_tot / 64;
-	} else if (!strcmp(g->cong, "vegas")) {
+	} else if (!strcmp(cong, "vegas")) {
 		rec->vegas_info_enabled = 1;
 		rec->vegas_info_rtt_cnt = (uint32_t)range(g, 1, 40);
 		rec->vegas_info_rtt = rtt;

@@ -26,8 +26,8 @@
 
 /*
  * Generator state.  Strings and bytes of a generated record point into this
- * struct, so a record is valid until the next xtcp_synth_record() on the same
- * generator.
+ * struct (or into constants), so a record is valid until the next
+ * xtcp_synth_record() on the same generator.
  */
 struct xtcp_synth {
 	uint64_t state;          /* splitmix64 */
@@ -36,7 +36,6 @@ struct xtcp_synth {
 	unsigned v6_percent;     /* share of AF_INET6 sockets, 0..100 (default 40) */
 	uint8_t src[16];
 	uint8_t dst[16];
-	char cong[16];
 	char container_id[65];
 	char container_name[32];
 };
