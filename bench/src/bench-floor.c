@@ -46,15 +46,11 @@ int cmd_floor(int argc, char **argv)
 			if (xtcp_parse_ext(optarg, &ext, &bad, &bad_len) < 0)
 				usage_error("--ext: unknown attribute '%.*s'", (int)bad_len, bad);
 			break;
-		case 'h':
-			bench_usage(stdout);
-			return 0;
 		default:
-			usage_error("floor: unknown option");
+			bench_option_default("floor", c);
 		}
 	}
-	if (optind < argc)
-		usage_error("floor: unexpected argument '%s'", argv[optind]);
+	bench_args_none("floor", argc, argv);
 	if (netns && xtcp_sockload_netns_enter(netns) < 0) {
 		warn("cannot enter namespace '%s'", netns);
 		return 1;

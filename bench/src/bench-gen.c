@@ -57,15 +57,11 @@ int cmd_gen(int argc, char **argv)
 		case 'o':
 			out_path = optarg;
 			break;
-		case 'h':
-			bench_usage(stdout);
-			return 0;
 		default:
-			usage_error("gen: unknown option");
+			bench_option_default("gen", c);
 		}
 	}
-	if (optind < argc)
-		usage_error("gen: unexpected argument '%s'", argv[optind]);
+	bench_args_none("gen", argc, argv);
 	if (!have_n)
 		usage_error("gen: -n N is required");
 	if (!out_path && isatty(STDOUT_FILENO)) {

@@ -201,15 +201,11 @@ int cmd_load(int argc, char **argv)
 		case 'P':
 			l.per_proc = bench_parse_num("--per-process", optarg, 1, 1000000);
 			break;
-		case 'h':
-			bench_usage(stdout);
-			return 0;
 		default:
-			usage_error("load: unknown option");
+			bench_option_default("load", c);
 		}
 	}
-	if (optind < argc)
-		usage_error("load: unexpected argument '%s'", argv[optind]);
+	bench_args_none("load", argc, argv);
 	if (!have_n)
 		usage_error("load: -n N is required");
 	hard = xtcp_sockload_nofile_raise();

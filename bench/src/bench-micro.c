@@ -395,15 +395,11 @@ static int cmd_micro(int argc, char **argv)
 			if (xtcp_parse_duration(optarg, 1000, 3600000000000ull, &benchtime) < 0)
 				usage_error("-benchtime: '%s' is not a duration (1s, 200ms, ...)", optarg);
 			break;
-		case 'h':
-			bench_usage(stdout);
-			return 0;
 		default:
-			usage_error("micro: unknown option");
+			bench_option_default("micro", c);
 		}
 	}
-	if (optind < argc)
-		usage_error("micro: unexpected argument '%s'", argv[optind]);
+	bench_args_none("micro", argc, argv);
 	if (pattern) {
 		int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
 

@@ -3,7 +3,9 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "parse.h"
@@ -60,4 +62,19 @@ uint64_t bench_parse_num(const char *opt, const char *text, uint64_t min, uint64
 		usage_error("%s: '%s' is not a number", opt, text);
 	}
 	return v;
+}
+
+void bench_option_default(const char *sub, int c)
+{
+	if (c == 'h') {
+		bench_usage(stdout);
+		exit(0);
+	}
+	usage_error("%s: unknown option", sub);
+}
+
+void bench_args_none(const char *sub, int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error("%s: unexpected argument '%s'", sub, argv[optind]);
 }

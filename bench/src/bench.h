@@ -22,6 +22,16 @@ void bench_usage(FILE *fp);
  */
 uint64_t bench_parse_num(const char *opt, const char *text, uint64_t min, uint64_t max);
 
+/*
+ * The end of a subcommand's getopt switch: -h (@c 'h') prints the usage on
+ * standard output and exits 0; any other option is a usage error of @sub.
+ */
+__attribute__((noreturn))
+void bench_option_default(const char *sub, int c);
+
+/* After the options of @sub, argv holds nothing more, or it is a usage error. */
+void bench_args_none(const char *sub, int argc, char **argv);
+
 int cmd_load(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_floor(int argc, char **argv);
