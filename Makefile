@@ -126,6 +126,19 @@ UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
+# bench/src: benchmark scaffolding (synthetic records, socket load), not part
+# of libxtcp: its own archive, linked only by xtcp-bench and by the unit tests
+# of those modules.  And xtcp-bench's subcommands, one file each, linked with
+# the dispatcher cmd/xtcp-bench.c; but micro, which counts allocations by
+# replacing malloc (bench/src/alloccount.h), is a program of its own that
+# xtcp-bench runs from libexec/xtcp beside its bin directory.
+BENCH_LIB_OBJ := $(B)/bench/synth.o $(B)/bench/sockload.o
+LIBXTCP_BENCH := $(B)/libxtcp-bench.a
+BENCH_UNITS := $(B)/tests/t-synth
+BENCH_CMD_OBJ := $(addprefix $(B)/bench/,bench.o bench-load.o bench-gen.o bench-floor.o)
+BENCH_MICRO := $(B)/libexec/xtcp/xtcp-bench-micro
+BENCH_MICRO_OBJ := $(addprefix $(B)/bench/,bench-micro.o bench.o alloccount.o)
+
 .PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -190,6 +203,35 @@ $(B)/tests/%: tests/unit/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
+$(B)/bench/%.o: bench/src/%.c $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src -Icmd $(PGO_FLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBXTCP_BENCH): $(BENCH_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(BENCH_CMD_OBJ) $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) \
+		$(PGO_DEP) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(BENCH_CMD_OBJ) \
+		$(LIBXTCP_BENCH) $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
+all bins: $(BENCH_MICRO)
+
+$(BENCH_MICRO): $(BENCH_MICRO_OBJ) $(LIBXTCP_BENCH) $(LIBXTCP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
+$(BENCH_UNITS): $(B)/tests/%: tests/unit/%.c $(LIBXTCP_BENCH) $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -Itests/unit -Ibench/src -o $@ $< $(LIBXTCP_BENCH) $(LIBXTCP) \
+		$(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
 # libFuzzer targets, always with ASan/UBSan; the same sources link as plain
 # replay programs when the sanitizer build runs them over the corpus.
 # They compile every library source, so every header is a real dependency.
@@ -201,6 +243,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC
 
 # The compiler's record of which headers each object and program read.
 -include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/bench/*.d)
 
 # --- tests ---------------------------------------------------------------
 
@@ -246,8 +289,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp \
+		$(DESTDIR)$(PREFIX)/libexec/xtcp
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BENCH_MICRO) $(DESTDIR)$(PREFIX)/libexec/xtcp/
 	install -m 644 proto/xtcp_flat_record.proto $(DESTDIR)$(PREFIX)/share/xtcp/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/

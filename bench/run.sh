@@ -28,6 +28,7 @@ build=$(cd "${XTCP_BUILD:-build}" && pwd)
 snap=$(mktemp -d)
 mkdir "$snap/bin"
 cp "$build"/bin/xtcp-* "$snap/bin/"
+cp -r "$build"/libexec "$snap/"        # xtcp-bench micro runs libexec/xtcp/xtcp-bench-micro
 B=$snap
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-2}

@@ -10,6 +10,8 @@ setup() {
 	SRC=$BATS_TEST_TMPDIR/src
 	mkdir -p "$SRC"
 	cp -r "$TOP"/Makefile "$TOP"/lib "$TOP"/cmd "$TOP"/proto "$TOP"/tools "$TOP"/pgo "$SRC"/
+	mkdir -p "$SRC/bench"
+	cp -r "$TOP"/bench/src "$SRC"/bench/
 	mkdir -p "$SRC/tests"
 	cp -r "$TOP"/tests/unit "$TOP"/tests/helpers "$TOP"/tests/fuzz "$SRC"/tests/
 	PCAP=$FIXTURES/5_15_164/5_15_164_tcp_1000_sockets.pcap

@@ -1,10 +1,10 @@
-/* Unit tests for lib/gen.c: determinism, realism, field coverage, the netlink view. */
+/* Unit tests for bench/src/synth.c: determinism, realism, field coverage, the netlink view. */
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gen.h"
+#include "synth.h"
 #include "netlink.h"
 #include "tap.h"
 
@@ -19,18 +19,18 @@ static size_t encode(const xtcp_rec *rec, uint8_t *out)
 
 static void test_determinism(void)
 {
-	struct xtcp_gen a, b, c;
+	struct xtcp_synth a, b, c;
 	xtcp_rec ra, rb, rc;
 	static uint8_t ba[4096], bb[4096], bc[4096];
 	size_t i, la, lb, lc, same_c = 0, bad = 0;
 
-	xtcp_gen_init(&a, 42);
-	xtcp_gen_init(&b, 42);
-	xtcp_gen_init(&c, 43);
+	xtcp_synth_init(&a, 42);
+	xtcp_synth_init(&b, 42);
+	xtcp_synth_init(&c, 43);
 	for (i = 0; i < N; i++) {
-		xtcp_gen_record(&a, &ra);
-		xtcp_gen_record(&b, &rb);
-		xtcp_gen_record(&c, &rc);
+		xtcp_synth_record(&a, &ra);
+		xtcp_synth_record(&b, &rb);
+		xtcp_synth_record(&c, &rc);
 		la = encode(&ra, ba);
 		lb = encode(&rb, bb);
 		lc = encode(&rc, bc);
@@ -43,8 +43,8 @@ static void test_determinism(void)
 	is(same_c, 0, "another seed gives other records");
 
 	/* a known value pins the PRNG: splitmix64(0) */
-	xtcp_gen_init(&a, 0);
-	is(xtcp_gen_next(&a), 0xe220a8397b1dcdafull, "splitmix64 first value for seed 0");
+	xtcp_synth_init(&a, 0);
+	is(xtcp_synth_next(&a), 0xe220a8397b1dcdafull, "splitmix64 first value for seed 0");
 }
 
 /* Is the field's value non-zero (number), non-empty (string, bytes)? */
@@ -101,7 +101,7 @@ static void test_realism(void)
 {
 	const ProtobufCMessageDescriptor *d = &xtcp_flat_record__v1__xtcp_flat_record__descriptor;
 	static unsigned char seen[512];
-	struct xtcp_gen g;
+	struct xtcp_synth g;
 	xtcp_rec r;
 	size_t i, k, v4 = 0, v6 = 0, estab = 0, incons = 0, missing = 0;
 	size_t cong_bad = 0, addr_bad = 0, states = 0;
@@ -109,9 +109,9 @@ static void test_realism(void)
 	const char *netns_seen[8] = { 0 };
 	size_t n_netns = 0;
 
-	xtcp_gen_init(&g, 7);
+	xtcp_synth_init(&g, 7);
 	for (i = 0; i < N; i++) {
-		xtcp_gen_record(&g, &r);
+		xtcp_synth_record(&g, &r);
 		for (k = 0; k < d->n_fields; k++)
 			if (field_set(&r, &d->fields[k]))
 				seen[k] = 1;
@@ -162,16 +162,16 @@ static void test_realism(void)
 
 static void test_netlink(void)
 {
-	struct xtcp_gen g;
+	struct xtcp_synth g;
 	struct xtcp_nl_parser p;
 	xtcp_rec r, want, got;
-	static uint8_t msg[XTCP_GEN_NETLINK_MAX], bw[4096], bg[4096];
+	static uint8_t msg[XTCP_SYNTH_NETLINK_MAX], bw[4096], bg[4096];
 	size_t i, lw, lg, bad = 0, bad_parse = 0, too_long = 0;
 
-	xtcp_gen_init(&g, 99);
+	xtcp_synth_init(&g, 99);
 	for (i = 0; i < N; i++) {
-		xtcp_gen_record(&g, &r);
-		if (xtcp_gen_netlink(&r, msg) > XTCP_GEN_NETLINK_MAX)
+		xtcp_synth_record(&g, &r);
+		if (xtcp_synth_netlink(&r, msg) > XTCP_SYNTH_NETLINK_MAX)
 			too_long++;
 		want = r;
 		want.inet_diag_msg_socket_dest_asn = 0;
@@ -186,7 +186,7 @@ static void test_netlink(void)
 		if (lw != lg || memcmp(bw, bg, lw))
 			bad++;
 	}
-	is(too_long, 0, "messages fit XTCP_GEN_NETLINK_MAX");
+	is(too_long, 0, "messages fit XTCP_SYNTH_NETLINK_MAX");
 	is(bad_parse, 0, "xtcp_netlink_parse accepts every generated message");
 	is(bad, 0, "parse(netlink(record)) gives back the record's kernel fields");
 }

@@ -1,4 +1,4 @@
-#include "load.h"
+#include "sockload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ static int run_dir_shared(void)
 	return mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL);
 }
 
-int xtcp_load_netns_create(const char *name)
+int xtcp_sockload_netns_create(const char *name)
 {
 	char path[256];
 	int fd, e;
@@ -73,7 +73,7 @@ err_unlink:
 	return -1;
 }
 
-int xtcp_load_netns_enter(const char *name)
+int xtcp_sockload_netns_enter(const char *name)
 {
 	char path[256];
 	int fd, r, e;
@@ -90,7 +90,7 @@ int xtcp_load_netns_enter(const char *name)
 	return r;
 }
 
-int xtcp_load_netns_remove(const char *name)
+int xtcp_sockload_netns_remove(const char *name)
 {
 	char path[256];
 
@@ -101,7 +101,7 @@ int xtcp_load_netns_remove(const char *name)
 	return unlink(path);
 }
 
-int xtcp_load_netns_setup(bool widen_ports)
+int xtcp_sockload_netns_setup(bool widen_ports)
 {
 	struct ifreq ifr;
 	int fd, r, e;
@@ -111,7 +111,7 @@ int xtcp_load_netns_setup(bool widen_ports)
 	if (fd < 0)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
 	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP;
@@ -135,7 +135,7 @@ int xtcp_load_netns_setup(bool widen_ports)
 	return r;
 }
 
-int xtcp_load_cong_check(const char *name)
+int xtcp_sockload_cong_check(const char *name)
 {
 	int fd, r, e;
 
@@ -179,7 +179,7 @@ err_close:
 	return -1;
 }
 
-int xtcp_load_worker_init(struct xtcp_load_worker *w, size_t cap)
+int xtcp_sockload_worker_init(struct xtcp_sockload_worker *w, size_t cap)
 {
 	int e;
 
@@ -199,7 +199,7 @@ int xtcp_load_worker_init(struct xtcp_load_worker *w, size_t cap)
 
 err_free:
 	e = errno;
-	xtcp_load_worker_release(w);
+	xtcp_sockload_worker_release(w);
 	errno = e;
 	return -1;
 }
@@ -240,8 +240,8 @@ static int exchange(int from, int to, size_t len)
 	return 0;
 }
 
-int xtcp_load_worker_connect(struct xtcp_load_worker *w, int family, const char *cong,
-			     size_t payload)
+int xtcp_sockload_worker_connect(struct xtcp_sockload_worker *w, int family, const char *cong,
+				 size_t payload)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
 				   .sin6_port = htons(w->port6) };
@@ -291,7 +291,7 @@ static void drain(int fd)
 		;
 }
 
-int xtcp_load_worker_traffic(struct xtcp_load_worker *w, size_t count)
+int xtcp_sockload_worker_traffic(struct xtcp_sockload_worker *w, size_t count)
 {
 	static const char msg[200] = "xtcp-bench traffic";
 	size_t i, k;
@@ -314,7 +314,7 @@ int xtcp_load_worker_traffic(struct xtcp_load_worker *w, size_t count)
 	return 0;
 }
 
-void xtcp_load_worker_release(struct xtcp_load_worker *w)
+void xtcp_sockload_worker_release(struct xtcp_sockload_worker *w)
 {
 	size_t i;
 
@@ -329,7 +329,7 @@ void xtcp_load_worker_release(struct xtcp_load_worker *w)
 	w->listen4 = w->listen6 = -1;
 }
 
-long xtcp_load_nofile_raise(void)
+long xtcp_sockload_nofile_raise(void)
 {
 	struct rlimit rl;
 

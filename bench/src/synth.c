@@ -5,7 +5,7 @@
  * expected bytes in the tests).
  */
 
-#include "gen.h"
+#include "synth.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +48,7 @@ static const char *const images[] = {
 	"docker.io/library/nginx:1.27", "ghcr.io/acme/api:2.4.1", "docker.io/library/postgres:16",
 };
 
-uint64_t xtcp_gen_next(struct xtcp_gen *g)
+uint64_t xtcp_synth_next(struct xtcp_synth *g)
 {
 	uint64_t z = (g->state += 0x9e3779b97f4a7c15ull);
 
@@ -57,7 +57,7 @@ uint64_t xtcp_gen_next(struct xtcp_gen *g)
 	return z ^ (z >> 31);
 }
 
-void xtcp_gen_init(struct xtcp_gen *g, uint64_t seed)
+void xtcp_synth_init(struct xtcp_synth *g, uint64_t seed)
 {
 	memset(g, 0, sizeof(*g));
 	g->seed = seed;
@@ -66,20 +66,20 @@ void xtcp_gen_init(struct xtcp_gen *g, uint64_t seed)
 }
 
 /* Uniform in [lo, hi]. */
-static uint64_t range(struct xtcp_gen *g, uint64_t lo, uint64_t hi)
+static uint64_t range(struct xtcp_synth *g, uint64_t lo, uint64_t hi)
 {
-	return lo + xtcp_gen_next(g) % (hi - lo + 1);
+	return lo + xtcp_synth_next(g) % (hi - lo + 1);
 }
 
 /* Roughly log-uniform in [1, 2^bits): small values common, large ones present. */
-static uint64_t logu(struct xtcp_gen *g, unsigned bits)
+static uint64_t logu(struct xtcp_synth *g, unsigned bits)
 {
 	unsigned b = (unsigned)range(g, 0, bits - 1);
 
-	return (1ull << b) + (xtcp_gen_next(g) & ((1ull << b) - 1));
+	return (1ull << b) + (xtcp_synth_next(g) & ((1ull << b) - 1));
 }
 
-static unsigned pick_state(struct xtcp_gen *g)
+static unsigned pick_state(struct xtcp_synth *g)
 {
 	unsigned r = (unsigned)range(g, 0, 99);
 
@@ -96,7 +96,7 @@ static unsigned pick_state(struct xtcp_gen *g)
 	return 2;           /* SYN_SENT */
 }
 
-static const char *pick_cong(struct xtcp_gen *g)
+static const char *pick_cong(struct xtcp_synth *g)
 {
 	unsigned r = (unsigned)range(g, 0, 99);
 
@@ -111,9 +111,9 @@ static const char *pick_cong(struct xtcp_gen *g)
 	return "vegas";
 }
 
-static void put_addrs(struct xtcp_gen *g, xtcp_rec *rec, int v6)
+static void put_addrs(struct xtcp_synth *g, xtcp_rec *rec, int v6)
 {
-	uint64_t a = xtcp_gen_next(g), b = xtcp_gen_next(g);
+	uint64_t a = xtcp_synth_next(g), b = xtcp_synth_next(g);
 
 	memset(g->src, 0, sizeof(g->src));
 	memset(g->dst, 0, sizeof(g->dst));
@@ -150,7 +150,7 @@ static void put_addrs(struct xtcp_gen *g, xtcp_rec *rec, int v6)
 	rec->inet_diag_msg_socket_destination.len = 16;
 }
 
-static void put_metadata(struct xtcp_gen *g, xtcp_rec *rec, const struct netns_def *ns)
+static void put_metadata(struct xtcp_synth *g, xtcp_rec *rec, const struct netns_def *ns)
 {
 	uint64_t n = g->count;
 
@@ -215,11 +215,12 @@ static void put_metadata(struct xtcp_gen *g, xtcp_rec *rec, const struct netns_d
 }
 
 /* tcp_info and the other attributes of a socket that has them. */
-static void put_tcp(struct xtcp_gen *g, xtcp_rec *rec, int v6, unsigned state)
+static void put_tcp(struct xtcp_synth *g, xtcp_rec *rec, int v6, unsigned state)
 {
 	unsigned cls = (unsigned)range(g, 0, 9);
 	uint32_t rtt, mss, cwnd, unacked;
 	uint64_t sent, acked, bw;
+	const char *cong;
 
 	/* rtt in µs: LAN, regional, WAN */
 	if (cls < 5)
@@ -300,22 +301,22 @@ static void put_tcp(struct xtcp_gen *g, xtcp_rec *rec, int v6, unsigned state)
 	rec->tcp_info_total_rto_recoveries = rec->tcp_info_total_rto / 2;
 	rec->tcp_info_total_rto_time = rec->tcp_info_total_rto * 250;
 
-	strcpy(g->cong, state == 10 ? "cubic" : pick_cong(g));
-	rec->congestion_algorithm_string = g->cong;
-	rec->congestion_algorithm_enum = xtcp_netlink_cong_enum(g->cong);
-	if (!strcmp(g->cong, "bbr")) {
+	cong = state == 10 ? "cubic" : pick_cong(g);
+	rec->congestion_algorithm_string = LIT(cong);
+	rec->congestion_algorithm_enum = xtcp_netlink_cong_enum(cong);
+	if (!strcmp(cong, "bbr")) {
 		rec->bbr_info_bw_lo = (uint32_t)bw;
 		rec->bbr_info_bw_hi = (uint32_t)(bw >> 32);
 		rec->bbr_info_min_rtt = rec->tcp_info_min_rtt;
 		rec->bbr_info_pacing_gain = range(g, 0, 7) == 0 ? 739 : 256;
 		rec->bbr_info_cwnd_gain = 512;
-	} else if (!strcmp(g->cong, "dctcp")) {
+	} else if (!strcmp(cong, "dctcp")) {
 		rec->dctcp_info_enabled = 1;
 		rec->dctcp_info_ce_state = (uint32_t)range(g, 0, 1);
 		rec->dctcp_info_alpha = (uint32_t)range(g, 0, 1024);
 		rec->dctcp_info_ab_tot = (uint32_t)(acked & 0xffffffffu);
 		rec->dctcp_info_ab_ecn = rec->dctcp_info_ab_tot / 64;
-	} else if (!strcmp(g->cong, "vegas")) {
+	} else if (!strcmp(cong, "vegas")) {
 		rec->vegas_info_enabled = 1;
 		rec->vegas_info_rtt_cnt = (uint32_t)range(g, 1, 40);
 		rec->vegas_info_rtt = rtt;
@@ -346,7 +347,7 @@ static void put_tcp(struct xtcp_gen *g, xtcp_rec *rec, int v6, unsigned state)
 	rec->ulp_name = range(g, 0, 19) == 0 ? LIT("tls") : LIT("");
 }
 
-void xtcp_gen_record(struct xtcp_gen *g, xtcp_rec *rec)
+void xtcp_synth_record(struct xtcp_synth *g, xtcp_rec *rec)
 {
 	const struct netns_def *ns = &netns_defs[range(g, 0, N_NETNS - 1)];
 	int v6 = range(g, 0, 99) < g->v6_percent;
@@ -375,7 +376,7 @@ void xtcp_gen_record(struct xtcp_gen *g, xtcp_rec *rec)
 		rec->inet_diag_msg_socket_destination_port = service;
 	}
 	rec->inet_diag_msg_socket_interface = 0;
-	rec->inet_diag_msg_socket_cookie = xtcp_gen_next(g) >> 8;
+	rec->inet_diag_msg_socket_cookie = xtcp_synth_next(g) >> 8;
 	rec->inet_diag_msg_uid = uids[range(g, 0, 4)];
 	if (state == 6) {
 		/* TIME_WAIT: only the inet_diag_msg, timer 3 (time-wait) */
@@ -510,7 +511,7 @@ static void tcp_info_bytes(const xtcp_rec *rec, uint8_t *t)
 	st32(t + 244, rec->tcp_info_total_rto_time);
 }
 
-size_t xtcp_gen_netlink(const xtcp_rec *rec, uint8_t *buf)
+size_t xtcp_synth_netlink(const xtcp_rec *rec, uint8_t *buf)
 {
 	struct nlmsghdr nlh = { .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_MULTI };
 	uint8_t d[72], a[248], *p;

@@ -1,9 +1,10 @@
-#ifndef XTCP_GEN_H
-#define XTCP_GEN_H
+#ifndef XTCP_SYNTH_H
+#define XTCP_SYNTH_H
 
 /*
  * Synthetic records: a deterministic stream of realistic XtcpFlatRecords
- * for benchmarks, tests and training the compiler's profile.
+ * for benchmarks, tests and training the compiler's profile.  Benchmark
+ * scaffolding (libxtcp-bench.a), not part of libxtcp.
  *
  * The same seed gives the same records, byte for byte, on every machine: the
  * generator uses its own PRNG (splitmix64) and never reads the clock or the
@@ -25,32 +26,31 @@
 
 /*
  * Generator state.  Strings and bytes of a generated record point into this
- * struct, so a record is valid until the next xtcp_gen_record() on the same
- * generator.
+ * struct (or into constants), so a record is valid until the next
+ * xtcp_synth_record() on the same generator.
  */
-struct xtcp_gen {
+struct xtcp_synth {
 	uint64_t state;          /* splitmix64 */
 	uint64_t seed;
 	uint64_t count;          /* records generated so far */
 	unsigned v6_percent;     /* share of AF_INET6 sockets, 0..100 (default 40) */
 	uint8_t src[16];
 	uint8_t dst[16];
-	char cong[16];
 	char container_id[65];
 	char container_name[32];
 };
 
 /* Start a stream.  Every seed, 0 included, is valid. */
-void xtcp_gen_init(struct xtcp_gen *g, uint64_t seed);
+void xtcp_synth_init(struct xtcp_synth *g, uint64_t seed);
 
 /* The next number of the generator's PRNG (splitmix64). */
-uint64_t xtcp_gen_next(struct xtcp_gen *g);
+uint64_t xtcp_synth_next(struct xtcp_synth *g);
 
 /*
  * Fill @rec (reset first) with the next synthetic record.  Never fails and
  * never allocates.
  */
-void xtcp_gen_record(struct xtcp_gen *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+void xtcp_synth_record(struct xtcp_synth *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
 /*
  * The SOCK_DIAG_BY_FAMILY reply a kernel would send for the kernel fields of
@@ -58,10 +58,10 @@ void xtcp_gen_record(struct xtcp_gen *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec
  * tcp_info, cong, tos, tclass for IPv6, skmeminfo, shutdown, the congestion
  * control's own info, mark, class_id, cgroup id, sockopt, ulp), so that
  * xtcp_netlink_parse() of it gives back those fields (the ASN fields aside:
- * they are not kernel fields).  Writes at most XTCP_GEN_NETLINK_MAX bytes
+ * they are not kernel fields).  Writes at most XTCP_SYNTH_NETLINK_MAX bytes
  * to @buf, 4-byte aligned, and returns the message length.
  */
-#define XTCP_GEN_NETLINK_MAX 768
-size_t xtcp_gen_netlink(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *buf);
+#define XTCP_SYNTH_NETLINK_MAX 768
+size_t xtcp_synth_netlink(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *buf);
 
 #endif
