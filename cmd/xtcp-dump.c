@@ -51,7 +51,7 @@ struct dump {
 	struct xtcp_envelope env;
 	struct xtcp_output out;
 	struct xtcp_outfile outfile;
-	uint64_t frames_written;
+	size_t max_rows, max_bytes;     /* --rows, --bytes */
 	uint64_t record_counter;
 	char daemon_version[64];
 	char hostname[256];
@@ -148,7 +148,6 @@ static void emit_frames(struct dump *d, bool flush)
 		if (xtcp_output_write(&d->out, frame, len) < 0)
 			output_failed(&d->outfile, d->out_path);
 		xtcp_envelope_done(&d->env);
-		d->frames_written++;
 	}
 }
 
@@ -178,33 +177,33 @@ static void begin_poll(struct dump *d, uint64_t seq)
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
 	struct xtcp_diag *diag = &ns->diag;
-	int i, attempt;
+	int i, attempt, e;
 
 	d->rec.netns = ns->name;
 	d->rec.netns_inode = ns->inode;
 
 	for (i = 0; i < d->n_families; i++) {
 		for (attempt = 0;; attempt++) {
-			size_t mark_len = d->env.len, mark_rows = d->env.rows;
-			uint64_t mark_frames = d->frames_written, mark_counter = d->record_counter;
+			struct xtcp_envelope_mark mark;
+			uint64_t mark_counter = d->record_counter;
 
+			xtcp_envelope_mark(&d->env, &mark);
 			if (xtcp_diag_dump(diag, d->families[i], d->states, d->ext, on_socket, d) == 0)
 				break;
-			if (errno == EINTR && attempt < 3 && d->frames_written == mark_frames &&
-			    !d->env.ready_len) {
-				/* Drop this dump's rows and ask again. */
-				d->env.len = mark_len;
-				d->env.rows = mark_rows;
+			/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
+			e = errno;
+			if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
 				d->record_counter = mark_counter;
 				continue;
 			}
+			errno = e;
 			if (errno == EINTR) {
 				warnx("network namespace '%s': %s dump interrupted %d times; its records "
 				      "may be inconsistent", ns->name,
 				      d->families[i] == AF_INET ? "IPv4" : "IPv6", attempt + 1);
 				break;
 			}
-			if (errno == EBADMSG && !strcmp(diag->err, "handling a reply")) {
+			if (diag->failed == XTCP_DIAG_CALLBACK && errno == EBADMSG) {
 				warnx("network namespace '%s': malformed sock_diag reply from the kernel",
 				      ns->name);
 				return -1;
@@ -303,8 +302,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	d->interval_ns = 1000000000ull;
 	d->states = XTCP_STATES_ALL;
 	d->ext = XTCP_EXT_ALL;
-	d->env.max_rows = XTCP_DEFAULT_ROWS;
-	d->env.max_bytes = XTCP_DEFAULT_BYTES;
+	d->max_rows = XTCP_DEFAULT_ROWS;
+	d->max_bytes = XTCP_DEFAULT_BYTES;
 
 	while ((c = getopt_long(argc, argv, ":c:i:n:46o:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -345,7 +344,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 				usage_error("unknown TCP state '%.*s' in --states", (int)bad_len, bad);
 			break;
 		case OPT_EXT:
-			if (xtcp_parse_ext(optarg, &d->ext, &bad, &bad_len) < 0)
+			if (xtcp_diag_ext_parse(optarg, &d->ext, &bad, &bad_len) < 0)
 				usage_error("unknown attribute '%.*s' in --ext (want all, none, meminfo, "
 					    "info, vegas, cong, tos, tclass, skmeminfo, shutdown)",
 					    (int)bad_len, bad);
@@ -365,13 +364,13 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		case OPT_ROWS:
 			if (xtcp_parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
 				usage_error("invalid --rows '%s': want a whole number", optarg);
-			d->env.max_rows = v;
+			d->max_rows = v;
 			break;
 		case OPT_BYTES:
 			if (xtcp_parse_size(optarg, 0, XTCP_FRAME_MAX, &v) < 0)
 				usage_error("invalid --bytes '%s': want a size up to 64MiB (256KiB, 1M)",
 					    optarg);
-			d->env.max_bytes = v;
+			d->max_bytes = v;
 			break;
 		case 'o':
 			d->out_path = optarg;
@@ -406,8 +405,6 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		d->families[d->n_families++] = AF_INET;
 	if (want6)
 		d->families[d->n_families++] = AF_INET6;
-	if (d->ext & 0x100)
-		d->ext = 0;
 }
 
 /* What a refresh found: tell the user about what changed or failed. */
@@ -537,7 +534,6 @@ int main(int argc, char **argv)
 {
 	struct dump d;
 	int fd = STDOUT_FILENO, failed = 0;
-	size_t max_rows, max_bytes;
 
 	memset(&d, 0, sizeof(d));
 	d.save_fd = -1;
@@ -553,9 +549,7 @@ int main(int argc, char **argv)
 	catch_stop_signals();
 
 	set_metadata(&d);
-	max_rows = d.env.max_rows;
-	max_bytes = d.env.max_bytes;
-	if (xtcp_envelope_init(&d.env, max_rows, max_bytes) < 0)
+	if (xtcp_envelope_init(&d.env, d.max_rows, d.max_bytes) < 0)
 		err(1, "cannot allocate a frame");
 	if (d.write_path) {
 		d.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

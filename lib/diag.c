@@ -1,6 +1,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,15 @@ int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int
 	}
 }
 
+/* Record where and why a dump failed; returns -1 with errno @e. */
+static int fail(struct xtcp_diag *d, enum xtcp_diag_failure where, int e, const char *what)
+{
+	d->failed = where;
+	snprintf(d->err, sizeof(d->err), "%s", what);
+	errno = e;
+	return -1;
+}
+
 int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
 		   xtcp_diag_cb cb, void *arg)
 {
@@ -119,28 +129,21 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 	msg.req.idiag_ext = ext;
 	msg.req.idiag_states = states;
 
-	if (mnl_socket_sendto(d->nl, &msg, sizeof(msg)) < 0) {
-		snprintf(d->err, sizeof(d->err), "sending the dump request");
-		return -1;
-	}
+	d->failed = XTCP_DIAG_OK;
+	if (mnl_socket_sendto(d->nl, &msg, sizeof(msg)) < 0)
+		return fail(d, XTCP_DIAG_SEND, errno, "sending the dump request");
 	while (!done) {
 		n = mnl_socket_recvfrom(d->nl, d->buf, d->buf_size);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(d->err, sizeof(d->err), errno == ENOBUFS ?
-				 "netlink replies were lost" : "receiving the dump");
-			return -1;
+			return fail(d, XTCP_DIAG_RECV, errno, errno == ENOBUFS ?
+				    "netlink replies were lost" : "receiving the dump");
 		}
-		if (n == 0) {
-			snprintf(d->err, sizeof(d->err), "netlink socket closed during the dump");
-			errno = EPIPE;
-			return -1;
-		}
-		if (d->save_fd >= 0 && xtcp_write_all(d->save_fd, d->buf, (size_t)n) < 0) {
-			snprintf(d->err, sizeof(d->err), "saving replies");
-			return -1;
-		}
+		if (n == 0)
+			return fail(d, XTCP_DIAG_CLOSED, EPIPE, "netlink socket closed during the dump");
+		if (d->save_fd >= 0 && xtcp_write_all(d->save_fd, d->buf, (size_t)n) < 0)
+			return fail(d, XTCP_DIAG_SAVE, errno, "saving replies");
 		len = (int)n;
 		for (nlh = (const struct nlmsghdr *)d->buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
@@ -152,26 +155,19 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 			if (failed && nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
 				continue;
 			if (xtcp_diag_handle(nlh, cb, arg, &done) < 0 && !failed) {
-				failed = 1;
+				failed = nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE ?
+					 XTCP_DIAG_KERNEL : XTCP_DIAG_CALLBACK;
 				saved_errno = errno;
-				if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
-					snprintf(d->err, sizeof(d->err), "the kernel failed the dump");
-				else
-					snprintf(d->err, sizeof(d->err), "handling a reply");
 			}
 			if (done)
 				break;
 		}
 	}
-	if (failed) {
-		errno = saved_errno;
-		return -1;
-	}
-	if (interrupted) {
-		snprintf(d->err, sizeof(d->err), "dump interrupted by a socket table change");
-		errno = EINTR;
-		return -1;
-	}
+	if (failed)
+		return fail(d, (enum xtcp_diag_failure)failed, saved_errno,
+			    failed == XTCP_DIAG_KERNEL ? "the kernel failed the dump" : "handling a reply");
+	if (interrupted)
+		return fail(d, XTCP_DIAG_INTERRUPTED, EINTR, "dump interrupted by a socket table change");
 	return 0;
 }
 
@@ -186,30 +182,31 @@ static const char *const ext_names[] = {
 	"meminfo", "info", "vegas", "cong", "tos", "tclass", "skmeminfo", "shutdown",
 };
 
-int xtcp_parse_ext(const char *list, uint8_t *ext, const char **bad, size_t *bad_len)
+int xtcp_diag_ext_parse(const char *list, uint8_t *ext, const char **bad, size_t *bad_len)
 {
 	const char *p = list;
 	unsigned mask = 0;
 
 	do {
-		size_t len = strcspn(p, ",");
-		unsigned m = 0;
-		size_t i;
+		size_t len = strcspn(p, ","), i;
+		bool known = true;
 
-		if (word_eq(p, len, "all"))
-			m = XTCP_EXT_ALL;
-		else if (word_eq(p, len, "none"))
-			m = 0x100;
-		for (i = 0; i < sizeof(ext_names) / sizeof(ext_names[0]) && !m; i++)
-			if (word_eq(p, len, ext_names[i]))
-				m = 1u << i;
-		if (!m) {
+		if (word_eq(p, len, "all")) {
+			mask |= XTCP_EXT_ALL;
+		} else if (!word_eq(p, len, "none")) {
+			for (i = 0; i < sizeof(ext_names) / sizeof(ext_names[0]); i++)
+				if (word_eq(p, len, ext_names[i]))
+					break;
+			known = i < sizeof(ext_names) / sizeof(ext_names[0]);
+			if (known)
+				mask |= 1u << i;
+		}
+		if (!known) {
 			*bad = p;
 			*bad_len = len;
 			errno = EINVAL;
 			return -1;
 		}
-		mask |= m;
 		p += len;
 	} while (*p++ == ',');
 	*ext = (uint8_t)mask;

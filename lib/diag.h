@@ -5,13 +5,20 @@
  * Live sock_diag dumps over one NETLINK_SOCK_DIAG socket (libmnl).
  *
  * A dump sends one inet_diag_req_v2 for a family and hands every reply
- * message to a callback, with libmnl's receive loop.  Error reporting:
- *   - errno EINTR: the kernel marked the dump NLM_F_DUMP_INTR (the socket
- *     table changed under it); the caller may discard what it got and dump
- *     again.  The rest of the dump has been read, so the socket is reusable.
- *   - errno ENOBUFS: replies were lost (receive buffer overrun).
- *   - any other errno: the kernel's error from NLMSG_ERROR or NLMSG_DONE, or
- *     a socket error; @d->err names where it came from.
+ * message to a callback, with libmnl's receive loop.  Error reporting: the
+ * errno says what, @d->failed (enum xtcp_diag_failure) says where, and
+ * @d->err is the same in words for a message:
+ *   - errno EINTR (XTCP_DIAG_INTERRUPTED): the kernel marked the dump
+ *     NLM_F_DUMP_INTR (the socket table changed under it); the caller may
+ *     discard what it got and dump again.  The rest of the dump has been
+ *     read, so the socket is reusable.
+ *   - errno ENOBUFS (XTCP_DIAG_RECV): replies were lost (receive buffer
+ *     overrun).
+ *   - XTCP_DIAG_CALLBACK: the callback refused a reply; errno is its errno
+ *     (EBADMSG from a parser: a malformed reply).
+ *   - XTCP_DIAG_KERNEL: the kernel's error from NLMSG_ERROR or NLMSG_DONE.
+ *   - XTCP_DIAG_SAVE: writing the replies to save_fd failed.
+ *   - XTCP_DIAG_SEND, XTCP_DIAG_RECV, XTCP_DIAG_CLOSED: the socket failed.
  */
 
 #include <stdbool.h>
@@ -38,6 +45,17 @@
 
 struct mnl_socket;
 
+enum xtcp_diag_failure {
+	XTCP_DIAG_OK = 0,
+	XTCP_DIAG_SEND,         /* sending the request */
+	XTCP_DIAG_RECV,         /* receiving (ENOBUFS: replies lost) */
+	XTCP_DIAG_CLOSED,       /* the socket reported end of file (EPIPE) */
+	XTCP_DIAG_SAVE,         /* writing to save_fd */
+	XTCP_DIAG_CALLBACK,     /* the callback returned < 0 */
+	XTCP_DIAG_KERNEL,       /* NLMSG_ERROR, or an error in NLMSG_DONE */
+	XTCP_DIAG_INTERRUPTED,  /* NLM_F_DUMP_INTR (EINTR) */
+};
+
 /* Called for each SOCK_DIAG_BY_FAMILY reply; a negative return stops the dump with that errno. */
 typedef int (*xtcp_diag_cb)(const struct nlmsghdr *nlh, void *arg);
 
@@ -50,6 +68,7 @@ struct xtcp_diag {
 	bool buf_borrowed;      /* buf belongs to someone else (xtcp_diag_use_buffer) */
 	int save_fd;            /* >= 0: every reply buffer is also written here (raw, as ss -D) */
 	int cb_errno;           /* errno of a callback that stopped the dump */
+	enum xtcp_diag_failure failed;  /* where the last dump failed */
 	char err[128];
 };
 
@@ -84,7 +103,12 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
  */
 int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int *done);
 
-/* Parse --ext: "all", "none", or names: meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown. */
-int xtcp_parse_ext(const char *list, uint8_t *ext, const char **bad, size_t *bad_len);
+/*
+ * Parse --ext, a comma-separated list: "all", "none" (no attribute: the
+ * kernel still sends each socket's inet_diag_msg), or names: meminfo, info,
+ * vegas, cong, tos, tclass, skmeminfo, shutdown.  The result is the union.
+ * Returns 0, or -1 with errno EINVAL and *bad, *bad_len on the unknown word.
+ */
+int xtcp_diag_ext_parse(const char *list, uint8_t *ext, const char **bad, size_t *bad_len);
 
 #endif

@@ -145,10 +145,31 @@ void xtcp_envelope_done(struct xtcp_envelope *env)
 	env->rows -= env->taken_rows;
 	env->taken_len = env->taken_rows = 0;
 	env->ready_len = env->ready_rows = 0;
+	env->frames_done++;
 	if (env->rows && envelope_full(env, env->rows, env->len)) {
 		env->ready_len = env->len;
 		env->ready_rows = env->rows;
 	}
+}
+
+void xtcp_envelope_mark(const struct xtcp_envelope *env, struct xtcp_envelope_mark *mark)
+{
+	mark->len = env->len;
+	mark->rows = env->rows;
+	mark->total_rows = env->total_rows;
+	mark->frames_done = env->frames_done;
+}
+
+int xtcp_envelope_rewind(struct xtcp_envelope *env, const struct xtcp_envelope_mark *mark)
+{
+	if (env->frames_done != mark->frames_done || env->ready_len || env->len < mark->len) {
+		errno = EBUSY;
+		return -1;
+	}
+	env->len = mark->len;
+	env->rows = mark->rows;
+	env->total_rows = mark->total_rows;
+	return 0;
 }
 
 /* --- rows of an envelope ----------------------------------------------- */

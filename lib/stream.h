@@ -46,6 +46,15 @@ struct xtcp_envelope {
 	size_t max_rows;
 	size_t max_bytes;
 	uint64_t total_rows; /* rows appended since init */
+	uint64_t frames_done; /* frames taken and dropped (xtcp_envelope_done) */
+};
+
+/* A point in an envelope's rows to come back to (xtcp_envelope_rewind). */
+struct xtcp_envelope_mark {
+	size_t len;
+	size_t rows;
+	uint64_t total_rows;
+	uint64_t frames_done;
 };
 
 #define XTCP_ENVELOPE_HEAD 10
@@ -70,6 +79,16 @@ int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *row, size_t 
  */
 const uint8_t *xtcp_envelope_take(struct xtcp_envelope *env, bool flush, size_t *len, size_t *rows);
 void xtcp_envelope_done(struct xtcp_envelope *env);
+
+/*
+ * Taking back rows: xtcp_envelope_mark() notes where the envelope is;
+ * xtcp_envelope_rewind() drops every row appended since, as if they never
+ * were (a dump the kernel interrupted, asked again).  Returns 0, or -1 with
+ * errno EBUSY when that is no longer possible: since the mark a frame was
+ * completed (ready) or taken, so some of those rows are out of our hands.
+ */
+void xtcp_envelope_mark(const struct xtcp_envelope *env, struct xtcp_envelope_mark *mark);
+int xtcp_envelope_rewind(struct xtcp_envelope *env, const struct xtcp_envelope_mark *mark);
 
 /*
  * Iterating the rows of one Envelope's bytes (the frame without its length

@@ -43,7 +43,7 @@ int cmd_floor(int argc, char **argv)
 			netns = optarg;
 			break;
 		case 'e':
-			if (xtcp_parse_ext(optarg, &ext, &bad, &bad_len) < 0)
+			if (xtcp_diag_ext_parse(optarg, &ext, &bad, &bad_len) < 0)
 				usage_error("--ext: unknown attribute '%.*s'", (int)bad_len, bad);
 			break;
 		default:

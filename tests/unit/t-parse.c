@@ -74,10 +74,13 @@ static void test_names(void)
 	ok(xtcp_tcp_states_parse("established,bogus", &states, &bad, &bad_len) == -1 &&
 	   bad_len == 5 && !strncmp(bad, "bogus", 5), "states: the unknown word is pointed at");
 	ok(xtcp_tcp_states_parse("", &states, &bad, &bad_len) == -1, "states: empty list is an error");
-	ok(xtcp_parse_ext("info,cong", &ext, &bad, &bad_len) == 0 && ext == (XTCP_EXT_INFO | XTCP_EXT_CONG),
+	ok(xtcp_diag_ext_parse("info,cong", &ext, &bad, &bad_len) == 0 && ext == (XTCP_EXT_INFO | XTCP_EXT_CONG),
 	   "ext: info,cong");
-	ok(xtcp_parse_ext("all", &ext, &bad, &bad_len) == 0 && ext == XTCP_EXT_ALL, "ext: all");
-	ok(xtcp_parse_ext("info,nope", &ext, &bad, &bad_len) == -1 && !strncmp(bad, "nope", 4),
+	ok(xtcp_diag_ext_parse("all", &ext, &bad, &bad_len) == 0 && ext == XTCP_EXT_ALL, "ext: all");
+	ok(xtcp_diag_ext_parse("none", &ext, &bad, &bad_len) == 0 && ext == 0, "ext: none is no attribute");
+	ok(xtcp_diag_ext_parse("none,cong", &ext, &bad, &bad_len) == 0 && ext == XTCP_EXT_CONG,
+	   "ext: none adds nothing to a list");
+	ok(xtcp_diag_ext_parse("info,nope", &ext, &bad, &bad_len) == -1 && !strncmp(bad, "nope", 4),
 	   "ext: unknown name");
 	ok(!strcmp(xtcp_tcp_state_name(1), "ESTABLISHED") && !strcmp(xtcp_tcp_state_name(99), "UNKNOWN"),
 	   "state names");

@@ -152,6 +152,39 @@ static int temp_input(const void *data, size_t len)
 	return fd;
 }
 
+static void test_envelope_rewind(void)
+{
+	struct xtcp_envelope env;
+	struct xtcp_envelope_mark mark;
+	const uint8_t *frame;
+	size_t len, rows, body;
+
+	xtcp_envelope_init(&env, 4, 0);
+	xtcp_envelope_add_raw(&env, row_bytes, 100);
+	xtcp_envelope_mark(&env, &mark);
+	xtcp_envelope_add_raw(&env, row_bytes, 50);
+	xtcp_envelope_add_raw(&env, row_bytes, 60);
+	ok(xtcp_envelope_rewind(&env, &mark) == 0 && env.rows == 1 && env.total_rows == 1,
+	   "rewind drops the rows appended since the mark");
+	frame = xtcp_envelope_take(&env, true, &len, &rows);
+	ok(frame && rows == 1 && frame_rows(frame, len, &body) == 1 && body == 102,
+	   "the frame after a rewind holds only the rows before the mark");
+	xtcp_envelope_done(&env);
+	xtcp_envelope_mark(&env, &mark);
+	xtcp_envelope_add_raw(&env, row_bytes, 10);
+	xtcp_envelope_add_raw(&env, row_bytes, 10);
+	xtcp_envelope_add_raw(&env, row_bytes, 10);
+	ok(xtcp_envelope_add_raw(&env, row_bytes, 10) == 1, "a full frame is ready");
+	errno = 0;
+	ok(xtcp_envelope_rewind(&env, &mark) == -1 && errno == EBUSY && env.rows == 4,
+	   "no rewind past a ready frame (EBUSY), nothing dropped");
+	xtcp_envelope_take(&env, false, &len, &rows);
+	xtcp_envelope_done(&env);
+	ok(xtcp_envelope_rewind(&env, &mark) == -1 && errno == EBUSY,
+	   "no rewind past a frame already taken");
+	xtcp_envelope_release(&env);
+}
+
 static void test_reader(void)
 {
 	struct xtcp_envelope env;
@@ -289,6 +322,7 @@ int main(void)
 {
 	test_uvarint();
 	test_envelope_caps();
+	test_envelope_rewind();
 	test_reader();
 	test_output();
 	return done_testing();
