@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/sock_diag.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "capture.h"
 #include "diag.h"
@@ -40,7 +41,7 @@ struct dump {
 	const char *write_path;
 	const char *out_path;
 	const char **netns_args;
-	size_t n_netns_args;
+	size_t n_netns_args, netns_args_cap;
 	bool netns_all;
 	unsigned jitter_pct;
 	int save_fd;
@@ -322,9 +323,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 				d->netns_all = true;
 				break;
 			}
-			d->netns_args = realloc(d->netns_args,
-						(d->n_netns_args + 1) * sizeof(*d->netns_args));
-			if (!d->netns_args)
+			if (XTCP_ALLOC_GROW(d->netns_args, d->n_netns_args + 1, d->netns_args_cap) < 0)
 				err(1, "out of memory");
 			d->netns_args[d->n_netns_args++] = optarg;
 			break;

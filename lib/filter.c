@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "alloc.h"
 #include "filter.h"
 #include "format.h"
 #include "parse.h"
@@ -94,23 +95,6 @@ struct xtcp_filter {
 };
 
 /* --- building -------------------------------------------------------------------- */
-
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
 
 /* --- the lexer --------------------------------------------------------------------- */
 
@@ -294,7 +278,7 @@ static int add_node(struct parser *ps, const struct node *n)
 {
 	struct xtcp_filter *f = ps->f;
 
-	if (grow((void **)&f->nodes, &f->cap_nodes, f->n_nodes + 1, sizeof(*f->nodes)) < 0)
+	if (XTCP_ALLOC_GROW(f->nodes, f->n_nodes + 1, f->cap_nodes) < 0)
 		return oom(ps);
 	f->nodes[f->n_nodes] = *n;
 	return (int)f->n_nodes++;
@@ -344,7 +328,7 @@ static int add_list(struct parser *ps, enum node_kind kind, const int *items, si
 
 	if (n_items == 1)
 		return items[0];
-	if (grow((void **)&f->kids, &f->cap_kids, f->n_kids + n_items, sizeof(*f->kids)) < 0)
+	if (XTCP_ALLOC_GROW(f->kids, f->n_kids + n_items, f->cap_kids) < 0)
 		return oom(ps);
 	for (i = 0; i < n_items; i++)
 		f->kids[f->n_kids++] = (uint32_t)items[i];
@@ -653,7 +637,7 @@ static int compile_addr(struct parser *ps, const struct target *t, int family_sl
 	}
 	if (parse_addr(ps, ps->start, ps->len, &pf) < 0)
 		return -1;
-	if (grow((void **)&f->prefixes, &f->cap_prefixes, f->n_prefixes + 1, sizeof(pf)) < 0)
+	if (XTCP_ALLOC_GROW(f->prefixes, f->n_prefixes + 1, f->cap_prefixes) < 0)
 		return oom(ps);
 	f->prefixes[f->n_prefixes] = pf;
 	n.a = (uint32_t)f->n_prefixes++;
@@ -665,7 +649,7 @@ static int pool_add(struct parser *ps, const char *s, size_t len, uint32_t *off)
 {
 	struct xtcp_filter *f = ps->f;
 
-	if (grow((void **)&f->pool, &f->pool_cap, f->pool_len + len + 1, 1) < 0)
+	if (XTCP_ALLOC_GROW(f->pool, f->pool_len + len + 1, f->pool_cap) < 0)
 		return oom(ps);
 	memcpy(f->pool + f->pool_len, s, len);
 	f->pool[f->pool_len + len] = '\0';
@@ -715,7 +699,7 @@ static int compile_regex(struct parser *ps, const struct target *t, bool negate,
 	}
 	if (pool_add(ps, ps->text, ps->text_len, &off) < 0)
 		return -1;
-	if (grow((void **)&f->regexes, &f->cap_regexes, f->n_regexes + 1, sizeof(regex_t)) < 0)
+	if (XTCP_ALLOC_GROW(f->regexes, f->n_regexes + 1, f->cap_regexes) < 0)
 		return oom(ps);
 	pattern = f->pool + off;
 	rc = regcomp(&f->regexes[f->n_regexes], pattern, REG_EXTENDED | REG_NOSUB);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "schema.h"
 #include "tcp.h"
 #include "format.h"
@@ -285,13 +286,11 @@ bad:
 static int arena_reserve(struct xtcp_json_decoder *dec, size_t need)
 {
 	uint8_t *arena;
-	size_t cap = dec->arena_cap ? dec->arena_cap : 1024;
+	size_t cap = xtcp_alloc_nr(dec->arena_cap, need < 1024 ? 1024 : need, 1);
 
 	if (need <= dec->arena_cap)
 		return 0;
-	while (cap < need)
-		cap *= 2;
-	arena = malloc(cap);
+	arena = cap ? malloc(cap) : NULL;
 	if (!arena) {
 		errno = ENOMEM;
 		return -1;
@@ -491,19 +490,12 @@ static int reader_fill(struct xtcp_json_reader *r)
 		r->start = 0;
 	}
 	if (r->end == r->cap) {
-		char *buf;
-
 		if (r->cap > XTCP_JSON_LINE_MAX) {
 			errno = EFBIG;
 			return -1;
 		}
-		buf = realloc(r->buf, r->cap * 2);
-		if (!buf) {
-			errno = ENOMEM;
+		if (XTCP_ALLOC_GROW(r->buf, r->cap + 1, r->cap) < 0)
 			return -1;
-		}
-		r->buf = buf;
-		r->cap *= 2;
 	}
 	for (;;) {
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 static const char *const mount_dirs[] = { "/run/netns", "/run/docker/netns" };
 
 bool xtcp_has_capability(int cap)
@@ -179,16 +181,9 @@ static void found(struct xtcp_netns_set *set, const char *path, const char *name
 		ns->seen = true;
 		return;
 	}
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		struct xtcp_netns *grown = realloc(set->ns, cap * sizeof(*grown));
-
-		if (!grown) {
-			cb(arg, XTCP_NETNS_FAILED, NULL, ENOMEM);
-			return;
-		}
-		set->ns = grown;
-		set->cap = cap;
+	if (XTCP_ALLOC_GROW(set->ns, set->n + 1, set->cap) < 0) {
+		cb(arg, XTCP_NETNS_FAILED, NULL, ENOMEM);
+		return;
 	}
 	ns = &set->ns[set->n];
 	memset(ns, 0, sizeof(*ns));

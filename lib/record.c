@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "codec.h"
 #include "record.h"
 #include "wire.h"
@@ -41,12 +42,9 @@ void xtcp_decoder_release(struct xtcp_decoder *dec)
  */
 static int arena_reserve(struct xtcp_decoder *dec, size_t len)
 {
-	size_t cap = dec->arena_cap ? dec->arena_cap : ARENA_MIN;
-	uint8_t *arena;
+	size_t cap = xtcp_alloc_nr(dec->arena_cap, len < ARENA_MIN ? ARENA_MIN : len, 1);
+	uint8_t *arena = cap ? malloc(cap) : NULL;
 
-	while (cap < len)
-		cap = cap > SIZE_MAX / 2 ? len : cap * 2;
-	arena = malloc(cap);
 	if (!arena) {
 		errno = ENOMEM;
 		return -1;
@@ -59,16 +57,10 @@ static int arena_reserve(struct xtcp_decoder *dec, size_t len)
 
 static int unknown_reserve(struct xtcp_decoder *dec, size_t n)
 {
-	size_t cap = dec->unknown_cap ? dec->unknown_cap : UNKNOWN_MIN;
-	ProtobufCMessageUnknownField *unknown;
+	size_t cap = xtcp_alloc_nr(dec->unknown_cap, n < UNKNOWN_MIN ? UNKNOWN_MIN : n,
+				   sizeof(*dec->unknown));
+	ProtobufCMessageUnknownField *unknown = cap ? malloc(cap * sizeof(*unknown)) : NULL;
 
-	while (cap < n)
-		cap *= 2;
-	if (cap > SIZE_MAX / sizeof(*unknown)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	unknown = malloc(cap * sizeof(*unknown));
 	if (!unknown) {
 		errno = ENOMEM;
 		return -1;

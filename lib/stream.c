@@ -8,24 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 /* --- envelope ----------------------------------------------------------- */
 
 static int envelope_reserve(struct xtcp_envelope *env, size_t extra)
 {
-	size_t need = XTCP_ENVELOPE_HEAD + env->len + extra;
-	size_t cap = env->cap ? env->cap : 4096;
-	uint8_t *buf;
-
-	if (need <= env->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	buf = realloc(env->buf, cap);
-	if (!buf)
-		return -1;
-	env->buf = buf;
-	env->cap = cap;
-	return 0;
+	return XTCP_ALLOC_GROW(env->buf, XTCP_ENVELOPE_HEAD + env->len + extra, env->cap);
 }
 
 int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_bytes)
@@ -230,18 +219,8 @@ static int reader_fill(struct xtcp_reader *r, size_t want)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	if (want > r->cap - r->start) {
-		size_t cap = r->cap;
-		uint8_t *buf;
-
-		while (cap - r->start < want)
-			cap *= 2;
-		buf = realloc(r->buf, cap);
-		if (!buf)
-			return -1;
-		r->buf = buf;
-		r->cap = cap;
-	}
+	if (want > r->cap - r->start && XTCP_ALLOC_GROW(r->buf, r->start + want, r->cap) < 0)
+		return -1;
 	while (!r->eof && r->end - r->start < want) {
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0) {
