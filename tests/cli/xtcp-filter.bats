@@ -281,3 +281,27 @@ for m in re.findall(r"xtcp-filter [^\n]*?\\\(aq(.*?)\\\(aq", text):
 	[ "$output" = "--count" ]
 	grep -q 'xtcp-filter --list-fields' "$TOP/completions/zsh/_xtcp-filter"
 }
+
+@test "one number dialect: sizes and minutes in expressions mean what they mean in options" {
+	local v
+	for v in 262143 262144 262145 59999999 60000000 60000001; do
+		echo "{\"tcp_info_bytes_acked\":$v,\"tcp_info_rtt\":$v}"
+	done | xtcp-fmt --from json >"$BATS_TEST_TMPDIR/n.pb"
+	run -0 xtcp-filter -c 'bytes_acked > 256KiB' "$BATS_TEST_TMPDIR/n.pb"
+	[ "$output" = 4 ]
+	diff <(xtcp-filter 'bytes_acked > 256KiB' "$BATS_TEST_TMPDIR/n.pb" | xtcp-fmt -f json) \
+		<(xtcp-filter 'bytes_acked > 262144' "$BATS_TEST_TMPDIR/n.pb" | xtcp-fmt -f json)
+	run -0 xtcp-filter -c 'rtt > 1m' "$BATS_TEST_TMPDIR/n.pb"
+	[ "$output" = 1 ]
+	diff <(xtcp-filter 'rtt > 1m' "$BATS_TEST_TMPDIR/n.pb" | xtcp-fmt -f json) \
+		<(xtcp-filter 'rtt > 60000000us' "$BATS_TEST_TMPDIR/n.pb" | xtcp-fmt -f json)
+	run -0 xtcp-filter -c 'rtt >= 1m && bytes_acked >= 0.06G && rtt < 0.5h' "$BATS_TEST_TMPDIR/n.pb"
+	[ "$output" = 2 ]
+	# a unit of the wrong kind is refused alike in both places
+	run -2 --separate-stderr xtcp-filter 'bytes_acked > 1m' "$BATS_TEST_TMPDIR/n.pb"
+	[[ "$stderr" == *"'m' is a time unit but 'bytes_acked' (tcp_info_bytes_acked) is not a time"* ]]
+	run -2 --separate-stderr xtcp-dump --bytes 1m
+	[[ "$stderr" == *"invalid --bytes '1m'"* ]]
+	run -2 --separate-stderr xtcp-dump -i 1M
+	[[ "$stderr" == *"invalid interval '1M'"* ]]
+}
