@@ -15,6 +15,11 @@ teardown_file() {
 	ip netns del "$NS" 2>/dev/null || true
 }
 
+# a dump a test left running (or stopped) when it failed
+teardown() {
+	[ -z "${DUMP_PID:-}" ] || { kill -CONT "$DUMP_PID"; kill "$DUMP_PID"; } 2>/dev/null || true
+}
+
 in_ns() {
 	ip netns exec "$NS" "$@"
 }
@@ -133,8 +138,9 @@ PY
 @test "a poll that overruns its slot skips ahead on the schedule and says so once" {
 	local s=$BATS_TEST_TMPDIR/s.pb pid launch t0 now wake
 	launch=$(date +%s%N)
-	ip netns exec "$NS" xtcp-dump -c 6 -i 500ms --states listen >"$s" 2>"$BATS_TEST_TMPDIR/err" &
+	ip netns exec "$NS" xtcp-dump -c 6 -i 500ms --states listen >"$s" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
+	DUMP_PID=$pid
 	wait_until has_polls "$s" 1
 	kill -STOP $pid
 	# stopped for two slots or more, woken mid-slot: a schedule that drifted with
@@ -146,6 +152,7 @@ PY
 	sleep "$(((wake - now) / 1000000000)).$(printf %09d $(((wake - now) % 1000000000)))"
 	kill -CONT $pid
 	wait $pid
+	DUMP_PID=
 	run -0 cat "$BATS_TEST_TMPDIR/err"
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == "xtcp-dump: polls are slower than the 0.5s interval; skipped "*" scheduled poll"*" so far" ]]
@@ -243,11 +250,13 @@ PY
 
 @test "SIGTERM between polls ends with exit 0 and complete frames" {
 	ip netns exec "$NS" xtcp-dump -c 0 -i 100ms --states listen >"$BATS_TEST_TMPDIR/s.pb" \
-		2>"$BATS_TEST_TMPDIR/err" &
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local pid=$! rc=0
+	DUMP_PID=$pid
 	wait_until has_polls "$BATS_TEST_TMPDIR/s.pb" 2
 	kill -TERM $pid
 	wait $pid || rc=$?
+	DUMP_PID=
 	cat "$BATS_TEST_TMPDIR/err"
 	[ "$rc" -eq 0 ]
 	[ -z "$(without_schedule_notes <"$BATS_TEST_TMPDIR/err")" ]
