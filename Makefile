@@ -4,6 +4,8 @@
 #   make check           every test: unit (TAP), cli (bats), fuzz smoke; then again under ASan/UBSan
 #   make run             show this host's TCP sockets
 #   make deps            install the Debian packages the build and tests need
+#   make pgo-status      does the pgo/ profile still fit the sources? (tools/pgo-stale)
+#   make pgo             retrain it (root; when make pgo-status advises it)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 #   V=1 verbose, DEVELOPER=1 warnings are errors, SANITIZE=address,undefined,
@@ -282,6 +284,27 @@ pgo:
 
 pgo-compare:
 	$(Q)bench/pgo-compare.sh
+
+# make pgo-status: how much of the profile still applies to the sources, per
+# function and weighted by counts; fails when tools/pgo-stale advises
+# retraining (see pgo/README.md). It compiles what make builds with the
+# profile: every library object's source (generated ones too) and commands,
+# with the build's flags (a fixed version string: it has no control flow).
+.PHONY: pgo-status pgo-inputs
+PGO_STALE_SRC = $(patsubst $(B)/lib/%,lib/%,$(LIB_OBJ:.o=.c)) $(CMD_SRC)
+PGO_STALE_CFLAGS = $(filter-out -MMD -MP -DXTCP_VERSION=%,$(XCFLAGS)) -DXTCP_VERSION=\"0\" $(CFLAGS)
+
+pgo-status: $(filter $(B)/gen/%,$(PGO_STALE_SRC)) $(GEN_H)
+	$(Q)$(PYTHON) tools/pgo-stale --profile $(PGO_TEXT) --cc '$(CC)' \
+		--cflags '$(PGO_STALE_CFLAGS)' $(addprefix --unprofiled=,$(HELPER_SRC)) \
+		$(PGO_STALE_SRC)
+
+# what tools/pgo-stale asks for when run by hand
+pgo-inputs: $(filter $(B)/gen/%,$(PGO_STALE_SRC)) $(GEN_H)
+	@echo 'pgo-input cc $(CC)'
+	@echo 'pgo-input cflags $(PGO_STALE_CFLAGS)'
+	@echo 'pgo-input sources $(PGO_STALE_SRC)'
+	@echo 'pgo-input unprofiled $(HELPER_SRC)'
 
 # --- install -------------------------------------------------------------
 

@@ -8,6 +8,41 @@ PATH="$XTCP_BUILD/bin:$PATH"
 FIXTURES=$TOP/tests/data/netlink
 export XTCP_BUILD PATH
 
+# wait_until CMD...: run CMD every 50 ms until it succeeds. Tests wait for a
+# state they can see, never for a guessed time; the 60 s bound only ends a
+# test that would otherwise hang, however loaded the machine is.
+wait_until() {
+	local _
+	for _ in $(seq 1200); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "gave up waiting for: $*" >&2
+	return 1
+}
+
+# has_polls FILE N: the complete frames of a stream that xtcp-dump is still
+# writing (it flushes after every poll) reach poll N
+has_polls() {
+	local n
+	n=$(xtcp-fmt -f tsv --no-header --fields poll_sequence <"$1" 2>/dev/null | tail -1)
+	[ "${n:-0}" -ge "$2" ]
+}
+
+# drained FIFO: nothing written to FIFO is still waiting to be read
+drained() {
+	python3 -c '
+import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+sys.exit(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"0000"))[0] != 0)' "$1"
+}
+
+# without_schedule_notes: stdin without xtcp-dump's note that a loaded
+# machine made it skip scheduled polls (the schedule's own test checks it)
+without_schedule_notes() {
+	grep -vE '^xtcp-dump: polls are slower than the [0-9.e+-]+s interval; skipped [0-9]+ scheduled polls? so far$' || true
+}
+
 # netns_up NAME: a fresh namespace with lo up.
 netns_up() {
 	ip netns del "$1" 2>/dev/null || true
@@ -20,12 +55,7 @@ hold_start() {
 	local fifo="$BATS_TEST_TMPDIR/hold.out"
 	ip netns exec "$1" python3 "$TOP/tests/data/hold.py" "$2" "$3" >"$fifo" 2>&1 &
 	HOLD_PID=$!
-	for _ in $(seq 100); do
-		grep -q READY "$fifo" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$fifo" >&2
-	return 1
+	wait_until grep -q READY "$fifo" || { cat "$fifo" >&2; return 1; }
 }
 
 hold_stop() {

@@ -16,11 +16,8 @@ teardown() {
 	local brokers=
 	xtcp-mock-kafka -t xtcp >"$BATS_TEST_TMPDIR/mock.out" 3>&- &
 	MOCK_PID=$!
-	for _ in $(seq 100); do
-		brokers=$(head -1 "$BATS_TEST_TMPDIR/mock.out")
-		[ -n "$brokers" ] && break
-		sleep 0.05
-	done
+	wait_until grep -q . "$BATS_TEST_TMPDIR/mock.out"
+	brokers=$(head -1 "$BATS_TEST_TMPDIR/mock.out")
 	[ -n "$brokers" ]
 	run -0 python3 "$TOP/tests/data/readme-examples.py" "$TOP/README.md" \
 		--sub "127.0.0.1:45207=$brokers" \

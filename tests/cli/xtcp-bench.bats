@@ -17,11 +17,12 @@ teardown() {
 }
 
 # load_start ARGS...: start xtcp-bench load in the background; sets LOAD_PID, READY.
+# It waits while the load runs (60 s at most, however loaded the machine is).
 load_start() {
 	local out="$BATS_TEST_TMPDIR/ready"
 	xtcp-bench load "$@" >"$out" 2>"$BATS_TEST_TMPDIR/load.err" &
 	LOAD_PID=$!
-	for _ in $(seq 300); do
+	for _ in $(seq 1200); do
 		if grep -q '^ready' "$out"; then
 			READY=$(cat "$out")
 			return 0
@@ -151,9 +152,8 @@ print(n)' "$BATS_TEST_TMPDIR/rows.json"
 	sum() { ip netns exec "$NS" xtcp-dump | xtcp-fmt -f csv --no-header --fields tcp_info_bytes_sent |
 		awk '{ s += $1 } END { print s }'; }
 	a=$(sum)
-	sleep 1.2
-	b=$(sum)
-	[ "$b" -gt "$a" ]
+	moved() { [ "$(sum)" -gt "$a" ]; }
+	wait_until moved
 }
 
 @test "load: bad input is a usage error and leaves no namespace" {

@@ -40,7 +40,7 @@ setup_file() {
 	ip netns exec "$NS" python3 "$TOP/tests/data/conns.py" \
 		>"$BATS_FILE_TMPDIR/conns.out" 2>&1 &
 	echo $! >"$BATS_FILE_TMPDIR/conns.pid"
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do        # 60 s at most, however loaded the machine is
 		grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out" && break
 		sleep 0.1
 	done

@@ -15,6 +15,11 @@ teardown_file() {
 	ip netns del "$NS" 2>/dev/null || true
 }
 
+# a dump a test left running (or stopped) when it failed
+teardown() {
+	[ -z "${DUMP_PID:-}" ] || { kill -CONT "$DUMP_PID"; kill "$DUMP_PID"; } 2>/dev/null || true
+}
+
 in_ns() {
 	ip netns exec "$NS" "$@"
 }
@@ -106,41 +111,69 @@ assert all(r[\"tcp_info_snd_mss\"] == 0 and r[\"congestion_algorithm_string\"] !
 }
 
 @test "-c and -i poll on a schedule with increasing poll_sequence" {
-	run -0 bash -c "ip netns exec $NS xtcp-dump -c 3 -i 200ms --states listen | xtcp-show 2>/dev/null | python3 -c '
+	local launch
+	launch=$(date +%s%N)
+	in_ns xtcp-dump -c 4 -i 200ms --states listen >"$BATS_TEST_TMPDIR/s.pb" 2>"$BATS_TEST_TMPDIR/err"
+	xtcp-show "$BATS_TEST_TMPDIR/s.pb" 2>/dev/null >"$BATS_TEST_TMPDIR/rows"
+	run -0 python3 - "$BATS_TEST_TMPDIR/rows" "$BATS_TEST_TMPDIR/err" "$launch" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in sys.stdin]
-assert [r[\"poll_sequence\"] for r in rows] == [1, 1, 2, 2, 3, 3], rows
-ts = sorted({r[\"timestamp_ns\"] for r in rows})
-assert len(ts) == 3
-gaps = [b - a for a, b in zip(ts, ts[1:])]
-assert all(150e6 < g < 400e6 for g in gaps), gaps
-assert [r[\"record_counter\"] for r in rows] == list(range(1, 7))
-'"
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["poll_sequence"] for r in rows] == [1, 1, 2, 2, 3, 3, 4, 4], rows
+assert [r["record_counter"] for r in rows] == list(range(1, 9))
+ts = sorted({r["timestamp_ns"] for r in rows})
+assert len(ts) == 4
+# slot i starts i * 200 ms after xtcp-dump started, which was after launch: a
+# loaded machine makes polls late, never early
+launch = int(sys.argv[3])
+assert all(t - launch >= i * 200e6 for i, t in enumerate(ts)), (launch, ts)
+# a poll that ends after the next slot's start makes xtcp-dump say it skipped
+# slots; when it did not, every poll but the last started inside its own slot
+notes = open(sys.argv[2]).read().splitlines()
+assert all(' scheduled poll' in n for n in notes), notes
+if not notes:
+    assert all(t - ts[0] < (i + 1) * 200e6 for i, t in enumerate(ts[:-1])), ts
+PY
 }
 
 @test "a poll that overruns its slot skips ahead on the schedule and says so once" {
-	ip netns exec "$NS" xtcp-dump -c 6 -i 200ms --states listen >"$BATS_TEST_TMPDIR/s.pb" \
-		2>"$BATS_TEST_TMPDIR/err" &
-	local pid=$!
-	sleep 0.3
+	local s=$BATS_TEST_TMPDIR/s.pb pid launch t0 now wake
+	launch=$(date +%s%N)
+	ip netns exec "$NS" xtcp-dump -c 6 -i 500ms --states listen >"$s" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	DUMP_PID=$pid
+	wait_until has_polls "$s" 1
 	kill -STOP $pid
-	sleep 1
+	# stopped for two slots or more, woken mid-slot: a schedule that drifted with
+	# the late poll would stay mid-slot, the fixed one is back on the grid
+	t0=$(xtcp-fmt -f tsv --no-header --fields timestamp_ns <"$s" | head -1)
+	now=$(date +%s%N)
+	wake=$((t0 + 250000000))
+	while [ "$wake" -lt $((now + 1000000000)) ]; do wake=$((wake + 500000000)); done
+	sleep "$(((wake - now) / 1000000000)).$(printf %09d $(((wake - now) % 1000000000)))"
 	kill -CONT $pid
 	wait $pid
+	DUMP_PID=
 	run -0 cat "$BATS_TEST_TMPDIR/err"
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == "xtcp-dump: polls are slower than the 0.2s interval; skipped "*" scheduled polls so far" ]]
-	run -0 bash -c "xtcp-fmt -f tsv --no-header --fields poll_sequence,timestamp_ns <'$BATS_TEST_TMPDIR/s.pb' | sort -u | python3 -c '
-import sys
-rows = [l.split() for l in sys.stdin]
+	[[ "$output" == "xtcp-dump: polls are slower than the 0.5s interval; skipped "*" scheduled poll"*" so far" ]]
+	xtcp-fmt -f tsv --no-header --fields poll_sequence,timestamp_ns <"$s" | sort -u >"$BATS_TEST_TMPDIR/polls"
+	run -0 python3 - "$BATS_TEST_TMPDIR/polls" "$output" "$launch" <<'PY'
+import re, sys
+rows = [l.split() for l in open(sys.argv[1])]
 assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5, 6], rows
-ts = sorted({int(r[1]) for r in rows})
-# the poll that woke late runs at once; every later start is back on the 200 ms grid
-offs = [((t - ts[0]) / 1e6) % 200 for t in ts]
-assert sum(1 for o in offs if 60 < o < 140) <= 1, offs
-assert all(o < 60 or o > 140 for o in offs[-3:]), offs
-assert ts[-1] - ts[0] > 1.2e9, ts
-'"
+ts = [int(r[1]) for r in rows]
+skipped = int(re.search(r'skipped (\d+) ', sys.argv[2]).group(1))
+# polls run late on a loaded machine, never early: slot N starts N * 500 ms
+# after xtcp-dump started (after launch); the polls take slots 0-5 and the
+# skipped ones (a burst catching up would not), so the last is that far on
+assert ts[-1] - int(sys.argv[3]) >= (5 + skipped) * 500e6, (ts, skipped)
+# the poll that woke late runs at once, mid-slot; the rest start on the grid,
+# none more than 200 ms late (450: the first poll, the origin here, may have
+# run up to 50 ms after the grid's)
+offs = [((t - ts[0]) / 1e6) % 500 for t in ts]
+late = max(range(1, 6), key=lambda i: ts[i] - ts[i - 1])
+assert all(o < 200 or o > 450 for i, o in enumerate(offs) if i != late), (late, offs)
+PY
 }
 
 @test "-o writes the file atomically and leaves no temporary file" {
@@ -211,19 +244,22 @@ PY
 @test "a closed pipe ends xtcp-dump quietly" {
 	run -0 --separate-stderr bash -c "set -o pipefail; ip netns exec $NS xtcp-dump -c 0 -i 10ms | head -c 10 | wc -c"
 	[ "$output" -eq 10 ]
-	[ -z "$stderr" ]
+	# not a word about the pipe (a loaded machine may miss 10 ms slots: that note is allowed)
+	[ -z "$(without_schedule_notes <<<"$stderr")" ]
 }
 
 @test "SIGTERM between polls ends with exit 0 and complete frames" {
 	ip netns exec "$NS" xtcp-dump -c 0 -i 100ms --states listen >"$BATS_TEST_TMPDIR/s.pb" \
-		2>"$BATS_TEST_TMPDIR/err" &
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local pid=$! rc=0
-	sleep 0.5
+	DUMP_PID=$pid
+	wait_until has_polls "$BATS_TEST_TMPDIR/s.pb" 2
 	kill -TERM $pid
 	wait $pid || rc=$?
+	DUMP_PID=
 	cat "$BATS_TEST_TMPDIR/err"
 	[ "$rc" -eq 0 ]
-	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+	[ -z "$(without_schedule_notes <"$BATS_TEST_TMPDIR/err")" ]
 	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
 	[[ "$stderr" == frames=* ]]
 	[ "${#lines[@]}" -ge 4 ]

@@ -517,26 +517,32 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 @test "SIGTERM ends the input cleanly: what was read is written and committed" {
 	mkfifo "$T/fifo"
 	xtcp-fmt -f json "$LIVE" >"$T/a.json"
-	# the writer keeps the fifo open for 3 s after the records
-	{ cat "$T/a.json"; sleep 3; } >"$T/fifo" 2>/dev/null </dev/null &
 	xtcp-fmt --from json -o "$T/s.pb" "$T/fifo" &
-	local pid=$!
-	sleep 0.5
+	local pid=$! rc=0
+	# the test is the writer and keeps the fifo open: the input never ends by itself
+	exec 5>"$T/fifo"
+	cat "$T/a.json" >&5
+	wait_until drained "$T/fifo"
 	kill -TERM $pid
-	wait $pid
+	wait $pid || rc=$?
+	exec 5>&-
+	[ "$rc" -eq 0 ]
 	[ "$(rows "$T/s.pb")" -eq 12 ]
 	[ -z "$(ls -A "$T" | grep '^\.s\.pb\.')" ]
 }
 
 @test "records flow through a pipe as they come, not at the end" {
 	mkfifo "$T/fifo"
-	# two records, then the writer waits 3 s before closing
-	{ xtcp-fmt -f json "$LIVE" | head -2; sleep 3; } >"$T/fifo" 2>/dev/null </dev/null &
 	xtcp-fmt --from json "$T/fifo" | xtcp-fmt -f csv --no-header --fields netns | cat >"$T/out" &
 	local reader=$!
-	sleep 1.5
-	[ "$(wc -l <"$T/out")" -eq 2 ]
+	# two records, and the writer (the test) keeps the fifo open until they are out
+	exec 5>"$T/fifo"
+	xtcp-fmt -f json "$LIVE" | head -2 >&5
+	two_lines() { [ "$(wc -l <"$T/out")" -eq 2 ]; }
+	wait_until two_lines
+	exec 5>&-
 	wait $reader
+	two_lines
 }
 
 @test "a frame length that overflows 64 bits is an error naming the frame and byte" {
