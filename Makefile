@@ -68,7 +68,7 @@ endif
 PGO ?= 1
 PGO_TEXT := pgo/default.proftext
 PGO_DATA := $(B)/pgo/default.profdata
-PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py tools/gen-schema.py tools/proto.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h))
+PGO_SOURCES = proto/xtcp_flat_record.proto tools/gen-codec.py tools/gen-schema.py tools/proto.py $(sort $(wildcard lib/*.c lib/*.h cmd/*.c cmd/*.h bench/src/*.c bench/src/*.h))
 PGO_NOTE :=
 ifeq ($(PGO)$(SANITIZE)$(PGO_INSTR),1)
 ifeq ($(wildcard $(PGO_TEXT)),)
@@ -291,8 +291,9 @@ pgo-compare:
 # profile: every library object's source (generated ones too) and commands,
 # with the build's flags (a fixed version string: it has no control flow).
 .PHONY: pgo-status pgo-inputs
-PGO_STALE_SRC = $(patsubst $(B)/lib/%,lib/%,$(LIB_OBJ:.o=.c)) $(CMD_SRC)
-PGO_STALE_CFLAGS = $(filter-out -MMD -MP -DXTCP_VERSION=%,$(XCFLAGS)) -DXTCP_VERSION=\"0\" $(CFLAGS)
+PGO_STALE_SRC = $(patsubst $(B)/lib/%,lib/%,$(LIB_OBJ:.o=.c)) $(CMD_SRC) $(wildcard bench/src/*.c)
+PGO_STALE_CFLAGS = $(filter-out -MMD -MP -DXTCP_VERSION=%,$(XCFLAGS)) -DXTCP_VERSION=\"0\" \
+	-Ibench/src -Icmd $(CFLAGS)
 
 pgo-status: $(filter $(B)/gen/%,$(PGO_STALE_SRC)) $(GEN_H)
 	$(Q)$(PYTHON) tools/pgo-stale --profile $(PGO_TEXT) --cc '$(CC)' \
