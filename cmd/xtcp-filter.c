@@ -123,8 +123,7 @@ static void compile(struct filter_cmd *fc, const char *expr)
 		return;
 	if (errno == ENOMEM)
 		err(1, "cannot compile the expression");
-	fprintf(stderr, "xtcp-filter: bad expression at column %zu: %s\n", e.column, e.msg);
-	exit(EXIT_USAGE);
+	errx(EXIT_USAGE, "bad expression at column %zu: %s", e.column, e.msg);
 }
 
 /* Returns 0, or -1 after reporting bad input. */

@@ -90,7 +90,7 @@ static void kafka_failed(struct xtcp_kafka *k, const char *what)
 {
 	int usage = errno == EINVAL;
 
-	fprintf(stderr, "xtcp-kafka: %s: %s\n", what, xtcp_kafka_error(k));
+	warnx("%s: %s", what, xtcp_kafka_error(k));
 	xtcp_kafka_free(k);
 	exit(usage ? EXIT_USAGE : 1);
 }
@@ -125,8 +125,7 @@ static void parse_options(struct options *o, struct xtcp_kafka *k, int argc, cha
 			if (xtcp_kafka_set_file(k, optarg) < 0) {
 				if (errno == EINVAL)
 					usage_error("%s", xtcp_kafka_error(k));
-				fprintf(stderr, "xtcp-kafka: %s\n", xtcp_kafka_error(k));
-				exit(1);
+				errx(1, "%s", xtcp_kafka_error(k));
 			}
 			break;
 		case OPT_ROWS:
