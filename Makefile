@@ -106,7 +106,7 @@ ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(B) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 
-LIBS := -lmnl -lprotobuf-c -ljansson -lrdkafka -lpthread -lm
+LIBS := -lmnl -lprotobuf-c -ljansson -lrdkafka -lpcre2-8 -lpthread -lm
 
 GEN_PB := $(B)/gen/xtcp_flat_record.pb-c.c
 GEN_PB_H := $(B)/gen/xtcp_flat_record.pb-c.h

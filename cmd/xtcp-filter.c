@@ -147,8 +147,15 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 				/* this frame is dropped whole: nothing of a bad frame is written */
 				xtcp_envelope_take(&fc->env, true, &frame_len, NULL);
 				xtcp_envelope_done(&fc->env);
-				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is not a "
-				      "valid record", name, r.frame_no, r.frame_offset, row_no);
+				if (errno == ERANGE)
+					warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu: a "
+					      "regular expression went over its limit of %u steps "
+					      "(see xtcp-filter(1))", name, r.frame_no, r.frame_offset,
+					      row_no, XTCP_FILTER_REGEX_STEPS);
+				else
+					warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is "
+					      "not a valid record", name, r.frame_no, r.frame_offset,
+					      row_no);
 				xtcp_reader_release(&r);
 				return -1;
 			}

@@ -11,13 +11,14 @@
  */
 
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <sys/socket.h>
 
 #include "alloc.h"
@@ -74,8 +75,12 @@ struct xtcp_filter {
 	size_t pool_len, pool_cap;
 	struct prefix *prefixes;
 	size_t n_prefixes, cap_prefixes;
-	regex_t *regexes;
+	pcre2_code **regexes;
 	size_t n_regexes, cap_regexes;
+	pcre2_compile_context *regex_compile;
+	pcre2_match_context *regex_limits;
+	pcre2_match_data *regex_match;  /* one for every regex: matching allocates nothing */
+	bool regex_over_limit;          /* the last row went over a limit: an error */
 	uint32_t root;
 
 	size_t n_slots;
@@ -89,8 +94,6 @@ struct xtcp_filter {
 	uint16_t *table;
 	size_t table_n;
 	uint64_t last_number;    /* the highest field number the expression reads */
-	char *text;              /* a string value with its NUL, for regexec() */
-	size_t text_cap;
 	bool strict;
 };
 
@@ -683,6 +686,7 @@ static int compile_regex(struct parser *ps, const struct target *t, bool negate,
 {
 	struct xtcp_filter *f = ps->f;
 	struct node n = { .kind = N_REGEX, .slot = (uint16_t)t->slot };
+	PCRE2_SIZE erroff;
 	char *pattern;
 	uint32_t off;
 	int rc, idx;
@@ -702,14 +706,28 @@ static int compile_regex(struct parser *ps, const struct target *t, bool negate,
 	if (XTCP_ALLOC_GROW(f->regexes, f->n_regexes + 1, f->cap_regexes) < 0)
 		return oom(ps);
 	pattern = f->pool + off;
-	rc = regcomp(&f->regexes[f->n_regexes], pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc != 0) {
-		char why[128];
+	if (!f->regex_compile) {
+		f->regex_compile = pcre2_compile_context_create(NULL);
+		f->regex_limits = pcre2_match_context_create(NULL);
+		f->regex_match = pcre2_match_data_create(1, NULL);
+		if (!f->regex_compile || !f->regex_limits || !f->regex_match)
+			return oom(ps);
+		pcre2_set_max_pattern_length(f->regex_compile, XTCP_FILTER_REGEX_MAX);
+		pcre2_set_parens_nest_limit(f->regex_compile, XTCP_FILTER_REGEX_NEST);
+		pcre2_set_match_limit(f->regex_limits, XTCP_FILTER_REGEX_STEPS);
+		pcre2_set_depth_limit(f->regex_limits, XTCP_FILTER_REGEX_STEPS);
+		pcre2_set_heap_limit(f->regex_limits, XTCP_FILTER_REGEX_HEAP_KIB);
+	}
+	f->regexes[f->n_regexes] = pcre2_compile((PCRE2_SPTR)pattern, ps->text_len, 0, &rc, &erroff,
+						 f->regex_compile);
+	if (!f->regexes[f->n_regexes]) {
+		PCRE2_UCHAR why[128];
 
-		regerror(rc, &f->regexes[f->n_regexes], why, sizeof(why));
-		regfree(&f->regexes[f->n_regexes]);
+		if (rc == PCRE2_ERROR_NOMEMORY)
+			return oom(ps);
+		pcre2_get_error_message(rc, why, sizeof(why));
 		return fail(ps, ps->start, "bad regular expression %.*s: %s", (int)ps->len,
-			    ps->start, why);
+			    ps->start, (const char *)why);
 	}
 	n.a = (uint32_t)f->n_regexes++;
 	next(ps);
@@ -928,8 +946,11 @@ void xtcp_filter_free(struct xtcp_filter *f)
 	if (!f)
 		return;
 	for (i = 0; i < f->n_regexes; i++)
-		regfree(&f->regexes[i]);
+		pcre2_code_free(f->regexes[i]);
 	free(f->regexes);
+	pcre2_compile_context_free(f->regex_compile);
+	pcre2_match_context_free(f->regex_limits);
+	pcre2_match_data_free(f->regex_match);
 	free(f->nodes);
 	free(f->kids);
 	free(f->pool);
@@ -938,7 +959,6 @@ void xtcp_filter_free(struct xtcp_filter *f)
 	free(f->slot_norm);
 	free(f->vals);
 	free(f->table);
-	free(f->text);
 	free(f);
 }
 
@@ -1052,28 +1072,20 @@ static bool prefix_match(const struct prefix *pf, const struct val *addr, uint64
 }
 
 /*
- * regexec() wants a NUL-terminated string (REG_STARTEND aside, which
- * sanitizers' interceptors do not honour): the value is copied into a buffer
- * that grows only when a string is longer than any before.
+ * PCRE2 on the value's bytes as they are (no copy, no NUL needed), with the
+ * limits of filter.h: a match that goes over one is no match, and makes
+ * the row an error (ERANGE) rather than a silent answer.
  */
-static bool regex_match(struct xtcp_filter *mf, const regex_t *re, const struct val *v)
+static bool regex_match(struct xtcp_filter *f, const pcre2_code *re, const struct val *v)
 {
-	if (v->len >= mf->text_cap) {
-		size_t cap = v->len + 1 > 256 ? (v->len + 1) * 2 : 256;
-		char *p = realloc(mf->text, cap);
+	int rc = pcre2_match(re, v->p ? (PCRE2_SPTR)v->p : (PCRE2_SPTR)"", v->len, 0, 0,
+			     f->regex_match, f->regex_limits);
 
-		if (!p) {
-			regmatch_t m[1] = { { 0, (regoff_t)v->len } };
-
-			return regexec(re, (const char *)v->p, 1, m, REG_STARTEND) == 0;
-		}
-		mf->text = p;
-		mf->text_cap = cap;
-	}
-	if (v->len)
-		memcpy(mf->text, v->p, v->len);
-	mf->text[v->len] = '\0';
-	return regexec(re, mf->text, 0, NULL, 0) == 0;
+	if (rc >= 0)
+		return true;
+	if (rc != PCRE2_ERROR_NOMATCH)
+		f->regex_over_limit = true;
+	return false;
 }
 
 static bool eval(struct xtcp_filter *f, uint32_t i)
@@ -1121,7 +1133,7 @@ static bool eval(struct xtcp_filter *f, uint32_t i)
 		}
 	}
 	case N_REGEX:
-		return regex_match(f, &f->regexes[n->a], v);
+		return regex_match(f, f->regexes[n->a], v);
 	case N_PREFIX:
 		return prefix_match(&f->prefixes[n->a], v, f->vals[n->slot2].v);
 	}
@@ -1140,6 +1152,20 @@ static uint64_t normalise(uint8_t norm, uint64_t v)
 	default:
 		return v;
 	}
+}
+
+/* The expression on the loaded values: 1, 0, or -1 (ERANGE) when a regex went over a limit. */
+static int evaluate(struct xtcp_filter *f)
+{
+	bool m;
+
+	f->regex_over_limit = false;
+	m = eval(f, f->root);
+	if (f->regex_over_limit) {
+		errno = ERANGE;
+		return -1;
+	}
+	return m;
 }
 
 int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
@@ -1208,7 +1234,7 @@ int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len)
 			goto bad;
 		}
 	}
-	return eval(f, f->root);
+	return evaluate(f);
 bad:
 	errno = EBADMSG;
 	return -1;
@@ -1255,5 +1281,5 @@ int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__Xt
 		}
 		}
 	}
-	return eval(f, f->root);
+	return evaluate(f);
 }

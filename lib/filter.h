@@ -15,7 +15,7 @@
  *   unary   := ("!" | "not") unary | "(" expr ")" | test
  *   test    := FIELD                       true when the field is not 0 / ""
  *            | FIELD CMP value             CMP: == != < <= > >=
- *            | FIELD ("~" | "!~") STRING   POSIX extended regex, unanchored
+ *            | FIELD ("~" | "!~") STRING   PCRE2 regex on the bytes, unanchored
  *            | FIELD ["not"] "in" set
  *   set     := value | "(" value ("," value)* ")"
  *   value   := NUMBER[unit] | STRING ("..." or '...') | WORD | ADDRESS[/len]
@@ -56,12 +56,27 @@ struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *
 void xtcp_filter_free(struct xtcp_filter *f);
 
 /*
+ * Regular expressions are PCRE2's, compiled once, matched on a string's
+ * bytes (no UTF-8 decoding), with bounds on what one can cost, whatever the
+ * pattern or the data: a pattern of at most XTCP_FILTER_REGEX_MAX bytes and
+ * XTCP_FILTER_REGEX_NEST nested parentheses (else xtcp_filter_new fails); a
+ * match of at most XTCP_FILTER_REGEX_STEPS backtracking steps and
+ * XTCP_FILTER_REGEX_HEAP_KIB KiB of heap per value (else the row is an
+ * error, ERANGE): about a millisecond per value at worst.
+ */
+#define XTCP_FILTER_REGEX_MAX 1024
+#define XTCP_FILTER_REGEX_NEST 50
+#define XTCP_FILTER_REGEX_STEPS 100000
+#define XTCP_FILTER_REGEX_HEAP_KIB 1024
+
+/*
  * Evaluate on one serialized XtcpFlatRecord (a row of an Envelope), reading
  * only the fields the expression uses.  Returns 1 (match), 0 (no match), or
- * -1 with errno EBADMSG (a malformed row).  Uses scratch space inside @f: one
- * filter must not be used by two threads at once.  Allocates nothing, except
- * that a regular expression test copies the string (regexec() wants its NUL)
- * into a buffer that grows when a string is longer than any before.
+ * -1 with errno EBADMSG (a malformed row) or ERANGE (a regular expression
+ * went over one of its limits on this row's value, below).  Uses scratch
+ * space inside @f: one filter must not be used by two threads at once.
+ * Allocates nothing (PCRE2 keeps the heap its backtracking took in the
+ * filter's one match block).
  *
  * What is checked: the row is scanned as protobuf-c's decoder reads it (tags
  * of at most 5 bytes, varints, lengths, the wire type of every known field;
@@ -80,7 +95,7 @@ int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len);
 /* Strict mode (see above); off after xtcp_filter_new(). */
 void xtcp_filter_set_strict(struct xtcp_filter *f, bool strict);
 
-/* The same on a decoded record.  Returns 1 or 0. */
+/* The same on a decoded record.  Returns 1 or 0, or -1 (ERANGE) as above. */
 int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
 /* How many distinct fields the expression reads. */

@@ -19,6 +19,7 @@ libmnl-dev:/usr/include/libmnl/libmnl.h
 protobuf-c-compiler:protoc-c
 libprotobuf-c-dev:/usr/include/protobuf-c/protobuf-c.h
 libjansson-dev:/usr/include/jansson.h
+libpcre2-dev:/usr/include/pcre2.h
 librdkafka-dev:/usr/include/librdkafka/rdkafka.h
 python3:python3
 "

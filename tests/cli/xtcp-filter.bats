@@ -305,3 +305,22 @@ for m in re.findall(r"xtcp-filter [^\n]*?\\\(aq(.*?)\\\(aq", text):
 	run -2 --separate-stderr xtcp-dump -i 1M
 	[[ "$stderr" == *"invalid interval '1M'"* ]]
 }
+
+@test "regular expressions are bounded in time and memory, whatever the pattern or the data" {
+	# glibc's regcomp took 36 s and 3 GB on this one: a syntax error at once now
+	run -2 --separate-stderr timeout 10 xtcp-filter -c 'cong ~ "a++++++++++++++++++++++"' /dev/null
+	[[ "$stderr" == *'bad regular expression "a++++++++++++++++++++++": '* ]]
+	run -2 --separate-stderr timeout 10 xtcp-filter -c 'cong ~ "((a{1000}){1000}){1000}"' /dev/null
+	[[ "$stderr" == *"too large"* ]]
+	# catastrophic backtracking on a long value from the data: an error naming the row, not a hang
+	python3 -c 'import json; print(json.dumps({"hostname": "short"})); print(json.dumps({"hostname": "a" * 10000 + "!"}))' |
+		xtcp-fmt --from json >"$BATS_TEST_TMPDIR/h.pb"
+	run -1 --separate-stderr timeout 10 xtcp-filter -c 'hostname ~ "(a+)+$"' "$BATS_TEST_TMPDIR/h.pb"
+	[[ "$stderr" == *"frame 1 at byte 0: row 2: a regular expression went over its limit of 100000 steps"* ]]
+	# the same pattern on values it can decide is fine
+	run -0 xtcp-filter -c 'hostname ~ "^(s+h?o*)+rt$"' "$BATS_TEST_TMPDIR/h.pb"
+	[ "$output" = 1 ]
+	# a pattern at most 1024 bytes, nested at most 50 deep
+	run -2 --separate-stderr xtcp-filter "cong ~ \"$(printf 'a%.0s' $(seq 1025))\"" /dev/null
+	[[ "$stderr" == *"bad regular expression"* ]]
+}
