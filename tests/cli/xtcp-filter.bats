@@ -324,3 +324,18 @@ for m in re.findall(r"xtcp-filter [^\n]*?\\\(aq(.*?)\\\(aq", text):
 	run -2 --separate-stderr xtcp-filter "cong ~ \"$(printf 'a%.0s' $(seq 1025))\"" /dev/null
 	[[ "$stderr" == *"bad regular expression"* ]]
 }
+
+@test "retrans means what the text view's RETRANS column shows; retrans_inflight is the other one" {
+	local f=$FIXTURES/6_6_44/netlink_sock_diag_reply_single_packet_port443v6.pcap
+	xtcp-dump -r "$f" >"$BATS_TEST_TMPDIR/r.pb"
+	# the rows whose RETRANS column is above 0, counted from the text view itself
+	want=$(xtcp-fmt -f text "$BATS_TEST_TMPDIR/r.pb" | awk 'NR > 1 && $7 > 0' | wc -l)
+	[ "$want" -ge 2 ]
+	run -0 xtcp-filter -c 'retrans > 0' "$BATS_TEST_TMPDIR/r.pb"
+	[ "$output" -eq "$want" ]
+	run -0 xtcp-filter -c 'tcp_info_total_retrans > 0' "$BATS_TEST_TMPDIR/r.pb"
+	[ "$output" -eq "$want" ]
+	# none of them has a retransmission in flight at the moment of the capture
+	run -0 xtcp-filter -c 'retrans_inflight > 0' "$BATS_TEST_TMPDIR/r.pb"
+	[ "$output" -eq 0 ]
+}

@@ -36,7 +36,8 @@ NUMERIC = {
     "rtt": ("tcp_info_rtt", 1000, 32), "rttvar": ("tcp_info_rtt_var", 1000, 32),
     "minrtt": ("tcp_info_min_rtt", 1000, 32), "rto": ("tcp_info_rto", 1000, 32),
     "cwnd": ("tcp_info_snd_cwnd", 0, 32), "ssthresh": ("tcp_info_snd_ssthresh", 0, 32),
-    "retrans": ("tcp_info_retrans", 0, 32), "lost": ("tcp_info_lost", 0, 32),
+    "retrans": ("tcp_info_total_retrans", 0, 32), "lost": ("tcp_info_lost", 0, 32),
+    "retrans_inflight": ("tcp_info_retrans", 0, 32),
     "unacked": ("tcp_info_unacked", 0, 32), "sport": ("inet_diag_msg_socket_source_port", 0, 32),
     "dport": ("inet_diag_msg_socket_destination_port", 0, 32),
     "lastsnd": ("tcp_info_last_data_sent", 1000000, 32),
@@ -91,6 +92,7 @@ def gen_record(rnd, i):
         "tcp_info_snd_cwnd": rnd.choice([1, 10, 20, rnd.randrange(2**32)]),
         "tcp_info_snd_ssthresh": rnd.choice([7, 2147483647, rnd.randrange(100)]),
         "tcp_info_retrans": rnd.choice([0, 0, 0, 1, 2]),
+        "tcp_info_total_retrans": rnd.choice([0, 0, 1, 2, 7, rnd.randrange(2**32)]),
         "tcp_info_lost": rnd.choice([0, 0, 1]),
         "tcp_info_unacked": rnd.randrange(10),
         "tcp_info_last_data_sent": rnd.choice([0, 500, 1500, rnd.randrange(100000)]),
@@ -177,7 +179,7 @@ def gen_clause(rnd, records):
         op = rnd.choice(["==", "!=", "<", ">=", "=="])
         val = rnd.choice(CONGS + ["web1", "default", "ns1", "d"])
         return ("str", alias, op, val), '%s %s "%s"' % (alias, op, val)
-    alias = rnd.choice(["retrans", "lost", "cong", "src", "hostname"])
+    alias = rnd.choice(["retrans", "retrans_inflight", "lost", "cong", "src", "hostname"])
     return ("bare", alias), alias
 
 

@@ -242,7 +242,8 @@ static const char *const old_aliases[][2] = {
 	{ "cwnd", "tcp_info_snd_cwnd" },
 	{ "ssthresh", "tcp_info_snd_ssthresh" },
 	{ "mss", "tcp_info_snd_mss" },
-	{ "retrans", "tcp_info_retrans" },
+	{ "retrans", "tcp_info_total_retrans" },        /* was tcp_info_retrans: issue 18 */
+	{ "retrans_inflight", "tcp_info_retrans" },
 	{ "lost", "tcp_info_lost" },
 	{ "unacked", "tcp_info_unacked" },
 	{ "notsent", "tcp_info_not_sent_bytes" },
@@ -284,7 +285,8 @@ static void test_aliases(void)
 	ok(!strcmp(resolve("bytes_acked"), "tcp_info_bytes_acked") &&
 	   !strcmp(resolve("uid"), "inet_diag_msg_uid") &&
 	   !strcmp(resolve("source_port"), "inet_diag_msg_socket_source_port") &&
-	   !strcmp(resolve("retrans"), "tcp_info_retrans") &&
+	   !strcmp(resolve("retrans"), "tcp_info_total_retrans") &&
+	   !strcmp(resolve("tcp_info_retrans"), "tcp_info_retrans") &&
 	   !strcmp(resolve("netns"), "netns") &&
 	   resolve("nosuch") == NULL, "prefix rules: tcp_info_ before inet_diag_msg_");
 	is(unit_of("tcp_info_rtt"), 1000, "rtt is in microseconds");
