@@ -880,7 +880,8 @@ static int parse_unary(struct parser *ps)
 {
 	int idx;
 
-	if (++ps->depth > MAX_DEPTH) {
+	/* a test inside N parentheses or negations is N + 1 unaries deep */
+	if (++ps->depth > MAX_DEPTH + 1) {
 		ps->depth--;
 		return fail(ps, ps->start, "expression nested too deeply (over %d levels)",
 			    MAX_DEPTH);

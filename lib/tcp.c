@@ -64,19 +64,36 @@ static int word_is(const char *word, size_t len, const char *name)
 	return strlen(name) == len && strncasecmp(word, name, len) == 0;
 }
 
+/* A kernel name in any case, with '-' for '_' too ("new-syn-recv"). */
+static int name_is(const char *word, size_t len, const char *name)
+{
+	size_t i;
+
+	if (strlen(name) != len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		int c = word[i] == '-' ? '_' : word[i];
+
+		if ((c | 32) != (name[i] | 32) || (c == '_') != (name[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
 int xtcp_tcp_state_word(const char *word, size_t len, uint32_t *states)
 {
 	size_t i;
 
-	for (i = XTCP_TCP_ESTABLISHED; i < XTCP_TCP_STATE_COUNT; i++) {
-		if (word_is(word, len, state_names[i])) {
-			*states = XTCP_TCPF(i);
-			return 0;
-		}
-	}
+	/* ss's words first: its "syn-recv" is both request states */
 	for (i = 0; i < sizeof(state_words) / sizeof(state_words[0]); i++) {
 		if (word_is(word, len, state_words[i].name)) {
 			*states = state_words[i].states;
+			return 0;
+		}
+	}
+	for (i = XTCP_TCP_ESTABLISHED; i < XTCP_TCP_STATE_COUNT; i++) {
+		if (name_is(word, len, state_names[i])) {
+			*states = XTCP_TCPF(i);
 			return 0;
 		}
 	}

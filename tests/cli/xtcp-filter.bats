@@ -339,3 +339,17 @@ for m in re.findall(r"xtcp-filter [^\n]*?\\\(aq(.*?)\\\(aq", text):
 	run -0 xtcp-filter -c 'retrans_inflight > 0' "$BATS_TEST_TMPDIR/r.pb"
 	[ "$output" -eq 0 ]
 }
+
+@test "state names: the kernel's with dashes or underscores, everywhere; nesting up to 200 exactly" {
+	echo '{"inet_diag_msg_state":"NEW_SYN_RECV"}' | xtcp-fmt --from json >"$BATS_TEST_TMPDIR/s.pb"
+	for w in new-syn-recv new_syn_recv NEW_SYN_RECV New-Syn-Recv; do
+		run -0 xtcp-filter -c "state == $w" "$BATS_TEST_TMPDIR/s.pb"
+		[ "$output" = 1 ]
+	done
+	run -0 --separate-stderr xtcp-dump --states new-syn-recv,bound-inactive,syn_recv \
+		-r "$FIXTURES/6_6_44/tcp_10_sockets.pcap" -o "$BATS_TEST_TMPDIR/d.pb"
+	# 200 parentheses are 200 levels: allowed; 201 are over
+	run -0 xtcp-filter -c "$(printf '(%.0s' $(seq 200))rtt$(printf ')%.0s' $(seq 200))" "$BATS_TEST_TMPDIR/s.pb"
+	run -2 --separate-stderr xtcp-filter -c "$(printf '(%.0s' $(seq 201))rtt$(printf ')%.0s' $(seq 201))" "$BATS_TEST_TMPDIR/s.pb"
+	[[ "$stderr" == *"expression nested too deeply (over 200 levels)" ]]
+}

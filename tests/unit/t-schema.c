@@ -129,6 +129,11 @@ static void test_tcp(void)
 		 XTCP_TCPF(XTCP_TCP_NEW_SYN_RECV)), "ss's syn-recv is both request states");
 	ok(xtcp_tcp_states_parse("syn_recv", &m, &bad, &bad_len) == 0 &&
 	   m == XTCP_TCPF(XTCP_TCP_SYN_RECV), "the kernel's SYN_RECV is one state");
+	ok(xtcp_tcp_states_parse("new-syn-recv,NEW_SYN_RECV,bound-inactive", &m, &bad, &bad_len) == 0 &&
+	   m == (XTCP_TCPF(XTCP_TCP_NEW_SYN_RECV) | XTCP_TCPF(XTCP_TCP_BOUND_INACTIVE)),
+	   "kernel names with dashes or underscores");
+	ok(xtcp_tcp_states_parse("new_syn-recvx", &m, &bad, &bad_len) < 0 &&
+	   xtcp_tcp_states_parse("new syn recv", &m, &bad, &bad_len) < 0, "but nothing else");
 	ok(!strcmp(xtcp_tcp_state_name(XTCP_TCP_BOUND_INACTIVE), "BOUND_INACTIVE") &&
 	   !strcmp(xtcp_tcp_state_name(14), "UNKNOWN") && !xtcp_tcp_state_known_name(14) &&
 	   !strcmp(xtcp_tcp_state_known_name(0), "UNKNOWN"), "state names");
