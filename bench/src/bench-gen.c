@@ -67,7 +67,7 @@ int cmd_gen(int argc, char **argv)
 	if (!out_path && isatty(STDOUT_FILENO)) {
 		warnx("gen: refusing to write a binary stream to a terminal; "
 		      "pipe it into xtcp-fmt or use -o FILE");
-		return 1;
+		return EXIT_USAGE;      /* as every stream writer of the toolbox */
 	}
 	if (out_path) {
 		if (xtcp_outfile_open(&of, out_path) < 0) {

@@ -212,3 +212,11 @@ print(n)' "$BATS_TEST_TMPDIR/rows.json"
 	run -1 --separate-stderr xtcp-bench floor --netns no-such-ns-$$
 	[[ $stderr == "xtcp-bench: cannot enter namespace 'no-such-ns-$$': No such file or directory" ]]
 }
+
+@test "gen refuses a terminal with exit 2, as every stream writer does" {
+	run -0 bash -c "script -qec 'xtcp-bench gen -n 1; echo rc=\$?' /dev/null"
+	[[ "$output" == *"refusing to write a binary stream to a terminal"* ]]
+	[[ "$output" == *"rc=2"* ]]
+	run -0 bash -c "script -qec 'xtcp-dump; echo rc=\$?' /dev/null"
+	[[ "$output" == *"rc=2"* ]]
+}
