@@ -11,7 +11,11 @@
 #   V=1 verbose, DEVELOPER=1 warnings are errors, SANITIZE=address,undefined,
 #   PGO=0 build without the committed profile.
 
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+# The release number, and the commit when built from git (semver build
+# metadata): "0.2.0+4bf045c", "0.2.0+4bf045c-dirty"; "0.2.0" from a tarball.
+RELEASE := 0.2.0
+GIT_REV := $(shell git describe --always --dirty --abbrev=7 --exclude='*' 2>/dev/null)
+VERSION := $(RELEASE)$(if $(GIT_REV),+$(GIT_REV))
 PREFIX ?= /usr/local
 CC := clang
 PYTHON ?= python3

@@ -68,3 +68,15 @@ PY
 	run -1 git -C "$TOP" grep -n -e '\.\./shared' -e 'XTCP_SHAR[E]D'
 	echo "$output"
 }
+
+@test "--version: the release number, and the commit when built from git" {
+	local tool
+	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-bench; do
+		run -0 "$tool" --version
+		[[ "$output" =~ ^$tool\ [0-9]+\.[0-9]+\.[0-9]+(\+[0-9a-f]{7,}(-dirty)?)?$ ]] ||
+			{ echo "$output"; return 1; }
+	done
+	# the release number is the Makefile's
+	grep -q "^RELEASE := ${output#xtcp-bench }" "$TOP/Makefile" ||
+		grep -q "^RELEASE := $(sed 's/^xtcp-bench //; s/+.*//' <<<"$output")$" "$TOP/Makefile"
+}
