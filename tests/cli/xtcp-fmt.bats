@@ -35,7 +35,8 @@ rows() {
 @test "--help prints usage on stdout and exits 0" {
 	run -0 --separate-stderr xtcp-fmt --help
 	[[ "$output" == usage:* ]]
-	[[ "$output" == *"--from json"* ]]
+	[[ "$output" == *"--from FMT       json"* ]]
+	[[ "$output" == *"protobuf"* ]]
 	[ -z "$stderr" ]
 }
 
@@ -364,6 +365,148 @@ PY
 	[ "$output" = "18446744073709551615" ]
 }
 
+# --- ClickHouse's Protobuf format ---------------------------------------------------------
+
+# delimited FILE: the rows of ClickHouse's Protobuf format, by this file's own reader (python)
+delimited() {
+	python3 - "$1" <<'PY'
+import sys
+data, i, rows = open(sys.argv[1], "rb").read(), 0, []
+while i < len(data):
+    n = shift = 0
+    while True:
+        b = data[i]; i += 1; n |= (b & 0x7f) << shift; shift += 7
+        if b < 0x80: break
+    rows.append(data[i:i + n]); i += n
+assert i == len(data), "ends inside a row"
+print(len(rows), sum(map(len, rows)))
+PY
+}
+
+@test "-f protobuf: uvarint(len) || record per row, the bytes of the stream's rows" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	# the rows of the stream's envelopes, as this test reads them, one after the other
+	python3 - "$CAP" >"$T/want.bin" <<'PY'
+import sys
+d, i, out = open(sys.argv[1], "rb").read(), 0, bytearray()
+def v(i):
+    n = s = 0
+    while True:
+        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return n, i
+while i < len(d):
+    flen, i = v(i); end = i + flen
+    while i < end:
+        tag, j = v(i); rl, k = v(j); out += d[j:k + rl]; i = k + rl
+sys.stdout.buffer.write(out)
+PY
+	cmp "$T/s.bin" "$T/want.bin"
+	run -0 delimited "$T/s.bin"
+	[ "${output% *}" -eq "$(rows "$CAP")" ]
+	# the first row is an XtcpFlatRecord to protoc
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+n = d[0] & 0x7f | d[1] << 7 if d[0] & 0x80 else d[0]
+k = 2 if d[0] & 0x80 else 1
+sys.stdout.buffer.write(d[k:k + n])' "$T/s.bin" >"$T/row1"
+	run -0 protoc --decode=xtcp_flat_record.v1.XtcpFlatRecord -I"$TOP/proto" \
+		"$TOP/proto/xtcp_flat_record.proto" <"$T/row1"
+	[[ "$output" == *"inet_diag_msg_socket_source_port: "* ]]
+	# -o is atomic as for every format
+	xtcp-fmt -f protobuf -o "$T/o.bin" "$CAP"
+	cmp "$T/s.bin" "$T/o.bin"
+	[ -z "$(ls -A "$T" | grep '^\.o\.bin\.')" ]
+}
+
+@test "--from protobuf reads -f protobuf back into the same records, framed as xtcp-dump frames" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	xtcp-fmt --from protobuf "$T/s.bin" >"$T/rt.pb"
+	diff <(xtcp-fmt -f json "$CAP") <(xtcp-fmt -f json "$T/rt.pb")
+	diff <(xtcp-show "$CAP" 2>/dev/null) <(xtcp-show "$T/rt.pb" 2>/dev/null)
+	# at most 1000 rows a frame
+	run -0 --separate-stderr xtcp-show "$T/rt.pb"
+	[[ "$stderr" == "frames=2 rows=$(rows "$CAP")" ]]
+	# and round and round: the same bytes
+	xtcp-fmt -f protobuf "$T/rt.pb" | cmp - "$T/s.bin"
+	# from a pipe, and an empty input is an empty stream
+	run -0 bash -c "xtcp-fmt --from protobuf <'$T/s.bin' | xtcp-fmt -f protobuf | cmp - '$T/s.bin'"
+	run -0 bash -c "xtcp-fmt --from protobuf </dev/null | wc -c"
+	[ "$output" -eq 0 ]
+}
+
+@test "--from protobuf: a cut keeps every row before it and names the row and byte" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	# cut 3 bytes into row 601: where does it start, how long is it?
+	local at len
+	read -r at len < <(python3 -c '
+import sys
+d, i = open(sys.argv[1], "rb").read(), 0
+for row in range(1, 602):
+    start, n, s = i, 0, 0
+    while True:
+        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
+        if b < 0x80: break
+    i += n
+print(start, n)' "$T/s.bin")
+	head -c $((at + 3)) "$T/s.bin" >"$T/cut.bin"
+	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
+	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 601 at byte $at: input ends inside the row ($((3 - 2)) of $len bytes)" ]
+	# every row before the cut is there, exact, and the file was committed
+	[ "$(rows "$T/cut.pb")" -eq 600 ]
+	diff <(xtcp-fmt -f json "$CAP" | head -600) <(xtcp-fmt -f json "$T/cut.pb")
+	[ "$(xtcp-fmt -f protobuf "$T/cut.pb" | wc -c)" -eq "$at" ]
+}
+
+@test "--from protobuf refuses what is not rows of records, naming the row" {
+	run -1 --separate-stderr xtcp-fmt --from protobuf "$CAP"
+	[ "$stderr" = "xtcp-fmt: '$CAP': row 1 at byte 0: not a valid record (a stream of frames? read it without --from)" ]
+	printf '\x02\x00\x01' >"$T/zero.bin"
+	run -1 --separate-stderr xtcp-fmt --from protobuf "$T/zero.bin"
+	[ "$stderr" = "xtcp-fmt: '$T/zero.bin': row 1 at byte 0: malformed record at row byte 0" ]
+	# and rows read as a stream are an error, not an empty result
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	run -1 --separate-stderr xtcp-fmt -f json "$T/s.bin"
+	[ -z "$output" ]
+	[[ "$stderr" == "xtcp-fmt: '$T/s.bin': frame 1 at byte 0: "*" bytes and no row: field 1 (a varint) at frame byte 0 is not a row of an Envelope (field 10, or 1)" ]]
+}
+
+@test "rows in Envelope field 1 (ClickHouse's ProtobufList) read as rows; an unknown field alone is an error" {
+	# the stream's envelopes with their row tags (field 10) rewritten to field 1 or field 7
+	python3 - "$CAP" "$T" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+def v(i):
+    n = s = 0
+    while True:
+        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return n, i
+for field in (1, 7):
+    out, i = bytearray(), 0
+    while i < len(d):
+        flen, i = v(i); start = i; end = i + flen; body = bytearray()
+        while i < end:
+            tag, j = v(i); assert tag == 0x52
+            body.append(field << 3 | 2); rl, k = v(j); body += d[j:k + rl]; i = k + rl
+        n = len(body); pre = bytearray()
+        while n >= 0x80: pre.append(n & 0x7f | 0x80); n >>= 7
+        pre.append(n); out += pre + body
+    open("%s/field%d.pb" % (sys.argv[2], field), "wb").write(out)
+PY
+	diff <(xtcp-fmt -f json "$CAP") <(xtcp-fmt -f json "$T/field1.pb")
+	# xtcp-filter and xtcp-kafka's reader take them too; writers write field 10
+	xtcp-filter 'rtt >= 0' "$T/field1.pb" | cmp - "$CAP"
+	run -1 --separate-stderr xtcp-fmt -f json "$T/field7.pb"
+	[ -z "$output" ]
+	[[ "$stderr" =~ ^xtcp-fmt:\ \'$T/field7.pb\':\ frame\ 1\ at\ byte\ 0:\ [0-9]+\ bytes\ and\ no\ row:\ field\ 7\ \(length-delimited\)\ at\ frame\ byte\ 0\ is\ not\ a\ row\ of\ an\ Envelope\ \(field\ 10,\ or\ 1\)$ ]]
+	run -1 --separate-stderr xtcp-filter 'rtt >= 0' "$T/field7.pb"
+	[[ "$stderr" == *"frame 1 at byte 0: "*" bytes and no row: field 7"* ]]
+	# an empty frame is still an envelope of no rows
+	printf '\x00' >"$T/empty.pb"
+	run -0 xtcp-fmt -f json "$T/empty.pb"
+	[ -z "$output" ]
+}
+
 # --- bad input ------------------------------------------------------------------------------
 
 @test "garbage on stdin: one line naming frame and byte, exit 1" {
@@ -465,6 +608,7 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	local args
 	for args in "-f yaml" "--fields netns,netns" "--fields netns," "--from csv" \
 		"--from json -f csv" "--from json --fields netns" "--from json --no-header" \
+		"--from protobuf -f json" "-f protobuf --fields netns" "-f protobuf --no-header" \
 		"--nope" "-f"; do
 		# shellcheck disable=SC2086
 		run -2 --separate-stderr xtcp-fmt $args "$LIVE"
@@ -473,11 +617,15 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 		[ -z "$output" ]
 	done
 	run -2 --separate-stderr xtcp-fmt -f yaml
-	[ "$stderr" = "xtcp-fmt: invalid format 'yaml': want json, csv, tsv or text (see 'xtcp-fmt --help')" ]
+	[ "$stderr" = "xtcp-fmt: invalid format 'yaml': want json, csv, tsv, text or protobuf (see 'xtcp-fmt --help')" ]
 	run -2 --separate-stderr xtcp-fmt --fields netns,netns
 	[ "$stderr" = "xtcp-fmt: field 'netns' is listed twice in --fields (see 'xtcp-fmt --help')" ]
 	run -2 --separate-stderr xtcp-fmt --from json -f csv
 	[ "$stderr" = "xtcp-fmt: --from json writes a stream; -f, --fields and --no-header do not apply (see 'xtcp-fmt --help')" ]
+	run -2 --separate-stderr xtcp-fmt --from csv
+	[ "$stderr" = "xtcp-fmt: invalid --from 'csv': want json or protobuf (see 'xtcp-fmt --help')" ]
+	run -2 --separate-stderr xtcp-fmt -f protobuf --fields netns
+	[ "$stderr" = "xtcp-fmt: -f protobuf copies whole rows; --fields and --no-header do not apply (see 'xtcp-fmt --help')" ]
 }
 
 @test "a missing file: one line, exit 1" {
@@ -495,6 +643,12 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	[ "$(rows "$T/s.pb")" -eq 12 ]
 	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f json" /dev/null
 	[[ "$output" == *"xtcp-fmt: refusing to read binary records from a terminal"* ]]
+	# ClickHouse's Protobuf format is binary too, both ways
+	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f protobuf '$LIVE'" /dev/null
+	[[ "$output" == *"xtcp-fmt: refusing to write binary records to a terminal; pipe into clickhouse-client (INSERT ... FORMAT Protobuf), or use -o FILE"* ]]
+	run -0 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f protobuf -o '$T/s.bin' '$LIVE'" /dev/null
+	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt --from protobuf '$T/s.bin'" /dev/null
+	[[ "$output" == *"refusing to write binary records to a terminal"* ]]
 }
 
 @test "a closed pipe ends xtcp-fmt quietly" {
