@@ -201,18 +201,7 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
-	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
-		if (errno != EBADMSG)
-			warn("%s: cannot read", name);
-		else if (r.frame_no == 1 && r.end > r.start && r.buf[r.start] == '{')
-			warnx("%s: %s (JSON lines? read them with --from json)", name, r.err);
-		else
-			warnx("%s: %s", name, r.err);
-		xtcp_reader_release(&r);
-		return -1;
-	}
-	xtcp_reader_release(&r);
-	return 0;
+	return reader_end(&r, rc, name, "JSON lines? read them with --from json");
 }
 
 /* --- JSON lines or Protobuf rows -> stream ---------------------------------- */
@@ -229,6 +218,25 @@ static void emit_frames(struct fmt *f, bool flush)
 	}
 }
 
+/* About to wait for input: hand over what is ready to whoever waits on the output. */
+static void hand_over(struct fmt *f, bool input_would_block)
+{
+	if (!f->flush_often || !input_would_block)
+		return;
+	emit_frames(f, true);
+	if (xtcp_output_flush(&f->out) < 0)
+		output_failed(&f->outfile, f->out_path);
+}
+
+/* A row went into the envelope (@rc from xtcp_envelope_add*): write a frame it completed. */
+static void row_added(struct fmt *f, int rc)
+{
+	if (rc < 0)
+		err(1, "cannot build a frame");
+	if (rc > 0)
+		emit_frames(f, false);
+}
+
 static int read_json(struct fmt *f, int fd, const char *name)
 {
 	struct xtcp_json_reader r;
@@ -237,20 +245,11 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	if (xtcp_json_reader_init(&r, fd) < 0)
 		err(1, "cannot allocate the input buffer");
 	for (;;) {
-		if (f->flush_often && xtcp_json_reader_would_read(&r)) {
-			/* about to wait for input: hand over what is ready */
-			emit_frames(f, true);
-			if (xtcp_output_flush(&f->out) < 0)
-				output_failed(&f->outfile, f->out_path);
-		}
+		hand_over(f, xtcp_json_reader_would_read(&r));
 		rc = xtcp_json_reader_next(&r, &f->rec);
 		if (rc <= 0)
 			break;
-		rc = xtcp_envelope_add(&f->env, &f->rec);
-		if (rc < 0)
-			err(1, "cannot build a frame");
-		if (rc > 0)
-			emit_frames(f, false);
+		row_added(f, xtcp_envelope_add(&f->env, &f->rec));
 	}
 	if (rc < 0) {
 		if (errno == ENOMEM)
@@ -260,8 +259,6 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	xtcp_json_reader_release(&r);
 	return rc;
 }
-
-/* --- main ---------------------------------------------------------------------- */
 
 /* Rows of ClickHouse's Protobuf format, each checked to decode as a record, into frames. */
 static int read_delimited(struct fmt *f, int fd, const char *name)
@@ -274,11 +271,7 @@ static int read_delimited(struct fmt *f, int fd, const char *name)
 	if (xtcp_reader_init_delimited(&r, fd) < 0)
 		err(1, "cannot allocate the input buffer");
 	for (;;) {
-		if (f->flush_often && xtcp_reader_would_block(&r)) {
-			emit_frames(f, true);
-			if (xtcp_output_flush(&f->out) < 0)
-				output_failed(&f->outfile, f->out_path);
-		}
+		hand_over(f, xtcp_reader_would_block(&r));
 		rc = xtcp_reader_next(&r, &row, &len);
 		if (rc <= 0)
 			break;
@@ -291,23 +284,12 @@ static int read_delimited(struct fmt *f, int fd, const char *name)
 			xtcp_reader_release(&r);
 			return -1;
 		}
-		rc = xtcp_envelope_add_raw(&f->env, row, len);
-		if (rc < 0)
-			err(1, "cannot build a frame");
-		if (rc > 0)
-			emit_frames(f, false);
+		row_added(f, xtcp_envelope_add_raw(&f->env, row, len));
 	}
-	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
-		if (errno != EBADMSG)
-			warn("%s: cannot read", name);
-		else
-			warnx("%s: %s", name, r.err);
-		xtcp_reader_release(&r);
-		return -1;
-	}
-	xtcp_reader_release(&r);
-	return 0;
+	return reader_end(&r, rc, name, NULL);
 }
+
+/* --- main ---------------------------------------------------------------------- */
 
 static int process(void *arg, int fd, const char *name)
 {
