@@ -34,10 +34,7 @@ def main():
     ap.add_argument("--message", default="XtcpFlatRecord")
     args = ap.parse_args()
     try:
-        f = proto.load(args.proto)
-        msg = f["messages"].get(args.message)
-        if msg is None:
-            raise ProtoError("no message %r" % args.message)
+        f, msg = proto.load_message(args.proto, args.message)
         table = proto.schema(f, msg)
     except (OSError, ProtoError, ValueError) as e:
         sys.stderr.write("gen-schema: %s: %s\n" % (args.proto, e))

@@ -364,3 +364,12 @@ def load(path):
     comments = {}
     tokens = tokenize(text, comments)
     return Parser(tokens, comments).parse_file()
+
+
+def load_message(path, name):
+    """load(@path) and its message @name: (file, message); raises ProtoError or OSError."""
+    f = load(path)
+    msg = f["messages"].get(name)
+    if msg is None:
+        raise ProtoError("no message %r" % name)
+    return f, msg
