@@ -55,7 +55,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "$MOCK_PID" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
+	mock_stop
 }
 
 # chdb [chdb.py options] STEP...: run on the engine, a database of this test's own
@@ -126,25 +126,17 @@ readme_has() {
 }
 
 @test "Kafka: xtcp-kafka into the mock cluster, the Kafka engine, the shipped view: every row, every value" {
-	local brokers
 	# real captures, several thousand rows, and the extremes; under the mock's ~5 MiB a partition
 	[ "$(wc -l <"$SJSON")" -gt 8000 ]
 	[ "$(stat -c %s "$S")" -lt $((4 << 20)) ]
-	xtcp-mock-kafka -t xtcp >"$T/mock.out" 3>&- &
-	MOCK_PID=$!
-	for _ in $(seq 100); do
-		brokers=$(head -1 "$T/mock.out")
-		[ -n "$brokers" ] && break
-		sleep 0.05
-	done
-	[ -n "$brokers" ]
-	run -0 --separate-stderr xtcp-kafka -b "$brokers" -t xtcp --rows 500 "$S"
+	mock_start -t xtcp
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t xtcp --rows 500 "$S"
 	local rows
 	rows=$(wc -l <"$SJSON")
 	[[ "$stderr" == "xtcp-kafka: rows=$rows messages=$(((rows + 499) / 500)) bytes="*" failed=0" ]]
 	# the shipped DDL, with this broker, and a short flush interval (default 7.5 s)
 	run -0 compare --wait 120 \
-		--replace "'localhost:9092'" "'$brokers'" \
+		--replace "'localhost:9092'" "'$BROKERS'" \
 		--replace "kafka_format = 'ProtobufList'," \
 		"kafka_format = 'ProtobufList', kafka_flush_interval_ms = 500," \
 		xtcp_sockets "$SJSON" "@$DDL/xtcp_sockets.sql" "@$DDL/xtcp_queue.sql" \
@@ -188,15 +180,10 @@ readme_has() {
 	diff <(xtcp-fmt --from protobuf "$T/out.bin" | xtcp-fmt -f json | sort) <(sort "$SJSON")
 	readme_has "SELECT * FROM xtcp_sockets FORMAT ProtobufList SETTINGS $SCHEMA"
 	chdb -o "$T/out.pbl" "SELECT * FROM xtcp_sockets FORMAT ProtobufList SETTINGS $SCHEMA"
-	# one frame, its rows in Envelope field 1 (tag 0x0a), whatever the schema says
+	# one frame, its rows in Envelope field 1, whatever the schema says
 	run -0 --separate-stderr xtcp-filter -c 'rtt >= 0' "$T/out.pbl"
 	[ "$output" -eq "$(wc -l <"$SJSON")" ]
-	python3 -c '
-import sys
-d = open(sys.argv[1], "rb").read()
-i = 0
-while d[i] & 0x80: i += 1
-assert d[i + 1] == 0x0a, hex(d[i + 1])' "$T/out.pbl"
+	[ "$(delimited fields "$T/out.pbl")" = 1 ]
 	diff <(xtcp-fmt -f json "$T/out.pbl" | sort) <(sort "$SJSON")
 	# and a stream again through the tools, which write field 10: protobuf-c's
 	# Envelope (xtcp-show) sees every row
@@ -210,31 +197,10 @@ assert d[i + 1] == 0x0a, hex(d[i + 1])' "$T/out.pbl"
 @test "bad input: a ProtobufList file with an unknown envelope field is one clear error" {
 	chdb "@$DDL/xtcp_sockets.sql" "INSERT INTO xtcp_sockets SELECT * FROM file('$SBIN', 'Protobuf') SETTINGS $SCHEMA"
 	chdb -o "$T/out.pbl" "SELECT * FROM xtcp_sockets FORMAT ProtobufList SETTINGS $SCHEMA"
-	# ClickHouse's export with its rows moved to an Envelope field the stream does not know
-	python3 - "$T/out.pbl" "$T" <<'PY'
-import sys
-d = open(sys.argv[1], "rb").read()
-def varint(i):
-    n = s = 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return n, i
-flen, i = varint(0)
-body = bytearray()
-while i < len(d):
-    tag, j = varint(i); assert tag == 0x0a
-    rl, k = varint(j); body += bytes([9 << 3 | 2]) + d[j:k + rl]; i = k + rl
-n, pre = len(body), bytearray()
-while n >= 0x80: pre.append(n & 0x7f | 0x80); n >>= 7
-pre.append(n)
-open(sys.argv[2] + "/field9.pbl", "wb").write(pre + body)
-# and the export with one unknown field beside its rows: that is skipped
-extra = bytes([5 << 3 | 0, 42])
-n, pre = flen + len(extra), bytearray()
-while n >= 0x80: pre.append(n & 0x7f | 0x80); n >>= 7
-pre.append(n)
-open(sys.argv[2] + "/extra.pbl", "wb").write(pre + extra + d[len(d) - flen:])
-PY
+	# ClickHouse's export with its rows moved to an Envelope field the stream does not
+	# know; and with an unknown field beside its rows, which is skipped
+	delimited retag "$T/out.pbl" 9 >"$T/field9.pbl"
+	delimited unknown "$T/out.pbl" >"$T/extra.pbl"
 	run -1 --separate-stderr xtcp-fmt -f json "$T/field9.pbl"
 	[ -z "$output" ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
@@ -243,21 +209,12 @@ PY
 }
 
 @test "bad input: a truncated -f protobuf file keeps every row before the cut, and those load" {
-	local at kept=3000
+	local at len kept=3000
 	# 5 bytes into row 3001
-	at=$(python3 -c '
-import sys
-d, i = open(sys.argv[1], "rb").read(), 0
-for _ in range(3000):
-    n = s = 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if b < 0x80: break
-    i += n
-print(i)' "$SBIN")
+	read -r at len < <(delimited row "$SBIN" 3001)
 	head -c $((at + 5)) "$SBIN" >"$T/cut.bin"
 	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
-	[[ "$stderr" == "xtcp-fmt: '$T/cut.bin': row 3001 at byte $at: input ends inside the row (3 of "*" bytes)" ]]
+	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 3001 at byte $at: input ends inside the row (3 of $len bytes)" ]
 	head -n "$kept" "$SJSON" >"$T/kept.json"
 	diff <(xtcp-fmt -f json "$T/cut.pb") "$T/kept.json"
 	chdb "@$DDL/xtcp_sockets.sql"

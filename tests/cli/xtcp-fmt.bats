@@ -367,49 +367,14 @@ PY
 
 # --- ClickHouse's Protobuf format ---------------------------------------------------------
 
-# delimited FILE: the rows of ClickHouse's Protobuf format, by this file's own reader (python)
-delimited() {
-	python3 - "$1" <<'PY'
-import sys
-data, i, rows = open(sys.argv[1], "rb").read(), 0, []
-while i < len(data):
-    n = shift = 0
-    while True:
-        b = data[i]; i += 1; n |= (b & 0x7f) << shift; shift += 7
-        if b < 0x80: break
-    rows.append(data[i:i + n]); i += n
-assert i == len(data), "ends inside a row"
-print(len(rows), sum(map(len, rows)))
-PY
-}
-
 @test "-f protobuf: uvarint(len) || record per row, the bytes of the stream's rows" {
 	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
-	# the rows of the stream's envelopes, as this test reads them, one after the other
-	python3 - "$CAP" >"$T/want.bin" <<'PY'
-import sys
-d, i, out = open(sys.argv[1], "rb").read(), 0, bytearray()
-def v(i):
-    n = s = 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return n, i
-while i < len(d):
-    flen, i = v(i); end = i + flen
-    while i < end:
-        tag, j = v(i); rl, k = v(j); out += d[j:k + rl]; i = k + rl
-sys.stdout.buffer.write(out)
-PY
-	cmp "$T/s.bin" "$T/want.bin"
-	run -0 delimited "$T/s.bin"
+	# the rows of the stream's envelopes, one after the other
+	delimited rows "$CAP" | cmp - "$T/s.bin"
+	run -0 delimited count "$T/s.bin"
 	[ "${output% *}" -eq "$(rows "$CAP")" ]
 	# the first row is an XtcpFlatRecord to protoc
-	python3 -c '
-import sys
-d = open(sys.argv[1], "rb").read()
-n = d[0] & 0x7f | d[1] << 7 if d[0] & 0x80 else d[0]
-k = 2 if d[0] & 0x80 else 1
-sys.stdout.buffer.write(d[k:k + n])' "$T/s.bin" >"$T/row1"
+	delimited body "$T/s.bin" 1 >"$T/row1"
 	run -0 protoc --decode=xtcp_flat_record.v1.XtcpFlatRecord -I"$TOP/proto" \
 		"$TOP/proto/xtcp_flat_record.proto" <"$T/row1"
 	[[ "$output" == *"inet_diag_msg_socket_source_port: "* ]]
@@ -439,16 +404,7 @@ sys.stdout.buffer.write(d[k:k + n])' "$T/s.bin" >"$T/row1"
 	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
 	# cut 3 bytes into row 601: where does it start, how long is it?
 	local at len
-	read -r at len < <(python3 -c '
-import sys
-d, i = open(sys.argv[1], "rb").read(), 0
-for row in range(1, 602):
-    start, n, s = i, 0, 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if b < 0x80: break
-    i += n
-print(start, n)' "$T/s.bin")
+	read -r at len < <(delimited row "$T/s.bin" 601)
 	head -c $((at + 3)) "$T/s.bin" >"$T/cut.bin"
 	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
 	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 601 at byte $at: input ends inside the row ($((3 - 2)) of $len bytes)" ]
@@ -472,29 +428,12 @@ print(start, n)' "$T/s.bin")
 }
 
 @test "rows in Envelope field 1 (ClickHouse's ProtobufList) read as rows; an unknown field alone is an error" {
-	# the stream's envelopes with their row tags (field 10) rewritten to field 1 or field 7
-	python3 - "$CAP" "$T" <<'PY'
-import sys
-d = open(sys.argv[1], "rb").read()
-def v(i):
-    n = s = 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return n, i
-for field in (1, 7):
-    out, i = bytearray(), 0
-    while i < len(d):
-        flen, i = v(i); start = i; end = i + flen; body = bytearray()
-        while i < end:
-            tag, j = v(i); assert tag == 0x52
-            body.append(field << 3 | 2); rl, k = v(j); body += d[j:k + rl]; i = k + rl
-        n = len(body); pre = bytearray()
-        while n >= 0x80: pre.append(n & 0x7f | 0x80); n >>= 7
-        pre.append(n); out += pre + body
-    open("%s/field%d.pb" % (sys.argv[2], field), "wb").write(out)
-PY
+	# the stream's envelopes with their rows (field 10) moved to field 1 or field 7
+	delimited retag "$CAP" 1 >"$T/field1.pb"
+	delimited retag "$CAP" 7 >"$T/field7.pb"
+	[ "$(delimited fields "$T/field1.pb")" = 1 ]
 	diff <(xtcp-fmt -f json "$CAP") <(xtcp-fmt -f json "$T/field1.pb")
-	# xtcp-filter and xtcp-kafka's reader take them too; writers write field 10
+	# xtcp-filter takes them too, and writes them in field 10
 	xtcp-filter 'rtt >= 0' "$T/field1.pb" | cmp - "$CAP"
 	run -1 --separate-stderr xtcp-fmt -f json "$T/field7.pb"
 	[ -z "$output" ]

@@ -33,26 +33,8 @@ setup() {
 	MOCK_PID=
 }
 
-mock_stop() {
-	[ -z "$MOCK_PID" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
-	MOCK_PID=
-}
-
 teardown() {
 	mock_stop
-}
-
-# mock_start [xtcp-mock-kafka options]: sets MOCK_PID and BROKERS
-mock_start() {
-	mock_stop
-	xtcp-mock-kafka "$@" >"$T/mock.out" 3>&- &
-	MOCK_PID=$!
-	for _ in $(seq 100); do
-		BROKERS=$(head -1 "$T/mock.out")
-		[ -n "$BROKERS" ] && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # consume TOPIC PARTITION OUT: every message of one partition, checked as one
