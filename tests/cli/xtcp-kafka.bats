@@ -106,6 +106,20 @@ rows() {
 	rows "$T/p0.pb" | diff "$T/sent.json" -
 }
 
+@test "rows in Envelope field 1 (ClickHouse's ProtobufList export) go out in field 10" {
+	delimited retag "$S" 1 >"$T/field1.pb"
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --rows 1000 "$T/field1.pb"
+	[[ "$stderr" == "xtcp-kafka: rows=2173 messages=3 bytes="*" delivered=2173 failed=0" ]]
+	# kafka-messages.py: each message one frame of field-10 rows only
+	consume t1 0 "$T/p0"
+	rows "$S" | diff - <(rows "$T/p0.pb")
+	# and a frame of bytes without a row is refused, the input named
+	delimited retag "$S" 7 >"$T/field7.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$T/field7.pb"
+	[[ "$stderr" == "xtcp-kafka: '$T/field7.pb': frame 1 at byte 0: "*" bytes and no row: field 7"* ]]
+}
+
 @test "--bytes caps each message's size; a default run makes one message" {
 	mock_start -t t1
 	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --bytes 64KiB "$S"
