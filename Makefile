@@ -3,7 +3,9 @@
 #   make                 build everything into build/ (uses pgo/ profile when it can)
 #   make check           every test: unit (TAP), cli (bats), fuzz smoke; then again under ASan/UBSan
 #   make run             show this host's TCP sockets
-#   make deps            install the Debian packages the build and tests need
+#   make deps            install the Debian packages the build and tests need (and,
+#                        for the tests, the ClickHouse engine: chdb's libchdb.so)
+#   make clickhouse-ddl  regenerate clickhouse/*.sql from the proto
 #   make pgo-status      does the pgo/ profile still fit the sources? (tools/pgo-stale)
 #   make pgo             retrain it (root; when make pgo-status advises it)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -145,7 +147,7 @@ BENCH_CMD_OBJ := $(addprefix $(B)/bench/,bench.o bench-load.o bench-gen.o bench-
 BENCH_MICRO := $(B)/libexec/xtcp/xtcp-bench-micro
 BENCH_MICRO_OBJ := $(addprefix $(B)/bench/,bench-micro.o bench.o alloccount.o)
 
-.PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare
+.PHONY: all bins deps check check-plain check-san run install clean pgo pgo-compare clickhouse-ddl
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY: $(GEN_PB) $(GEN_PB_H) $(GEN_CODEC) $(GEN_SCHEMA)
@@ -175,6 +177,11 @@ $(GEN_CODEC): proto/xtcp_flat_record.proto tools/gen-codec.py tools/proto.py
 	@mkdir -p $(B)/gen
 	@echo "  GEN     $@"
 	$(Q)$(PYTHON) tools/gen-codec.py $< > $@.tmp && mv $@.tmp $@
+
+# The ClickHouse DDL is committed (clickhouse/), so that it can be read and
+# installed without a build; tests/cli/clickhouse.bats fails when it is stale.
+clickhouse-ddl:
+	$(Q)$(PYTHON) tools/gen-clickhouse.py proto/xtcp_flat_record.proto clickhouse
 
 $(PGO_DATA): $(PGO_TEXT)
 	@mkdir -p $(dir $@)
@@ -318,10 +325,11 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/xtcp \
-		$(DESTDIR)$(PREFIX)/libexec/xtcp
+		$(DESTDIR)$(PREFIX)/share/xtcp/clickhouse $(DESTDIR)$(PREFIX)/libexec/xtcp
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BENCH_MICRO) $(DESTDIR)$(PREFIX)/libexec/xtcp/
 	install -m 644 proto/xtcp_flat_record.proto $(DESTDIR)$(PREFIX)/share/xtcp/
+	install -m 644 clickhouse/*.sql $(DESTDIR)$(PREFIX)/share/xtcp/clickhouse/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 644 completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/

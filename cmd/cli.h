@@ -19,6 +19,7 @@
 
 #include "outfile.h"
 #include "schema.h"
+#include "stream.h"
 
 #define EXIT_USAGE 2
 
@@ -120,6 +121,29 @@ static void output_failed(struct xtcp_outfile *outfile, const char *out_path)
 	else
 		warn("cannot write to standard output");
 	exit(1);
+}
+
+/*
+ * The end of a loop over xtcp_reader_next(), @rc what it returned last: an
+ * error is reported (a read error, or where the stream is bad, with
+ * @json_hint in parentheses when the input starts like JSON lines), unless
+ * it is the cut that SIGINT or SIGTERM made, which is a clean end.  Releases
+ * @r.  Returns 0, or -1 after reporting.
+ */
+__attribute__((unused))
+static int reader_end(struct xtcp_reader *r, int rc, const char *name, const char *json_hint)
+{
+	int failed = rc < 0 && !(stop_requested && errno == EBADMSG);
+
+	if (failed && errno != EBADMSG)
+		warn("%s: cannot read", name);
+	else if (failed && json_hint && r->frame_no == 1 && r->end > r->start &&
+		 r->buf[r->start] == '{')
+		warnx("%s: %s (%s)", name, r->err, json_hint);
+	else if (failed)
+		warnx("%s: %s", name, r->err);
+	xtcp_reader_release(r);
+	return failed ? -1 : 0;
 }
 
 /* An input's name in messages: 'FILE' (quoted), or standard input. */

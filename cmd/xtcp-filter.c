@@ -177,19 +177,8 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 				output_failed(&fc->outfile, fc->out_path);
 		}
 	}
-	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
-		if (errno != EBADMSG)
-			warn("%s: cannot read", name);
-		else if (r.frame_no == 1 && r.end > r.start && r.buf[r.start] == '{')
-			warnx("%s: %s (JSON lines? turn them into a stream with xtcp-fmt --from json)",
-			      name, r.err);
-		else
-			warnx("%s: %s", name, r.err);
-		xtcp_reader_release(&r);
-		return -1;
-	}
-	xtcp_reader_release(&r);
-	return 0;
+	return reader_end(&r, rc, name,
+			  "JSON lines? turn them into a stream with xtcp-fmt --from json");
 }
 
 static int process(void *arg, int fd, const char *name)

@@ -1,7 +1,7 @@
 /*
- * xtcp-fmt: render a stream of records as JSON lines, CSV, TSV or a table for
- * people; --from json turns JSON lines back into a stream.  See
- * man/xtcp-fmt.1.
+ * xtcp-fmt: render a stream of records as JSON lines, CSV, TSV, a table for
+ * people, or ClickHouse's Protobuf format; --from json and --from protobuf
+ * turn those back into a stream.  See man/xtcp-fmt.1.
  */
 
 #include <err.h>
@@ -34,6 +34,7 @@ struct fmt {
 	bool header;
 
 	/* state */
+	bool delimited;         /* -f protobuf: rows as they are, no text */
 	struct xtcp_format format;
 	struct xtcp_output out;
 	struct xtcp_outfile outfile;
@@ -47,18 +48,23 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: xtcp-fmt [options] [FILE...]\n"
-		"Render a stream of TCP socket records (from xtcp-dump or xtcp-filter) as text,\n"
-		"or turn JSON lines back into a stream.  Reads FILEs or standard input.\n"
+		"Render a stream of TCP socket records (from xtcp-dump or xtcp-filter) as text\n"
+		"or as ClickHouse's Protobuf format, or turn those back into a stream.  Reads\n"
+		"FILEs or standard input.\n"
 		"\n"
-		"  -f, --format FMT     json (JSON lines), csv, tsv or text (a table for people);\n"
-		"                       default text on a terminal, else json\n"
+		"  -f, --format FMT     json (JSON lines), csv, tsv, text (a table for people) or\n"
+		"                       protobuf (ClickHouse's Protobuf format: uvarint(len) ||\n"
+		"                       XtcpFlatRecord per row); default text on a terminal,\n"
+		"                       else json\n"
 		"      --fields LIST    columns, comma separated schema field names, or all;\n"
 		"                       default: every field for json, a useful set for csv and\n"
 		"                       tsv, the socket table for text\n"
 		"      --no-header      no header line (csv, tsv, text)\n"
 		"      --list-fields    print the schema: every field's name, type, unit,\n"
 		"                       aliases and meaning, then exit\n"
-		"      --from json      read JSON lines (as -f json writes) and write a stream\n"
+		"      --from FMT       json: read JSON lines (as -f json writes), or protobuf:\n"
+		"                       rows of ClickHouse's Protobuf format (as -f protobuf\n"
+		"                       writes), and write a stream\n"
 		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
@@ -123,10 +129,14 @@ static void parse_options(struct fmt *f, int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (f->from && strcmp(f->from, "json"))
-		usage_error("invalid --from '%s': only json can be read", f->from);
+	if (f->from && strcmp(f->from, "json") && strcmp(f->from, "protobuf"))
+		usage_error("invalid --from '%s': want json or protobuf", f->from);
 	if (f->from && (f->format_name || f->fields || !f->header))
-		usage_error("--from json writes a stream; -f, --fields and --no-header do not apply");
+		usage_error("--from %s writes a stream; -f, --fields and --no-header do not apply",
+			    f->from);
+	f->delimited = f->format_name && !strcmp(f->format_name, "protobuf");
+	if (f->delimited && (f->fields || !f->header))
+		usage_error("-f protobuf copies whole rows; --fields and --no-header do not apply");
 }
 
 static void compile_format(struct fmt *f)
@@ -138,7 +148,8 @@ static void compile_format(struct fmt *f)
 	if (!f->format_name)
 		kind = !f->out_path && isatty(STDOUT_FILENO) ? XTCP_FORMAT_TEXT : XTCP_FORMAT_JSON;
 	else if (xtcp_format_kind_parse(f->format_name, &kind) < 0)
-		usage_error("invalid format '%s': want json, csv, tsv or text", f->format_name);
+		usage_error("invalid format '%s': want json, csv, tsv, text or protobuf",
+			    f->format_name);
 	if (xtcp_format_init(&f->format, kind, f->fields, f->header, &bad, &bad_len) == 0)
 		return;
 	if (errno == ENOMEM)
@@ -171,6 +182,11 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	while ((rc = xtcp_reader_next(&r, &env, &len)) > 0) {
 		xtcp_row_iter_init(&it, env, len);
 		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
+			if (f->delimited) {
+				if (xtcp_output_write_delimited(&f->out, row, row_len) < 0)
+					output_failed(&f->outfile, f->out_path);
+				continue;
+			}
 			if (xtcp_record_decode(&f->dec, row, row_len, &f->rec) < 0) {
 				if (errno == ENOMEM)
 					err(1, "cannot decode a record");
@@ -185,21 +201,10 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
-	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
-		if (errno != EBADMSG)
-			warn("%s: cannot read", name);
-		else if (r.frame_no == 1 && r.end > r.start && r.buf[r.start] == '{')
-			warnx("%s: %s (JSON lines? read them with --from json)", name, r.err);
-		else
-			warnx("%s: %s", name, r.err);
-		xtcp_reader_release(&r);
-		return -1;
-	}
-	xtcp_reader_release(&r);
-	return 0;
+	return reader_end(&r, rc, name, "JSON lines? read them with --from json");
 }
 
-/* --- JSON lines -> stream --------------------------------------------------- */
+/* --- JSON lines or Protobuf rows -> stream ---------------------------------- */
 
 static void emit_frames(struct fmt *f, bool flush)
 {
@@ -213,6 +218,25 @@ static void emit_frames(struct fmt *f, bool flush)
 	}
 }
 
+/* About to wait for input: hand over what is ready to whoever waits on the output. */
+static void hand_over(struct fmt *f, bool input_would_block)
+{
+	if (!f->flush_often || !input_would_block)
+		return;
+	emit_frames(f, true);
+	if (xtcp_output_flush(&f->out) < 0)
+		output_failed(&f->outfile, f->out_path);
+}
+
+/* A row went into the envelope (@rc from xtcp_envelope_add*): write a frame it completed. */
+static void row_added(struct fmt *f, int rc)
+{
+	if (rc < 0)
+		err(1, "cannot build a frame");
+	if (rc > 0)
+		emit_frames(f, false);
+}
+
 static int read_json(struct fmt *f, int fd, const char *name)
 {
 	struct xtcp_json_reader r;
@@ -221,20 +245,11 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	if (xtcp_json_reader_init(&r, fd) < 0)
 		err(1, "cannot allocate the input buffer");
 	for (;;) {
-		if (f->flush_often && xtcp_json_reader_would_read(&r)) {
-			/* about to wait for input: hand over what is ready */
-			emit_frames(f, true);
-			if (xtcp_output_flush(&f->out) < 0)
-				output_failed(&f->outfile, f->out_path);
-		}
+		hand_over(f, xtcp_json_reader_would_read(&r));
 		rc = xtcp_json_reader_next(&r, &f->rec);
 		if (rc <= 0)
 			break;
-		rc = xtcp_envelope_add(&f->env, &f->rec);
-		if (rc < 0)
-			err(1, "cannot build a frame");
-		if (rc > 0)
-			emit_frames(f, false);
+		row_added(f, xtcp_envelope_add(&f->env, &f->rec));
 	}
 	if (rc < 0) {
 		if (errno == ENOMEM)
@@ -245,13 +260,44 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	return rc;
 }
 
+/* Rows of ClickHouse's Protobuf format, each checked to decode as a record, into frames. */
+static int read_delimited(struct fmt *f, int fd, const char *name)
+{
+	struct xtcp_reader r;
+	const uint8_t *row;
+	size_t len;
+	int rc;
+
+	if (xtcp_reader_init_delimited(&r, fd) < 0)
+		err(1, "cannot allocate the input buffer");
+	for (;;) {
+		hand_over(f, xtcp_reader_would_block(&r));
+		rc = xtcp_reader_next(&r, &row, &len);
+		if (rc <= 0)
+			break;
+		if (xtcp_record_decode(&f->dec, row, len, &f->rec) < 0) {
+			if (errno == ENOMEM)
+				err(1, "cannot decode a record");
+			warnx("%s: row %" PRIu64 " at byte %" PRIu64 ": not a valid record%s", name,
+			      r.frame_no, r.frame_offset,
+			      r.frame_no == 1 ? " (a stream of frames? read it without --from)" : "");
+			xtcp_reader_release(&r);
+			return -1;
+		}
+		row_added(f, xtcp_envelope_add_raw(&f->env, row, len));
+	}
+	return reader_end(&r, rc, name, NULL);
+}
+
 /* --- main ---------------------------------------------------------------------- */
 
 static int process(void *arg, int fd, const char *name)
 {
 	struct fmt *f = arg;
 
-	return f->from ? read_json(f, fd, name) : format_stream(f, fd, name);
+	if (!f->from)
+		return format_stream(f, fd, name);
+	return strcmp(f->from, "json") ? read_delimited(f, fd, name) : read_json(f, fd, name);
 }
 
 int main(int argc, char **argv)
@@ -272,7 +318,13 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	} else {
-		compile_format(&f);
+		if (f.delimited && !f.out_path && isatty(STDOUT_FILENO)) {
+			fputs("xtcp-fmt: refusing to write binary records to a terminal; pipe into "
+			      "clickhouse-client (INSERT ... FORMAT Protobuf), or use -o FILE\n", stderr);
+			return EXIT_USAGE;
+		}
+		if (!f.delimited)
+			compile_format(&f);
 		if (optind == argc && isatty(STDIN_FILENO)) {
 			fputs("xtcp-fmt: refusing to read binary records from a terminal; pipe a "
 			      "stream into it (xtcp-dump | xtcp-fmt) or name a FILE\n", stderr);
@@ -294,7 +346,7 @@ int main(int argc, char **argv)
 	if (f.from) {
 		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 			err(1, "cannot allocate a frame");
-	} else if (xtcp_format_write_header(&f.format, &f.out) < 0) {
+	} else if (!f.delimited && xtcp_format_write_header(&f.format, &f.out) < 0) {
 		output_failed(&f.outfile, f.out_path);
 	}
 

@@ -218,16 +218,7 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *name)
 			kafka_failed(k, "cannot produce");
 		}
 	}
-	if (rc < 0 && !(stop_requested && errno == EBADMSG)) {
-		if (errno == EBADMSG)
-			warnx("%s: %s", name, r.err);
-		else
-			warn("%s: cannot read", name);
-		xtcp_reader_release(&r);
-		return -1;
-	}
-	xtcp_reader_release(&r);
-	return 0;
+	return reader_end(&r, rc, name, NULL);
 }
 
 static int process(void *arg, int fd, const char *name)

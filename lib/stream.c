@@ -165,8 +165,15 @@ int xtcp_envelope_rewind(struct xtcp_envelope *env, const struct xtcp_envelope_m
 
 void xtcp_row_iter_init(struct xtcp_row_iter *it, const uint8_t *envelope, size_t len)
 {
+	memset(it, 0, sizeof(*it));
 	it->p = envelope;
 	it->end = envelope + len;
+}
+
+static bool is_row(const struct xtcp_wire_field *f)
+{
+	return f->type == XTCP_WIRE_LEN && (f->number == XTCP_ENVELOPE_ROW_FIELD ||
+					    f->number == XTCP_ENVELOPE_ROW_FIELD_CLICKHOUSE);
 }
 
 int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *len)
@@ -176,13 +183,19 @@ int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *le
 	int rc;
 
 	while ((rc = xtcp_wire_next(&r, &f)) > 0) {
-		it->p = r.p;
 		if (f.number == 0)
 			break;          /* an Envelope field needs a number */
-		if (f.number == XTCP_ENVELOPE_ROW_FIELD && f.type == XTCP_WIRE_LEN) {
+		it->p = r.p;
+		if (is_row(&f)) {
 			*row = f.data;
 			*len = f.len;
+			it->rows++;
 			return 1;
+		}
+		if (!it->other) {
+			it->other = f.at;
+			it->other_number = f.number;
+			it->other_type = f.type;
 		}
 	}
 	if (rc == 0)
@@ -201,6 +214,14 @@ int xtcp_reader_init(struct xtcp_reader *r, int fd)
 	r->cap = 1u << 16;
 	r->buf = malloc(r->cap);
 	return r->buf ? 0 : -1;
+}
+
+int xtcp_reader_init_delimited(struct xtcp_reader *r, int fd)
+{
+	if (xtcp_reader_init(r, fd) < 0)
+		return -1;
+	r->delimited = true;
+	return 0;
 }
 
 void xtcp_reader_release(struct xtcp_reader *r)
@@ -241,8 +262,8 @@ static int reader_error(struct xtcp_reader *r, int err, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(r->err, sizeof(r->err), "frame %" PRIu64 " at byte %" PRIu64 ": ",
-		     r->frame_no, r->frame_offset);
+	n = snprintf(r->err, sizeof(r->err), "%s %" PRIu64 " at byte %" PRIu64 ": ",
+		     r->delimited ? "row" : "frame", r->frame_no, r->frame_offset);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof(r->err))
 		vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
@@ -251,13 +272,61 @@ static int reader_error(struct xtcp_reader *r, int err, const char *fmt, ...)
 	return -1;
 }
 
-int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len)
+static const char *wire_type_name(unsigned type)
+{
+	static const char *const names[] = {
+		[XTCP_WIRE_VARINT] = "a varint",
+		[XTCP_WIRE_I64] = "fixed 64 bits",
+		[XTCP_WIRE_LEN] = "length-delimited",
+		[XTCP_WIRE_I32] = "fixed 32 bits",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "?";
+}
+
+/* The checks of a frame's Envelope before it is handed out. */
+static int check_envelope(struct xtcp_reader *r, const uint8_t *envelope, size_t len)
 {
 	struct xtcp_row_iter it;
 	const uint8_t *row;
 	size_t row_len;
+	int rc;
+
+	xtcp_row_iter_init(&it, envelope, len);
+	while ((rc = xtcp_row_iter_next(&it, &row, &row_len)) > 0)
+		;
+	if (rc < 0)
+		return reader_error(r, EBADMSG, "malformed envelope at frame byte %zu",
+				    (size_t)(it.p - envelope));
+	if (!it.rows && it.other)
+		return reader_error(r, EBADMSG, "%zu bytes and no row: field %" PRIu32 " (%s) at "
+				    "frame byte %zu is not a row of an Envelope (field 10, or 1)",
+				    len, it.other_number, wire_type_name(it.other_type),
+				    (size_t)(it.other - envelope));
+	return 0;
+}
+
+/* A row of ClickHouse's Protobuf format: a well-formed message, field numbers above 0. */
+static int check_row(struct xtcp_reader *r, const uint8_t *row, size_t len)
+{
+	struct xtcp_wire_reader w;
+	struct xtcp_wire_field f;
+	int rc;
+
+	xtcp_wire_reader_init(&w, row, len);
+	while ((rc = xtcp_wire_next(&w, &f)) > 0 && f.number > 0)
+		;
+	if (rc != 0)
+		return reader_error(r, EBADMSG, "malformed record at row byte %zu",
+				    (size_t)(f.at - row));
+	return 0;
+}
+
+int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len)
+{
+	const char *unit = r->delimited ? "row" : "frame";
 	uint64_t flen;
-	int n, rc;
+	int n;
 
 	r->start += r->consumed;
 	r->offset += r->consumed;
@@ -270,25 +339,21 @@ int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *le
 	r->frame_offset = r->offset;
 	n = xtcp_varint_get(r->buf + r->start, r->end - r->start, &flen);
 	if (n < 0)
-		return reader_error(r, EBADMSG, "frame length is not a varint");
+		return reader_error(r, EBADMSG, "%s length is not a varint", unit);
 	if (n == 0)
-		return reader_error(r, EBADMSG, "input ends inside the frame length");
+		return reader_error(r, EBADMSG, "input ends inside the %s length", unit);
 	if (flen > XTCP_FRAME_MAX)
-		return reader_error(r, EBADMSG, "frame length %" PRIu64 " exceeds the maximum of %u",
-				    flen, XTCP_FRAME_MAX);
+		return reader_error(r, EBADMSG, "%s length %" PRIu64 " exceeds the maximum of %u",
+				    unit, flen, XTCP_FRAME_MAX);
 	if (reader_fill(r, (size_t)n + flen) < 0)
 		return -1;
 	if (r->end - r->start < (size_t)n + flen)
-		return reader_error(r, EBADMSG, "input ends inside the frame (%zu of %" PRIu64 " bytes)",
-				    r->end - r->start - (size_t)n, flen);
+		return reader_error(r, EBADMSG, "input ends inside the %s (%zu of %" PRIu64 " bytes)",
+				    unit, r->end - r->start - (size_t)n, flen);
 	*envelope = r->buf + r->start + n;
 	*len = (size_t)flen;
-	xtcp_row_iter_init(&it, *envelope, *len);
-	while ((rc = xtcp_row_iter_next(&it, &row, &row_len)) > 0)
-		;
-	if (rc < 0)
-		return reader_error(r, EBADMSG, "malformed envelope at frame byte %zu",
-				    (size_t)(it.p - *envelope));
+	if ((r->delimited ? check_row : check_envelope)(r, *envelope, *len) < 0)
+		return -1;
 	r->consumed = (size_t)n + (size_t)flen;
 	return 1;
 }
@@ -373,6 +438,15 @@ int xtcp_output_write(struct xtcp_output *out, const void *data, size_t len)
 	memcpy(out->buf + out->len, data, len);
 	out->len += len;
 	return 0;
+}
+
+int xtcp_output_write_delimited(struct xtcp_output *out, const uint8_t *row, size_t len)
+{
+	uint8_t prefix[XTCP_VARINT_MAX];
+
+	if (xtcp_output_write(out, prefix, xtcp_varint_put(prefix, len)) < 0)
+		return -1;
+	return xtcp_output_write(out, row, len);
 }
 
 void xtcp_output_release(struct xtcp_output *out)

@@ -7,6 +7,22 @@
  *
  * This is ClickHouse's ProtobufList format and Go's protodelim: no magic, no
  * header.  A clean end of input is end-of-file between frames.
+ *
+ * Rows in field 1: what ClickHouse itself writes as FORMAT ProtobufList puts
+ * every row in Envelope field 1, whatever number the schema gives the
+ * field.  Readers take a length-delimited field 1 as a row as well as field
+ * 10 (an Envelope may hold both; rows come in the order of the bytes).
+ * Writers write field 10 only.  Any other field of an Envelope is skipped,
+ * but a frame that holds bytes and not a single row is an error, never an
+ * empty result: it is not an Envelope of this stream (ClickHouse's Protobuf
+ * format, say, or another message).  An empty frame (length 0) is an
+ * Envelope of no rows.
+ *
+ * Rows without envelopes: ClickHouse's Protobuf format (also what Java's
+ * parseDelimitedFrom and Go's protodelim read as a sequence of
+ * XtcpFlatRecord) is `uvarint(len) || XtcpFlatRecord` per row, any number of
+ * rows.  xtcp_output_write_delimited() writes one such row;
+ * xtcp_reader_init_delimited() reads them.
  */
 
 #include <stdbool.h>
@@ -18,6 +34,7 @@
 
 #define XTCP_FRAME_MAX (64u << 20)          /* largest frame a reader accepts */
 #define XTCP_ENVELOPE_ROW_FIELD 10
+#define XTCP_ENVELOPE_ROW_FIELD_CLICKHOUSE 1 /* rows as ClickHouse writes them, read only */
 #define XTCP_ENVELOPE_ROW_TAG 0x52          /* XTCP_WIRE_KEY(10, XTCP_WIRE_LEN) */
 #define XTCP_DEFAULT_ROWS 1000
 #define XTCP_DEFAULT_BYTES (256u << 10)
@@ -92,12 +109,19 @@ int xtcp_envelope_rewind(struct xtcp_envelope *env, const struct xtcp_envelope_m
 
 /*
  * Iterating the rows of one Envelope's bytes (the frame without its length
- * prefix).  Fields of the Envelope other than row are skipped.
- * Returns 1 with *row and *len set, 0 at the end, -1 (EBADMSG) when malformed.
+ * prefix): its length-delimited fields 10 and 1, in order.  Other fields
+ * are skipped; @other then points at the first of them (NULL while there is
+ * none), so that a caller can tell an Envelope of no rows from bytes that
+ * are no Envelope.  Returns 1 with *row and *len set, 0 at the end, -1
+ * (EBADMSG) when malformed (@p is then where).
  */
 struct xtcp_row_iter {
 	const uint8_t *p;
 	const uint8_t *end;
+	size_t rows;                  /* rows returned so far */
+	const uint8_t *other;         /* the first field that is not a row, or NULL */
+	uint32_t other_number;        /* its number and wire type */
+	unsigned other_type;
 };
 void xtcp_row_iter_init(struct xtcp_row_iter *it, const uint8_t *envelope, size_t len);
 int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *len);
@@ -106,26 +130,35 @@ int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *le
  * Frame reader over a file descriptor, with its own buffer.
  * xtcp_reader_next() returns 1 with *envelope and *len set to one frame's
  * Envelope bytes (valid until the next call), 0 at a clean end of input, -1
- * on error with errno set (EBADMSG: truncated frame, oversized length, or a
- * malformed Envelope; EIO etc. from read) and @r->err holding
- * "frame N at byte OFF: why".  The rows of a frame are checked (xtcp_row_iter)
- * before the frame is returned, so a returned frame is always well formed.
+ * on error with errno set (EBADMSG: truncated frame, oversized length, a
+ * malformed Envelope, or a frame of bytes without a row; EIO etc. from read)
+ * and @r->err holding "frame N at byte OFF: why".  The rows of a frame are
+ * checked (xtcp_row_iter) before the frame is returned, so a returned frame
+ * is always well formed, and holds a row unless it is empty.
+ *
+ * The same reader takes ClickHouse's Protobuf format when made with
+ * xtcp_reader_init_delimited(): xtcp_reader_next() then returns one row (an
+ * XtcpFlatRecord's bytes, checked to be a well-formed protobuf message, not
+ * decoded) at a time; frame_no and frame_offset are the row's number and
+ * offset, and the errors say "row N at byte OFF: why".
  */
 struct xtcp_reader {
 	int fd;
+	bool delimited;      /* rows of ClickHouse's Protobuf format, not frames */
 	uint8_t *buf;
 	size_t cap;
 	size_t start;        /* unread data: buf[start..end) */
 	size_t end;
 	bool eof;
-	uint64_t frame_no;   /* 1-based number of the frame last returned */
+	uint64_t frame_no;   /* 1-based number of the frame (or row) last returned */
 	uint64_t offset;     /* input offset of buf[start] */
 	uint64_t frame_offset;
 	size_t consumed;     /* length of the frame last returned, dropped on the next call */
-	char err[160];
+	char err[200];
 };
 
 int xtcp_reader_init(struct xtcp_reader *r, int fd);
+int xtcp_reader_init_delimited(struct xtcp_reader *r, int fd);
 void xtcp_reader_release(struct xtcp_reader *r);
 int xtcp_reader_next(struct xtcp_reader *r, const uint8_t **envelope, size_t *len);
 
@@ -153,6 +186,13 @@ int xtcp_output_init(struct xtcp_output *out, int fd, size_t cap);
 int xtcp_output_write(struct xtcp_output *out, const void *data, size_t len);
 int xtcp_output_flush(struct xtcp_output *out);
 void xtcp_output_release(struct xtcp_output *out);
+
+/*
+ * One row of ClickHouse's Protobuf format: `uvarint(len) || row`, @row being
+ * an XtcpFlatRecord's bytes (as xtcp_row_iter gives them), copied as they
+ * are.  Returns as xtcp_output_write.
+ */
+int xtcp_output_write_delimited(struct xtcp_output *out, const uint8_t *row, size_t len);
 
 /* Full-write helper used by the above: retries EINTR and short writes. */
 int xtcp_write_all(int fd, const void *data, size_t len);

@@ -6,7 +6,7 @@
 #   1. xtcp-bench load: 3000 connections with traffic in a private namespace
 #   2. xtcp-dump polls of it with every attribute (and -4/-6, --states, --ext)
 #   3. xtcp-filter with typical expressions
-#   4. xtcp-fmt in every format, and --from json
+#   4. xtcp-fmt in every format, and --from json and protobuf
 #   5. xtcp-kafka into librdkafka's mock cluster
 #   6. xtcp-dump -r replays of every fixture capture
 #   7. synthetic streams (xtcp-bench gen) through filter and fmt
@@ -64,6 +64,7 @@ step "fmt in every format"
 for f in json csv tsv text; do
 	"$BIN/xtcp-fmt" -f "$f" "$work/all.pb" >/dev/null
 done
+"$BIN/xtcp-fmt" -f protobuf "$work/all.pb" | "$BIN/xtcp-fmt" --from protobuf >/dev/null
 "$BIN/xtcp-fmt" -f csv --fields all "$work/filtered.pb" >/dev/null
 "$BIN/xtcp-fmt" -f json "$work/live.pb" "$work/replay.pb" >"$work/all.json"
 "$BIN/xtcp-fmt" --from json "$work/all.json" >/dev/null

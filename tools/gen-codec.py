@@ -342,12 +342,9 @@ def main():
     args = ap.parse_args()
 
     try:
-        f = proto.load(args.proto)
+        f, msg = proto.load_message(args.proto, args.message)
         if f["syntax"] != "proto3":
             raise ProtoError("only proto3 is supported (zero-skip encoding)")
-        msg = f["messages"].get(args.message)
-        if msg is None:
-            raise ProtoError("no message %r" % args.message)
         if msg["unsupported"]:
             raise ProtoError("%s: not supported: %s" % (args.message, ", ".join(msg["unsupported"])))
         fields = [Field(f, msg, raw, f["package"]) for raw in msg["fields"]]

@@ -14,61 +14,18 @@ Only the python3 standard library is used.
 """
 
 import argparse
-import re
 import sys
 
 import proto
-from proto import ProtoError, resolve_type
+from proto import ProtoError
 
-UNITS = {"": 0, "ns": 1, "us": 1000, "ms": 1000000, "bytes": 0, "bytes/s": 0,
-         "segments": 0, "packets": 0, "Mbit/s": 0}
-KINDS_BY_UNIT = {"state": "XTCP_VALUE_STATE", "family": "XTCP_VALUE_FAMILY",
-                 "address": "XTCP_VALUE_ADDR"}
-KINDS_BY_TYPE = {"uint32": "XTCP_VALUE_U32", "uint64": "XTCP_VALUE_U64",
-                 "int64": "XTCP_VALUE_I64", "string": "XTCP_VALUE_STRING",
-                 "bytes": "XTCP_VALUE_BYTES", "enum": "XTCP_VALUE_ENUM"}
-COMMENT_RE = re.compile(r"^(?:\[(?P<unit>[^\]]*)\]\s*)?(?P<meaning>.*?)\s*(?:\{(?P<aliases>[^}]*)\})?$")
+KINDS = {"uint32": "XTCP_VALUE_U32", "uint64": "XTCP_VALUE_U64", "int64": "XTCP_VALUE_I64",
+         "string": "XTCP_VALUE_STRING", "bytes": "XTCP_VALUE_BYTES", "enum": "XTCP_VALUE_ENUM",
+         "state": "XTCP_VALUE_STATE", "family": "XTCP_VALUE_FAMILY", "address": "XTCP_VALUE_ADDR"}
 
 
 def c_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def entries(f, msg):
-    out = []
-    for raw in msg["fields"]:
-        m = COMMENT_RE.match(raw["comment"])
-        unit, meaning = (m.group("unit") or "").strip(), m.group("meaning").strip()
-        aliases = [a.strip() for a in (m.group("aliases") or "").split(",") if a.strip()]
-        where = "line %d: field %s" % (raw["line"], raw["name"])
-        if not meaning:
-            raise ProtoError("%s: no meaning in its comment ([unit] meaning {aliases})" % where)
-        t = resolve_type(f, msg["name"], raw["type"])
-        ptype = "enum" if t.startswith("enum:") else t
-        if unit in KINDS_BY_UNIT:
-            kind, unit = KINDS_BY_UNIT[unit], ""
-        elif unit in UNITS:
-            kind = KINDS_BY_TYPE.get(ptype, "XTCP_VALUE_OTHER")
-        else:
-            raise ProtoError("%s: unknown unit [%s] (units: %s; kinds: %s)"
-                             % (where, unit, " ".join(u for u in UNITS if u),
-                                " ".join(KINDS_BY_UNIT)))
-        out.append({"number": raw["number"], "name": raw["name"], "type": ptype,
-                    "kind": kind, "unit": unit, "unit_ns": UNITS[unit],
-                    "aliases": aliases, "meaning": meaning, "where": where})
-    out.sort(key=lambda e: e["number"])
-    names = {e["name"] for e in out}
-    owner = {}
-    for e in out:
-        for a in e["aliases"]:
-            if not re.match(r"^[a-z][a-z0-9_]*$", a):
-                raise ProtoError("%s: alias %r is not a lower-case word" % (e["where"], a))
-            if a in names and a != e["name"]:
-                raise ProtoError("%s: alias %r is another field's name" % (e["where"], a))
-            if a in owner:
-                raise ProtoError("%s: alias %r is also %s's" % (e["where"], a, owner[a]))
-            owner[a] = e["name"]
-    return out
 
 
 def main():
@@ -77,11 +34,8 @@ def main():
     ap.add_argument("--message", default="XtcpFlatRecord")
     args = ap.parse_args()
     try:
-        f = proto.load(args.proto)
-        msg = f["messages"].get(args.message)
-        if msg is None:
-            raise ProtoError("no message %r" % args.message)
-        table = entries(f, msg)
+        f, msg = proto.load_message(args.proto, args.message)
+        table = proto.schema(f, msg)
     except (OSError, ProtoError, ValueError) as e:
         sys.stderr.write("gen-schema: %s: %s\n" % (args.proto, e))
         return 1
@@ -90,7 +44,8 @@ def main():
            "const struct xtcp_field xtcp_schema[] = {"]
     for e in table:
         out.append("\t{ %d, %s, %s, %s, %s, %d, %s, %s }," % (
-            e["number"], c_string(e["name"]), c_string(e["type"]), e["kind"],
+            e["number"], c_string(e["name"]), c_string(e["type"]),
+            KINDS.get(e["kind"], "XTCP_VALUE_OTHER"),
             c_string(e["unit"]), e["unit_ns"], c_string(",".join(e["aliases"])),
             c_string(e["meaning"])))
     out.append("};")

@@ -5,9 +5,11 @@
     msg = f["messages"]["XtcpFlatRecord"]
 
 A field is a dict: label, type, name, number, line, and comment (the text of
-a // comment on the same line after the field, stripped; "" when none).  Also
-the C names protoc-c gives messages and members.  Only the python3 standard
-library is used.
+a // comment on the same line after the field, stripped; "" when none).
+schema() reads those comments as the record's schema entries, for every
+generator that needs a field's unit, aliases or meaning.  Also the C names
+protoc-c gives messages and members.  Only the python3 standard library is
+used.
 """
 
 import re
@@ -294,6 +296,67 @@ def varint(n):
 
 
 
+# --- the schema comments -------------------------------------------------
+#
+# The comment after each field of the record is `[unit] meaning {alias, ...}`
+# (see the proto's header).  Instead of a unit, the brackets may say what the
+# value is: a TCP state, an address family, an address.
+
+UNITS = {"": 0, "ns": 1, "us": 1000, "ms": 1000000, "bytes": 0, "bytes/s": 0,
+         "segments": 0, "packets": 0, "Mbit/s": 0}       # unit: nanoseconds per unit, times only
+VALUE_KINDS = ("state", "family", "address")
+COMMENT_RE = re.compile(r"^(?:\[(?P<unit>[^\]]*)\]\s*)?(?P<meaning>.*?)\s*(?:\{(?P<aliases>[^}]*)\})?$")
+
+
+def schema(f, msg):
+    """The schema entries of @msg's fields, in number order.
+
+    Each is a dict: number, name, type (the proto type, "enum" for an enum),
+    enum (an enum's full name, else None), kind (state, family or address
+    when the comment says so, else the type), unit ("" for none or a kind),
+    unit_ns (nanoseconds per unit for a time, else 0), aliases (a list),
+    meaning, where (the field's line and name, for messages).  Raises
+    ProtoError for a field without a meaning, an unknown unit, and an alias
+    that is not a lower-case word, is another field's name or is another
+    field's alias too.
+    """
+    out = []
+    for raw in msg["fields"]:
+        m = COMMENT_RE.match(raw["comment"])
+        unit, meaning = (m.group("unit") or "").strip(), m.group("meaning").strip()
+        aliases = [a.strip() for a in (m.group("aliases") or "").split(",") if a.strip()]
+        where = "line %d: field %s" % (raw["line"], raw["name"])
+        if not meaning:
+            raise ProtoError("%s: no meaning in its comment ([unit] meaning {aliases})" % where)
+        t = resolve_type(f, msg["name"], raw["type"])
+        ptype = "enum" if t.startswith("enum:") else t
+        if unit in VALUE_KINDS:
+            kind, unit = unit, ""
+        elif unit in UNITS:
+            kind = ptype
+        else:
+            raise ProtoError("%s: unknown unit [%s] (units: %s; kinds: %s)"
+                             % (where, unit, " ".join(u for u in UNITS if u),
+                                " ".join(VALUE_KINDS)))
+        out.append({"number": raw["number"], "name": raw["name"], "type": ptype,
+                    "enum": t[5:] if t.startswith("enum:") else None,
+                    "kind": kind, "unit": unit, "unit_ns": UNITS[unit],
+                    "aliases": aliases, "meaning": meaning, "where": where})
+    out.sort(key=lambda e: e["number"])
+    names = {e["name"] for e in out}
+    owner = {}
+    for e in out:
+        for a in e["aliases"]:
+            if not re.match(r"^[a-z][a-z0-9_]*$", a):
+                raise ProtoError("%s: alias %r is not a lower-case word" % (e["where"], a))
+            if a in names and a != e["name"]:
+                raise ProtoError("%s: alias %r is another field's name" % (e["where"], a))
+            if a in owner:
+                raise ProtoError("%s: alias %r is also %s's" % (e["where"], a, owner[a]))
+            owner[a] = e["name"]
+    return out
+
+
 def load(path):
     """Parse the .proto file at @path; raises ProtoError or OSError."""
     with open(path, encoding="utf-8") as fp:
@@ -301,3 +364,12 @@ def load(path):
     comments = {}
     tokens = tokenize(text, comments)
     return Parser(tokens, comments).parse_file()
+
+
+def load_message(path, name):
+    """load(@path) and its message @name: (file, message); raises ProtoError or OSError."""
+    f = load(path)
+    msg = f["messages"].get(name)
+    if msg is None:
+        raise ProtoError("no message %r" % name)
+    return f, msg

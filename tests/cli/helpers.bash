@@ -71,3 +71,25 @@ import json, sys
 for line in sys.stdin:
     print(json.loads(line)[sys.argv[1]])' "$1"
 }
+
+# delimited COMMAND FILE...: the tests' own reader of length-delimited
+# protobuf (frames, envelopes, ClickHouse's Protobuf rows; tests/data/delimited.py)
+delimited() {
+	python3 "$TOP/tests/data/delimited.py" "$@"
+}
+
+# mock_start [xtcp-mock-kafka options]: librdkafka's mock cluster in the
+# background; sets MOCK_PID and BROKERS.  mock_stop (in teardown) ends it.
+mock_start() {
+	mock_stop
+	xtcp-mock-kafka "$@" >"$BATS_TEST_TMPDIR/mock.out" 3>&- &
+	MOCK_PID=$!
+	wait_until grep -q . "$BATS_TEST_TMPDIR/mock.out" || return 1
+	BROKERS=$(head -1 "$BATS_TEST_TMPDIR/mock.out")
+	[ -n "$BROKERS" ]
+}
+
+mock_stop() {
+	[ -z "${MOCK_PID:-}" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
+	MOCK_PID=
+}

@@ -35,7 +35,8 @@ rows() {
 @test "--help prints usage on stdout and exits 0" {
 	run -0 --separate-stderr xtcp-fmt --help
 	[[ "$output" == usage:* ]]
-	[[ "$output" == *"--from json"* ]]
+	[[ "$output" == *"--from FMT       json"* ]]
+	[[ "$output" == *"protobuf"* ]]
 	[ -z "$stderr" ]
 }
 
@@ -364,6 +365,87 @@ PY
 	[ "$output" = "18446744073709551615" ]
 }
 
+# --- ClickHouse's Protobuf format ---------------------------------------------------------
+
+@test "-f protobuf: uvarint(len) || record per row, the bytes of the stream's rows" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	# the rows of the stream's envelopes, one after the other
+	delimited rows "$CAP" | cmp - "$T/s.bin"
+	run -0 delimited count "$T/s.bin"
+	[ "${output% *}" -eq "$(rows "$CAP")" ]
+	# the first row is an XtcpFlatRecord to protoc
+	delimited body "$T/s.bin" 1 >"$T/row1"
+	run -0 protoc --decode=xtcp_flat_record.v1.XtcpFlatRecord -I"$TOP/proto" \
+		"$TOP/proto/xtcp_flat_record.proto" <"$T/row1"
+	[[ "$output" == *"inet_diag_msg_socket_source_port: "* ]]
+	# -o is atomic as for every format
+	xtcp-fmt -f protobuf -o "$T/o.bin" "$CAP"
+	cmp "$T/s.bin" "$T/o.bin"
+	[ -z "$(ls -A "$T" | grep '^\.o\.bin\.')" ]
+}
+
+@test "--from protobuf reads -f protobuf back into the same records, framed as xtcp-dump frames" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	xtcp-fmt --from protobuf "$T/s.bin" >"$T/rt.pb"
+	diff <(xtcp-fmt -f json "$CAP") <(xtcp-fmt -f json "$T/rt.pb")
+	diff <(xtcp-show "$CAP" 2>/dev/null) <(xtcp-show "$T/rt.pb" 2>/dev/null)
+	# at most 1000 rows a frame
+	run -0 --separate-stderr xtcp-show "$T/rt.pb"
+	[[ "$stderr" == "frames=2 rows=$(rows "$CAP")" ]]
+	# and round and round: the same bytes
+	xtcp-fmt -f protobuf "$T/rt.pb" | cmp - "$T/s.bin"
+	# from a pipe, and an empty input is an empty stream
+	run -0 bash -c "xtcp-fmt --from protobuf <'$T/s.bin' | xtcp-fmt -f protobuf | cmp - '$T/s.bin'"
+	run -0 bash -c "xtcp-fmt --from protobuf </dev/null | wc -c"
+	[ "$output" -eq 0 ]
+}
+
+@test "--from protobuf: a cut keeps every row before it and names the row and byte" {
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	# cut 3 bytes into row 601: where does it start, how long is it?
+	local at len
+	read -r at len < <(delimited row "$T/s.bin" 601)
+	head -c $((at + 3)) "$T/s.bin" >"$T/cut.bin"
+	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
+	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 601 at byte $at: input ends inside the row ($((3 - 2)) of $len bytes)" ]
+	# every row before the cut is there, exact, and the file was committed
+	[ "$(rows "$T/cut.pb")" -eq 600 ]
+	diff <(xtcp-fmt -f json "$CAP" | head -600) <(xtcp-fmt -f json "$T/cut.pb")
+	[ "$(xtcp-fmt -f protobuf "$T/cut.pb" | wc -c)" -eq "$at" ]
+}
+
+@test "--from protobuf refuses what is not rows of records, naming the row" {
+	run -1 --separate-stderr xtcp-fmt --from protobuf "$CAP"
+	[ "$stderr" = "xtcp-fmt: '$CAP': row 1 at byte 0: not a valid record (a stream of frames? read it without --from)" ]
+	printf '\x02\x00\x01' >"$T/zero.bin"
+	run -1 --separate-stderr xtcp-fmt --from protobuf "$T/zero.bin"
+	[ "$stderr" = "xtcp-fmt: '$T/zero.bin': row 1 at byte 0: malformed record at row byte 0" ]
+	# and rows read as a stream are an error, not an empty result
+	xtcp-fmt -f protobuf "$CAP" >"$T/s.bin"
+	run -1 --separate-stderr xtcp-fmt -f json "$T/s.bin"
+	[ -z "$output" ]
+	[[ "$stderr" == "xtcp-fmt: '$T/s.bin': frame 1 at byte 0: "*" bytes and no row: field 1 (a varint) at frame byte 0 is not a row of an Envelope (field 10, or 1)" ]]
+}
+
+@test "rows in Envelope field 1 (ClickHouse's ProtobufList) read as rows; an unknown field alone is an error" {
+	# the stream's envelopes with their rows (field 10) moved to field 1 or field 7
+	delimited retag "$CAP" 1 >"$T/field1.pb"
+	delimited retag "$CAP" 7 >"$T/field7.pb"
+	[ "$(delimited fields "$T/field1.pb")" = 1 ]
+	diff <(xtcp-fmt -f json "$CAP") <(xtcp-fmt -f json "$T/field1.pb")
+	# xtcp-filter takes them too, and writes them in field 10
+	xtcp-filter 'rtt >= 0' "$T/field1.pb" | cmp - "$CAP"
+	run -1 --separate-stderr xtcp-fmt -f json "$T/field7.pb"
+	[ -z "$output" ]
+	[[ "$stderr" =~ ^xtcp-fmt:\ \'$T/field7.pb\':\ frame\ 1\ at\ byte\ 0:\ [0-9]+\ bytes\ and\ no\ row:\ field\ 7\ \(length-delimited\)\ at\ frame\ byte\ 0\ is\ not\ a\ row\ of\ an\ Envelope\ \(field\ 10,\ or\ 1\)$ ]]
+	run -1 --separate-stderr xtcp-filter 'rtt >= 0' "$T/field7.pb"
+	[[ "$stderr" == *"frame 1 at byte 0: "*" bytes and no row: field 7"* ]]
+	# an empty frame is still an envelope of no rows
+	printf '\x00' >"$T/empty.pb"
+	run -0 xtcp-fmt -f json "$T/empty.pb"
+	[ -z "$output" ]
+}
+
 # --- bad input ------------------------------------------------------------------------------
 
 @test "garbage on stdin: one line naming frame and byte, exit 1" {
@@ -465,6 +547,7 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	local args
 	for args in "-f yaml" "--fields netns,netns" "--fields netns," "--from csv" \
 		"--from json -f csv" "--from json --fields netns" "--from json --no-header" \
+		"--from protobuf -f json" "-f protobuf --fields netns" "-f protobuf --no-header" \
 		"--nope" "-f"; do
 		# shellcheck disable=SC2086
 		run -2 --separate-stderr xtcp-fmt $args "$LIVE"
@@ -473,11 +556,15 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 		[ -z "$output" ]
 	done
 	run -2 --separate-stderr xtcp-fmt -f yaml
-	[ "$stderr" = "xtcp-fmt: invalid format 'yaml': want json, csv, tsv or text (see 'xtcp-fmt --help')" ]
+	[ "$stderr" = "xtcp-fmt: invalid format 'yaml': want json, csv, tsv, text or protobuf (see 'xtcp-fmt --help')" ]
 	run -2 --separate-stderr xtcp-fmt --fields netns,netns
 	[ "$stderr" = "xtcp-fmt: field 'netns' is listed twice in --fields (see 'xtcp-fmt --help')" ]
 	run -2 --separate-stderr xtcp-fmt --from json -f csv
 	[ "$stderr" = "xtcp-fmt: --from json writes a stream; -f, --fields and --no-header do not apply (see 'xtcp-fmt --help')" ]
+	run -2 --separate-stderr xtcp-fmt --from csv
+	[ "$stderr" = "xtcp-fmt: invalid --from 'csv': want json or protobuf (see 'xtcp-fmt --help')" ]
+	run -2 --separate-stderr xtcp-fmt -f protobuf --fields netns
+	[ "$stderr" = "xtcp-fmt: -f protobuf copies whole rows; --fields and --no-header do not apply (see 'xtcp-fmt --help')" ]
 }
 
 @test "a missing file: one line, exit 1" {
@@ -495,6 +582,12 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	[ "$(rows "$T/s.pb")" -eq 12 ]
 	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f json" /dev/null
 	[[ "$output" == *"xtcp-fmt: refusing to read binary records from a terminal"* ]]
+	# ClickHouse's Protobuf format is binary too, both ways
+	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f protobuf '$LIVE'" /dev/null
+	[[ "$output" == *"xtcp-fmt: refusing to write binary records to a terminal; pipe into clickhouse-client (INSERT ... FORMAT Protobuf), or use -o FILE"* ]]
+	run -0 script -qec "$XTCP_BUILD/bin/xtcp-fmt -f protobuf -o '$T/s.bin' '$LIVE'" /dev/null
+	run -2 script -qec "$XTCP_BUILD/bin/xtcp-fmt --from protobuf '$T/s.bin'" /dev/null
+	[[ "$output" == *"refusing to write binary records to a terminal"* ]]
 }
 
 @test "a closed pipe ends xtcp-fmt quietly" {

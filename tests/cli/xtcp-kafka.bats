@@ -33,22 +33,8 @@ setup() {
 	MOCK_PID=
 }
 
-mock_stop() {
-	[ -z "$MOCK_PID" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
-	MOCK_PID=
-}
-
 teardown() {
 	mock_stop
-}
-
-# mock_start [xtcp-mock-kafka options]: sets MOCK_PID and BROKERS
-mock_start() {
-	mock_stop
-	xtcp-mock-kafka "$@" >"$T/mock.out" 3>&- &
-	MOCK_PID=$!
-	wait_until grep -q . "$T/mock.out"
-	BROKERS=$(head -1 "$T/mock.out")
 }
 
 # brokers_down: every broker refuses connections (after SIGUSR1)
@@ -146,6 +132,20 @@ rows() {
 	[ "$(cat "$T/p0.keys")" = "$(printf -- '- 500\n- 500\n- 500\n- 500\n- 173')" ]
 	rows "$S" >"$T/sent.json"
 	rows "$T/p0.pb" | diff "$T/sent.json" -
+}
+
+@test "rows in Envelope field 1 (ClickHouse's ProtobufList export) go out in field 10" {
+	delimited retag "$S" 1 >"$T/field1.pb"
+	mock_start -t t1
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --rows 1000 "$T/field1.pb"
+	[[ "$stderr" == "xtcp-kafka: rows=2173 messages=3 bytes="*" delivered=2173 failed=0" ]]
+	# kafka-messages.py: each message one frame of field-10 rows only
+	consume t1 0 "$T/p0"
+	rows "$S" | diff - <(rows "$T/p0.pb")
+	# and a frame of bytes without a row is refused, the input named
+	delimited retag "$S" 7 >"$T/field7.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$T/field7.pb"
+	[[ "$stderr" == "xtcp-kafka: '$T/field7.pb': frame 1 at byte 0: "*" bytes and no row: field 7"* ]]
 }
 
 @test "--bytes caps each message's size; a default run makes one message" {

@@ -10,21 +10,12 @@ len equal to the rest of the value; the Envelope of the first N messages
 xtcp-show); --keys writes each message's key ("-" for none) and its row count,
 one message a line.  Prints "messages=N" on stderr.
 """
+import os
 import subprocess
 import sys
 
-
-def uvarint(buf, pos):
-    shift = value = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint over 10 bytes")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from delimited import uvarint  # noqa: E402
 
 
 def count_rows(env):

@@ -1,8 +1,11 @@
 /*
  * libFuzzer target for the frame reader and the row decoder: arbitrary bytes
- * as a stream.  Every frame the reader returns must be well formed, every row
- * must decode or fail cleanly, and a decoded row must re-encode to bytes that
- * decode to the same encoding again (or that protobuf-c refuses too).
+ * as a stream.  Every frame the reader returns must be well formed and, unless
+ * it is empty, hold a row (in field 10 or 1); every row must decode or fail
+ * cleanly, and a decoded row must re-encode to bytes that decode to the same
+ * encoding again (or that protobuf-c refuses too).  The same bytes as
+ * ClickHouse's Protobuf format (xtcp_reader_init_delimited): every row
+ * returned is a well-formed message, and an error always says where.
  */
 
 #include <errno.h>
@@ -70,9 +73,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (rc < 0)
 			abort();    /* the reader vouched for the envelope */
+		if (len > 0 && it.rows == 0)
+			abort();    /* and for its rows: bytes without a row are an error */
 	}
 	if (rc < 0 && !r.err[0] && errno == EBADMSG)
 		abort();    /* a stream error always says where */
+	xtcp_reader_release(&r);
+
+	lseek(fd, 0, SEEK_SET);
+	if (xtcp_reader_init_delimited(&r, fd) < 0)
+		abort();
+	while ((rc = xtcp_reader_next(&r, &row, &row_len)) > 0) {
+		struct xtcp_wire_reader w;
+		struct xtcp_wire_field f;
+
+		xtcp_wire_reader_init(&w, row, row_len);
+		while ((rc = xtcp_wire_next(&w, &f)) > 0)
+			if (f.number == 0)
+				abort();
+		if (rc < 0)
+			abort();    /* the reader vouched for the row */
+		(void)xtcp_record_decode(&dec, row, row_len, &rec);
+	}
+	if (rc < 0 && errno == EBADMSG && strncmp(r.err, "row ", 4))
+		abort();
 	xtcp_reader_release(&r);
 	close(fd);
 	return 0;

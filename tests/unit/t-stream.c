@@ -1,8 +1,13 @@
-/* Unit tests for lib/stream.c: varints, envelope caps, frame reader errors, output. */
+/*
+ * Unit tests for lib/stream.c: varints, envelope caps, frame reader errors,
+ * rows in Envelope field 1, ClickHouse's Protobuf format, output.
+ */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -296,6 +301,156 @@ static void test_reader(void)
 	(void)i;
 }
 
+/* Read every frame of @data: the number of frames and rows, or -1 with @r's error kept in @err. */
+static int read_all(const uint8_t *data, size_t len, bool delimited, size_t *frames, size_t *rows,
+		    char *err, size_t err_size)
+{
+	struct xtcp_reader r;
+	struct xtcp_row_iter it;
+	const uint8_t *e, *row;
+	size_t elen, row_len;
+	int fd = temp_input(data, len), rc;
+
+	*frames = *rows = 0;
+	if (delimited)
+		xtcp_reader_init_delimited(&r, fd);
+	else
+		xtcp_reader_init(&r, fd);
+	while ((rc = xtcp_reader_next(&r, &e, &elen)) > 0) {
+		(*frames)++;
+		if (delimited) {
+			(*rows)++;
+			continue;
+		}
+		xtcp_row_iter_init(&it, e, elen);
+		while (xtcp_row_iter_next(&it, &row, &row_len) > 0)
+			(*rows)++;
+	}
+	snprintf(err, err_size, "%s", rc < 0 ? r.err : "");
+	xtcp_reader_release(&r);
+	close(fd);
+	return rc;
+}
+
+static void test_clickhouse_rows(void)
+{
+	/* rows: 08 01 (schema_version 1) and 08 02, in field 1, field 10, and both */
+	static const uint8_t field1[] = { 8, 0x0a, 2, 0x08, 0x01, 0x0a, 2, 0x08, 0x02 };
+	static const uint8_t mixed[] = { 8, 0x52, 2, 0x08, 0x01, 0x0a, 2, 0x08, 0x02 };
+	/* field 1 as a varint and field 5 (length-delimited) around a field-1 row */
+	static const uint8_t skipped[] = { 9, 0x08, 0x07, 0x0a, 2, 0x08, 0x01, 0x2a, 1, 0x41 };
+	/* field 5 only: bytes, no row */
+	static const uint8_t no_row[] = { 0, 3, 0x2a, 1, 0x41 };
+	/* field 1 as a varint only */
+	static const uint8_t varint1[] = { 2, 0x08, 0x05 };
+	struct xtcp_row_iter it;
+	const uint8_t *row;
+	size_t frames, rows, len;
+	char err[256];
+	int rc;
+
+	xtcp_row_iter_init(&it, field1 + 1, sizeof(field1) - 1);
+	ok(xtcp_row_iter_next(&it, &row, &len) == 1 && len == 2 && row[1] == 1 &&
+	   xtcp_row_iter_next(&it, &row, &len) == 1 && len == 2 && row[1] == 2 &&
+	   xtcp_row_iter_next(&it, &row, &len) == 0 && it.rows == 2 && !it.other,
+	   "row iter: rows in field 1, as ClickHouse writes ProtobufList, in order");
+	xtcp_row_iter_init(&it, mixed + 1, sizeof(mixed) - 1);
+	ok(xtcp_row_iter_next(&it, &row, &len) == 1 && row[1] == 1 &&
+	   xtcp_row_iter_next(&it, &row, &len) == 1 && row[1] == 2 &&
+	   xtcp_row_iter_next(&it, &row, &len) == 0, "row iter: fields 10 and 1 in one envelope");
+	xtcp_row_iter_init(&it, skipped + 1, sizeof(skipped) - 1);
+	ok(xtcp_row_iter_next(&it, &row, &len) == 1 && row[1] == 1 &&
+	   xtcp_row_iter_next(&it, &row, &len) == 0 && it.rows == 1 && it.other == skipped + 1 &&
+	   it.other_number == 1 && it.other_type == XTCP_WIRE_VARINT,
+	   "row iter: a varint field 1 and other fields are skipped, the first is noted");
+
+	rc = read_all(field1, sizeof(field1), false, &frames, &rows, err, sizeof(err));
+	ok(rc == 0 && frames == 1 && rows == 2, "reader: a field-1 envelope gives its 2 rows");
+	rc = read_all(skipped, sizeof(skipped), false, &frames, &rows, err, sizeof(err));
+	ok(rc == 0 && frames == 1 && rows == 1, "reader: unknown fields beside a row are skipped");
+
+	{
+		uint8_t s[64];
+		size_t n = 0;
+
+		memcpy(s + n, field1, sizeof(field1));
+		n += sizeof(field1);
+		memcpy(s + n, no_row, sizeof(no_row));   /* frame 2 empty, frame 3 no row */
+		n += sizeof(no_row);
+		rc = read_all(s, n, false, &frames, &rows, err, sizeof(err));
+		ok(rc == -1 && errno == EBADMSG && frames == 2 && rows == 2 &&
+		   strstr(err, "frame 3 at byte 10: 3 bytes and no row: field 5 (length-delimited) "
+			  "at frame byte 0") == err,
+		   "reader: a frame of bytes and no row is an error naming frame and byte, after "
+		   "the frames before it (%s)", err);
+	}
+	rc = read_all(varint1, sizeof(varint1), false, &frames, &rows, err, sizeof(err));
+	ok(rc == -1 && frames == 0 && strstr(err, "field 1 (a varint)"),
+	   "reader: a varint field 1 is no row (%s)", err);
+	rc = read_all(no_row, 1, false, &frames, &rows, err, sizeof(err));
+	ok(rc == 0 && frames == 1 && rows == 0, "reader: an empty frame is still an envelope of no rows");
+}
+
+static void test_delimited(void)
+{
+	/* rows of 5, 0, 129 and 3 bytes: daemon_version (field 2) of 3, -, 127 and 1 bytes */
+	static const size_t lens[] = { 5, 0, 129, 3 };
+	struct xtcp_output out;
+	char path[] = "/tmp/t-stream.XXXXXX", err[256];
+	uint8_t rec[200], file[1024];
+	size_t frames, rows, i, cut, bad = 0;
+	ssize_t n;
+	int fd, rc;
+
+	fd = mkstemp(path);
+	unlink(path);
+	xtcp_output_init(&out, fd, 16);
+	for (i = 0; i < 4; i++) {
+		if (lens[i]) {
+			rec[0] = 0x12;
+			rec[1] = (uint8_t)(lens[i] - 2);
+			memset(rec + 2, 'a', lens[i] - 2);
+		}
+		xtcp_output_write_delimited(&out, rec, lens[i]);
+	}
+	ok(xtcp_output_flush(&out) == 0, "delimited: four rows written");
+	xtcp_output_release(&out);
+	n = pread(fd, file, sizeof(file), 0);
+	close(fd);
+	ok(n == 1 + 5 + 1 + 0 + 2 + 129 + 1 + 3 && file[0] == 5 && file[1] == 0x12 && file[6] == 0 &&
+	   file[7] == 0x81 && file[8] == 1 && file[9] == 0x12 && file[138] == 3,
+	   "delimited: uvarint(len) || row, the rows as they are");
+
+	rc = read_all(file, (size_t)n, true, &frames, &rows, err, sizeof(err));
+	ok(rc == 0 && rows == 4, "delimited reader: 4 rows, the empty one too");
+	for (cut = 1; cut < (size_t)n; cut++) {
+		size_t whole = cut >= 138 ? 3 : cut >= 7 ? 2 : cut >= 6 ? 1 : 0;
+		bool boundary = cut == 6 || cut == 7 || cut == 138;
+
+		rc = read_all(file, cut, true, &frames, &rows, err, sizeof(err));
+		if (rows != whole || (boundary ? rc != 0 : rc != -1 || strncmp(err, "row ", 4)))
+			bad++;
+	}
+	ok(!bad, "delimited reader: a cut keeps every row before it and names the row");
+	rc = read_all(file, 9 + 100, true, &frames, &rows, err, sizeof(err));
+	ok(rc == -1 && rows == 2 &&
+	   !strcmp(err, "row 3 at byte 7: input ends inside the row (100 of 129 bytes)"),
+	   "delimited reader: the error names the row and its byte (%s)", err);
+
+	{
+		/* rows that are no message: a field 0, a length past the end */
+		static const uint8_t zero[] = { 2, 0x00, 0x01 };
+		static const uint8_t over[] = { 3, 0x08, 0x01, 0x12 };
+
+		rc = read_all(zero, sizeof(zero), true, &frames, &rows, err, sizeof(err));
+		ok(rc == -1 && rows == 0 && !strcmp(err, "row 1 at byte 0: malformed record at row byte 0"),
+		   "delimited reader: a field 0 is malformed (%s)", err);
+		rc = read_all(over, sizeof(over), true, &frames, &rows, err, sizeof(err));
+		ok(rc == -1 && !strcmp(err, "row 1 at byte 0: malformed record at row byte 2"),
+		   "delimited reader: a field cut short is malformed (%s)", err);
+	}
+}
+
 static void test_output(void)
 {
 	struct xtcp_output out;
@@ -324,6 +479,8 @@ int main(void)
 	test_envelope_caps();
 	test_envelope_rewind();
 	test_reader();
+	test_clickhouse_rows();
+	test_delimited();
 	test_output();
 	return done_testing();
 }
