@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "record.h"
-#include "../helpers/overflow.h"
+#include "../helpers/wire-ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	theirs = (XtcpFlatRecord__V1__XtcpFlatRecord *)protobuf_c_message_unpack(desc, NULL,
 										   size, data);
 	if (rc != 0 && theirs && has_overflowing_varint(data, size)) {
-		/* the one difference by design, see tests/helpers/overflow.h */
+		/* the one difference by design, see tests/helpers/wire-ref.h */
 		protobuf_c_message_free_unpacked(&theirs->base, NULL);
 		return 0;
 	}

@@ -11,25 +11,10 @@
 #include <string.h>
 
 #include "wire.h"
+#include "../helpers/wire-ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int ref_varint(const uint8_t *p, size_t len, uint64_t *v)
-{
-	unsigned __int128 x = 0;
-	size_t i;
-
-	for (i = 0; i < len && i < 10; i++) {
-		x |= (unsigned __int128)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			if (x >> 64)
-				return -1;
-			*v = (uint64_t)x;
-			return (int)i + 1;
-		}
-	}
-	return len >= 10 ? -1 : 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

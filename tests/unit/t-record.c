@@ -16,7 +16,7 @@
 
 #include "record.h"
 #include "tap.h"
-#include "../helpers/overflow.h"
+#include "../helpers/wire-ref.h"
 
 #define N_RANDOM 20000
 #define SEED UINT64_C(0x7863702d7265636f)
@@ -320,7 +320,7 @@ static int check_bytes(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 	theirs = pc_unpack(in, len);
 	*decoded = rc == 0;
 	if (rc != 0 && theirs && errno == EBADMSG && has_overflowing_varint(buf, len)) {
-		ok = 1;         /* the one difference by design, see tests/helpers/overflow.h */
+		ok = 1;         /* the one difference by design, see tests/helpers/wire-ref.h */
 		goto out;
 	}
 	if ((rc == 0) != (theirs != NULL)) {

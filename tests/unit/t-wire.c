@@ -12,29 +12,7 @@
 
 #include "tap.h"
 #include "wire.h"
-
-/*
- * The reference: base-128, little-endian groups, at most 10 bytes, and the
- * value must fit in 64 bits.  Returns bytes used, 0 if cut short, -1 if bad.
- */
-static int ref_varint(const uint8_t *p, size_t len, uint64_t *v)
-{
-	unsigned __int128 x = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (i == 10)
-			return -1;
-		x |= (unsigned __int128)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			if (x >> 64)
-				return -1;
-			*v = (uint64_t)x;
-			return (int)i + 1;
-		}
-	}
-	return len >= 10 ? -1 : 0;
-}
+#include "../helpers/wire-ref.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
