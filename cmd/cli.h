@@ -24,6 +24,33 @@
 #define EXIT_USAGE 2
 
 /*
+ * The end of --help, --version and --list-fields: exit 0 once standard
+ * output has taken everything, else one line and exit 1 (`--help >
+ * /dev/full` is a failure like any other output).
+ */
+__attribute__((noreturn, unused))
+static void exit_listing(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("cannot write standard output");
+		exit(1);
+	}
+	if (fclose(stdout) != 0) {
+		warn("cannot write standard output");
+		exit(1);
+	}
+	exit(0);
+}
+
+/* --version: "xtcp-TOOL 0.2.0+4bf045c" (see the Makefile's VERSION), then exit_listing(). */
+__attribute__((noreturn, unused))
+static void print_version(void)
+{
+	printf("%s %s\n", program_invocation_short_name, XTCP_VERSION);
+	exit_listing();
+}
+
+/*
  * --list-fields of xtcp-fmt and xtcp-filter: the schema table, one field a
  * line in number order, tab-separated: name, type (uint32 uint64 int64
  * string bytes address state family enum), unit (us, bytes, ...; "-" for

@@ -54,11 +54,10 @@ int main(int argc, char **argv)
 	sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		bench_usage(stdout);
-		return 0;
+		exit_listing();
 	}
 	if (!strcmp(sub, "-V") || !strcmp(sub, "--version")) {
-		printf("xtcp-bench %s\n", XTCP_VERSION);
-		return 0;
+		print_version();
 	}
 	argv[1] = argv[0];
 	argc--;

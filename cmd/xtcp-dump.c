@@ -382,10 +382,9 @@ static void parse_options(struct dump *d, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit_listing();
 		case 'V':
-			printf("xtcp-dump %s\n", XTCP_VERSION);
-			exit(0);
+			print_version();
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

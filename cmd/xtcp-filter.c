@@ -97,13 +97,12 @@ static void parse_options(struct filter_cmd *fc, int argc, char **argv)
 			break;
 		case OPT_LIST_FIELDS:
 			list_fields(stdout);
-			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+			exit_listing();
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit_listing();
 		case 'V':
-			printf("xtcp-filter %s\n", XTCP_VERSION);
-			exit(0);
+			print_version();
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

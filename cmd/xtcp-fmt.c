@@ -110,7 +110,7 @@ static void parse_options(struct fmt *f, int argc, char **argv)
 			break;
 		case OPT_LIST_FIELDS:
 			list_fields(stdout);
-			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+			exit_listing();
 		case OPT_FROM:
 			f->from = optarg;
 			break;
@@ -119,10 +119,9 @@ static void parse_options(struct fmt *f, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit_listing();
 		case 'V':
-			printf("xtcp-fmt %s\n", XTCP_VERSION);
-			exit(0);
+			print_version();
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

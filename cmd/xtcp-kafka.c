@@ -157,10 +157,9 @@ static void parse_options(struct options *o, struct xtcp_kafka *k, int argc, cha
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit_listing();
 		case 'V':
-			printf("xtcp-kafka %s\n", XTCP_VERSION);
-			exit(0);
+			print_version();
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

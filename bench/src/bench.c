@@ -68,7 +68,7 @@ void bench_option_default(const char *sub, int c)
 {
 	if (c == 'h') {
 		bench_usage(stdout);
-		exit(0);
+		exit_listing();
 	}
 	usage_error("%s: unknown option", sub);
 }

@@ -80,3 +80,21 @@ PY
 	grep -q "^RELEASE := ${output#xtcp-bench }" "$TOP/Makefile" ||
 		grep -q "^RELEASE := $(sed 's/^xtcp-bench //; s/+.*//' <<<"$output")$" "$TOP/Makefile"
 }
+
+@test "--help, --version and --list-fields report a failed write, exit 1" {
+	[ -e /dev/full ] || skip "no /dev/full"
+	local tool opt
+	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-bench; do
+		for opt in --help --version; do
+			run -1 --separate-stderr bash -c "$tool $opt > /dev/full"
+			[ "$stderr" = "$tool: cannot write standard output: No space left on device" ] ||
+				{ echo "$tool $opt: $stderr"; return 1; }
+			run -0 bash -c "$tool $opt > /dev/null"
+		done
+	done
+	for tool in xtcp-fmt xtcp-filter; do
+		run -1 --separate-stderr bash -c "$tool --list-fields > /dev/full"
+		[ "$stderr" = "$tool: cannot write standard output: No space left on device" ]
+	done
+	run -1 --separate-stderr bash -c "xtcp-bench gen --help > /dev/full"
+}
