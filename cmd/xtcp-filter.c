@@ -84,7 +84,7 @@ static void parse_options(struct filter_cmd *fc, int argc, char **argv)
 	int c;
 
 	/* '+': options only before EXPR, so an expression may start with '!' or '-' */
-	while ((c = getopt_long(argc, argv, "+:vco:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vco:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			fc->invert = true;

@@ -353,3 +353,17 @@ for m in re.findall(r"xtcp-filter [^\n]*?\\\(aq(.*?)\\\(aq", text):
 	run -2 --separate-stderr xtcp-filter -c "$(printf '(%.0s' $(seq 201))rtt$(printf ')%.0s' $(seq 201))" "$BATS_TEST_TMPDIR/s.pb"
 	[[ "$stderr" == *"expression nested too deeply (over 200 levels)" ]]
 }
+
+@test "options after the expression and the files, as grep takes them; -- ends them" {
+	run -0 xtcp-filter 'state == LISTEN' -c "$CAP"
+	want=$output
+	run -0 xtcp-filter -c 'state == LISTEN' "$CAP"
+	[ "$output" = "$want" ]
+	run -0 xtcp-filter 'state == LISTEN' "$CAP" -c
+	[ "$output" = "$want" ]
+	run -0 xtcp-filter -v 'state == LISTEN' "$CAP" -c
+	[ "$output" -gt 0 ] && [ "$output" != "$want" ]
+	# after --, a word that starts with '-' is the expression, not an option
+	run -2 --separate-stderr xtcp-filter -c -- '- 5' "$CAP"
+	[[ "$stderr" == "xtcp-filter: bad expression at column 1: "* ]]
+}
