@@ -96,6 +96,24 @@ static void usage_error(const char *fmt, ...)
 }
 
 /*
+ * Before main, in every command: a closed standard descriptor (`xtcp-fmt
+ * <&-`) gets a /dev/null that fails its use, write-only for stdin and
+ * read-only for stdout and stderr.  Reading or writing it is then EBADF,
+ * reported like any I/O error, and nothing the command or a library opens
+ * can take its number (an input file as fd 1 would be written to).
+ */
+__attribute__((constructor, unused))
+static void guard_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_FAILURE);
+}
+
+/*
  * SIGINT and SIGTERM end the run cleanly: stop_requested is set, and the
  * descriptor being read (input_fd, set by a stream filter around its reads)
  * becomes /dev/null, so its reader sees end of input and what was read so far

@@ -98,3 +98,14 @@ PY
 	done
 	run -1 --separate-stderr bash -c "xtcp-bench gen --help > /dev/full"
 }
+
+@test "a closed standard input or output is an error, not an empty stream" {
+	local tool
+	for tool in "xtcp-fmt" "xtcp-fmt --from json" "xtcp-filter rtt" "xtcp-kafka -b 127.0.0.1:1 -t t"; do
+		run -1 --separate-stderr bash -c "$tool <&-"
+		[[ "$stderr" == *"standard input"*"Bad file descriptor"* ]] || { echo "$tool: $stderr"; return 1; }
+	done
+	run -1 --separate-stderr bash -c "xtcp-dump -r '$FIXTURES/6_6_44/tcp_10_sockets.pcap' >&-"
+	[[ "$stderr" == *"standard output: Bad file descriptor"* ]]
+	run -1 --separate-stderr bash -c "xtcp-bench gen -n 3 >&-"
+}
