@@ -114,7 +114,7 @@ static void guard_std_fds(void)
 }
 
 /*
- * SIGINT and SIGTERM end the run cleanly: stop_requested is set, and the
+ * SIGINT, SIGTERM and SIGHUP end the run cleanly: stop_requested is set, and the
  * descriptor being read (input_fd, set by a stream filter around its reads)
  * becomes /dev/null, so its reader sees end of input and what was read so far
  * is written and committed as at a normal end.  SIGPIPE is ignored: writing
@@ -142,6 +142,7 @@ static void catch_stop_signals(void)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);   /* a closed terminal or session: the same clean end */
 	signal(SIGPIPE, SIG_IGN);
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }

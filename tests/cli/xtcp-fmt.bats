@@ -607,21 +607,25 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	[ "$stderr" = "xtcp-fmt: cannot write to standard output: No space left on device" ]
 }
 
-@test "SIGTERM ends the input cleanly: what was read is written and committed" {
-	mkfifo "$T/fifo"
+@test "SIGTERM, SIGINT and SIGHUP end the input cleanly: what was read is written and committed" {
+	local sig pid rc
 	xtcp-fmt -f json "$LIVE" >"$T/a.json"
-	xtcp-fmt --from json -o "$T/s.pb" "$T/fifo" &
-	local pid=$! rc=0
-	# the test is the writer and keeps the fifo open: the input never ends by itself
-	exec 5>"$T/fifo"
-	cat "$T/a.json" >&5
-	wait_until drained "$T/fifo"
-	kill -TERM $pid
-	wait $pid || rc=$?
-	exec 5>&-
-	[ "$rc" -eq 0 ]
-	[ "$(rows "$T/s.pb")" -eq 12 ]
-	[ -z "$(ls -A "$T" | grep '^\.s\.pb\.')" ]
+	for sig in TERM INT HUP; do
+		rm -f "$T/fifo" "$T/s.pb"
+		mkfifo "$T/fifo"
+		xtcp-fmt --from json -o "$T/s.pb" "$T/fifo" &
+		pid=$! rc=0
+		# the test is the writer and keeps the fifo open: the input never ends by itself
+		exec 5>"$T/fifo"
+		cat "$T/a.json" >&5
+		wait_until drained "$T/fifo"
+		kill -$sig $pid
+		wait $pid || rc=$?
+		exec 5>&-
+		[ "$rc" -eq 0 ] || { echo "SIG$sig: exit $rc"; return 1; }
+		[ "$(rows "$T/s.pb")" -eq 12 ]
+		[ -z "$(ls -A "$T" | grep '^\.s\.pb\.')" ]
+	done
 }
 
 @test "records flow through a pipe as they come, not at the end" {
