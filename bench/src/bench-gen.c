@@ -103,11 +103,13 @@ int cmd_gen(int argc, char **argv)
 	return 0;
 
 err_write:
-	if (errno == EPIPE)
-		return 0;    /* the reader went away: stop quietly */
 	e = errno;
+	xtcp_output_release(&out);
+	xtcp_envelope_release(&env);
 	if (out_path)
 		xtcp_outfile_abort(&of);
+	if (e == EPIPE)
+		return 0;    /* the reader went away: stop quietly */
 	errno = e;
 	err(1, "writing the stream");
 }

@@ -220,3 +220,8 @@ print(n)' "$BATS_TEST_TMPDIR/rows.json"
 	run -0 bash -c "script -qec 'xtcp-dump; echo rc=\$?' /dev/null"
 	[[ "$output" == *"rc=2"* ]]
 }
+
+@test "gen into a pipe closed early ends quietly, exit 0, nothing leaked (LeakSanitizer in the sanitized pass)" {
+	run -0 --separate-stderr bash -c 'xtcp-bench gen -n 100000 | head -c 10 >/dev/null; exit ${PIPESTATUS[0]}'
+	[ -z "$stderr" ]
+}
