@@ -230,6 +230,10 @@ static void hand_over(struct fmt *f, bool input_would_block)
 /* A row went into the envelope (@rc from xtcp_envelope_add*): write a frame it completed. */
 static void row_added(struct fmt *f, int rc)
 {
+	if (rc < 0 && errno == EFBIG) {
+		emit_frames(f, true);   /* every row before it is out */
+		errx(1, "a record over %u bytes cannot be a frame of a stream", XTCP_FRAME_MAX);
+	}
 	if (rc < 0)
 		err(1, "cannot build a frame");
 	if (rc > 0)

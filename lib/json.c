@@ -549,6 +549,13 @@ int xtcp_json_reader_next(struct xtcp_json_reader *r, XtcpFlatRecord__V1__XtcpFl
 			return 0;
 		line = r->buf + r->start;
 		len = nl ? (size_t)(nl - line) : r->end - r->start;
+		if (len > XTCP_JSON_LINE_MAX) {
+			/* however it was read (a file's big reads, a last line without newline) */
+			snprintf(r->err, sizeof(r->err), "line %" PRIu64 ": longer than %u bytes",
+				 r->line_no + 1, XTCP_JSON_LINE_MAX);
+			errno = EFBIG;
+			return -1;
+		}
 		r->start += len + (nl ? 1 : 0);
 		r->scanned = r->start;
 		r->line_no++;

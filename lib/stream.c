@@ -21,7 +21,8 @@ int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_by
 {
 	memset(env, 0, sizeof(*env));
 	env->max_rows = max_rows;
-	env->max_bytes = max_bytes;
+	/* "no cap" is still the readers' limit: never a frame they refuse */
+	env->max_bytes = max_bytes && max_bytes < XTCP_FRAME_MAX ? max_bytes : XTCP_FRAME_MAX;
 	return envelope_reserve(env, max_bytes && max_bytes < (1u << 20) ? max_bytes + 4096 : 1u << 16);
 }
 
@@ -73,6 +74,10 @@ int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpF
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
 	n = xtcp_record_encode(rec, row + 4);
 	vl = xtcp_varint_len(n);
+	if (1 + vl + n > XTCP_FRAME_MAX) {
+		errno = EFBIG;          /* no reader would take the frame */
+		return -1;
+	}
 	if (vl != 3)
 		memmove(row + 1 + vl, row + 4, n);
 	row[0] = XTCP_ENVELOPE_ROW_TAG;
@@ -87,6 +92,10 @@ int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *data, size_t
 
 	if (env->ready_len) {
 		errno = EBUSY;
+		return -1;
+	}
+	if (len > XTCP_FRAME_MAX - 1 - xtcp_varint_len(len)) {
+		errno = EFBIG;
 		return -1;
 	}
 	if (envelope_reserve(env, 1 + 10 + len) < 0)

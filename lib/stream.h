@@ -76,14 +76,20 @@ struct xtcp_envelope_mark {
 
 #define XTCP_ENVELOPE_HEAD 10
 
-/* 0 for max_rows / max_bytes means "no cap".  Returns 0 or -1 (ENOMEM). */
+/*
+ * 0 for max_rows means no cap on rows; 0 for max_bytes (or anything above
+ * XTCP_FRAME_MAX) means XTCP_FRAME_MAX, the most a reader takes.  Returns 0
+ * or -1 (ENOMEM).
+ */
 int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_bytes);
 void xtcp_envelope_release(struct xtcp_envelope *env);
 
 /*
  * Append one record (encoded with xtcp_record_encode) or one already encoded
  * row.  Returns 1 when a frame is ready and must be taken
- * (xtcp_envelope_take) before the next append, 0 otherwise, -1 on ENOMEM.
+ * (xtcp_envelope_take) before the next append, 0 otherwise, -1 with errno
+ * ENOMEM, or EFBIG when the row alone would make a frame over
+ * XTCP_FRAME_MAX (nothing is appended).
  */
 int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 int xtcp_envelope_add_raw(struct xtcp_envelope *env, const uint8_t *row, size_t len);

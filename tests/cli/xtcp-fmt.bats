@@ -653,3 +653,18 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "$stderr" == *"frame 2 at byte "*": frame length is not a varint" ]]
 }
+
+@test "--from json refuses a line over 64 MiB in a regular file too, after writing the rows before it" {
+	python3 -c '
+import json
+print(json.dumps({"hostname": "ok"}))
+print(json.dumps({"hostname": "h" * (70 << 20)}), end="")' >"$T/big.json"
+	run -1 --separate-stderr xtcp-fmt --from json -o "$T/big.pb" "$T/big.json"
+	[[ "$stderr" == *"'$T/big.json': line 2: longer than 67108864 bytes"* ]]
+	run -1 --separate-stderr bash -o pipefail -c "xtcp-fmt --from json '$T/big.json' | xtcp-fmt -f tsv --no-header --fields hostname"
+	[ "$output" = ok ]
+	# a pipe alike
+	run -1 --separate-stderr bash -o pipefail -c "cat '$T/big.json' | xtcp-fmt --from json | xtcp-fmt -f tsv --no-header --fields hostname"
+	[ "$output" = ok ]
+	[[ "$stderr" == *"line 2: "*"67108864"* ]]
+}

@@ -190,6 +190,34 @@ static void test_envelope_rewind(void)
 	xtcp_envelope_release(&env);
 }
 
+/* No writer makes a frame its readers refuse. */
+static void test_envelope_frame_max(void)
+{
+	struct xtcp_envelope env;
+	uint8_t *big = calloc(1, XTCP_FRAME_MAX);
+	const uint8_t *frame;
+	size_t len, rows;
+
+	if (!big)
+		abort();
+	xtcp_envelope_init(&env, 0, 0);
+	ok(env.max_bytes == XTCP_FRAME_MAX, "no byte cap is the readers' limit");
+	xtcp_envelope_add_raw(&env, row_bytes, 10);
+	errno = 0;
+	ok(xtcp_envelope_add_raw(&env, big, XTCP_FRAME_MAX - 4) == -1 && errno == EFBIG &&
+	   env.rows == 1, "a row that alone would make a frame over the limit: EFBIG, nothing added");
+	/* an Envelope of one row of n bytes is 1 + 4 + n bytes (n < 2^28) */
+	ok(xtcp_envelope_add_raw(&env, big, XTCP_FRAME_MAX - 5) == 1, "the largest row that fits");
+	frame = xtcp_envelope_take(&env, false, &len, &rows);
+	ok(frame && rows == 1 && len == 1 + 2 + 10, "it waits for a frame of its own");
+	xtcp_envelope_done(&env);
+	frame = xtcp_envelope_take(&env, true, &len, &rows);
+	ok(frame && rows == 1 && len == 4 + XTCP_FRAME_MAX, "and that frame is exactly what a reader takes");
+	xtcp_envelope_done(&env);
+	xtcp_envelope_release(&env);
+	free(big);
+}
+
 static void test_reader(void)
 {
 	struct xtcp_envelope env;
@@ -478,6 +506,7 @@ int main(void)
 	test_uvarint();
 	test_envelope_caps();
 	test_envelope_rewind();
+	test_envelope_frame_max();
 	test_reader();
 	test_clickhouse_rows();
 	test_delimited();
