@@ -31,11 +31,7 @@
 __attribute__((noreturn, unused))
 static void exit_listing(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("cannot write standard output");
-		exit(1);
-	}
-	if (fclose(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		warn("cannot write standard output");
 		exit(1);
 	}
