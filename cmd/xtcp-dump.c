@@ -252,10 +252,10 @@ static int replay_capture(struct dump *d)
 			families_seen |= *((const uint8_t *)nlh + NLMSG_HDRLEN) == AF_INET6 ? 2 : 1;
 		if (xtcp_diag_handle(nlh, on_socket, d, &done) < 0) {
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-				warnx("'%s': message %" PRIu64 " at byte %zu: malformed sock_diag reply: %s",
+				warnx("'%s': message %" PRIu64 " at byte %" PRIu64 ": malformed sock_diag reply: %s",
 				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
 			else
-				warnx("'%s': message %" PRIu64 " at byte %zu: the kernel reported: %s",
+				warnx("'%s': message %" PRIu64 " at byte %" PRIu64 ": the kernel reported: %s",
 				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
 			xtcp_capture_release(&cap);
 			return -1;
