@@ -86,8 +86,8 @@ static void usage(FILE *fp)
 		"      --rows N         at most N rows per frame (default %u; 0 = no cap)\n"
 		"      --bytes N        at most N bytes per frame (default 256KiB; 0 = no cap)\n"
 		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
-		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes)\n"
-		"                       instead of asking the kernel\n"
+		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes;\n"
+		"                       - for standard input) instead of asking the kernel\n"
 		"  -w, --write FILE     also save the raw kernel replies to FILE (for -r)\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
@@ -217,20 +217,25 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 	return 0;
 }
 
+/* Decode the capture at -r: a path, or - for standard input. */
 static int replay_capture(struct dump *d)
 {
+	const char *path = strcmp(d->read_path, "-") ? d->read_path : NULL;
+	char name_buf[4096];
+	const char *name = input_name(path, name_buf, sizeof(name_buf));
 	struct xtcp_capture cap;
 	const struct nlmsghdr *nlh;
 	uint64_t msg_no = 0;
 	uint32_t families_seen = 0;
-	int rc, done = 0;
+	int rc = 0, done = 0;
 
-	if (xtcp_capture_open(&cap, d->read_path) < 0) {
-		warnx("cannot read '%s': %s", d->read_path, cap.err[0] ? cap.err : strerror(errno));
+	if ((path ? xtcp_capture_open(&cap, path) : xtcp_capture_open_fd(&cap, STDIN_FILENO)) < 0) {
+		warnx("cannot read %s: %s", name, cap.err[0] ? cap.err : strerror(errno));
 		return -1;
 	}
+	input_fd = cap.fd;
 	begin_poll(d, 1);
-	while ((rc = xtcp_capture_next(&cap, &nlh)) > 0) {
+	while (!stop_requested && (rc = xtcp_capture_next(&cap, &nlh)) > 0) {
 		msg_no++;
 		/*
 		 * A capture may hold several polls (ss run again and again): a
@@ -252,22 +257,23 @@ static int replay_capture(struct dump *d)
 			families_seen |= *((const uint8_t *)nlh + NLMSG_HDRLEN) == AF_INET6 ? 2 : 1;
 		if (xtcp_diag_handle(nlh, on_socket, d, &done) < 0) {
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-				warnx("'%s': message %" PRIu64 " at byte %" PRIu64 ": malformed sock_diag reply: %s",
-				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
+				warnx("%s: message %" PRIu64 " at byte %" PRIu64 ": malformed sock_diag "
+				      "reply: %s", name, msg_no, cap.msg_offset, strerror(errno));
 			else
-				warnx("'%s': message %" PRIu64 " at byte %" PRIu64 ": the kernel reported: %s",
-				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
-			xtcp_capture_release(&cap);
-			return -1;
+				warnx("%s: message %" PRIu64 " at byte %" PRIu64 ": the kernel reported: %s",
+				      name, msg_no, cap.msg_offset, strerror(errno));
+			rc = -1;
+			break;
 		}
 	}
-	if (rc < 0) {
-		warnx("'%s': %s", d->read_path, cap.err);
-		xtcp_capture_release(&cap);
-		return -1;
-	}
+	input_fd = -1;
+	/* A signal cuts the input short (see catch_stop_signals): that end is clean. */
+	if (rc < 0 && cap.error == EBADMSG && stop_requested)
+		rc = 0;
+	else if (rc < 0 && cap.error)
+		warnx("%s: %s", name, cap.err);
 	xtcp_capture_release(&cap);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static void set_metadata(struct dump *d)
