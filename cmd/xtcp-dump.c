@@ -79,7 +79,7 @@ static void usage(FILE *fp)
 		"                       all, connected, synchronized; default all)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
-		"      --hostname NAME  hostname field (default: gethostname())\n"
+		"      --hostname NAME  hostname field (default: gethostname(); empty with -r)\n"
 		"      --label TEXT     label field\n"
 		"      --tag TEXT       tag field\n"
 		"      --location TEXT  location field\n"
@@ -217,7 +217,11 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 	return 0;
 }
 
-/* Decode the capture at -r: a path, or - for standard input. */
+/*
+ * Decode the capture at -r (a path, or - for standard input).  The records of
+ * each poll in it carry the capture's time of the poll's first reply, as a
+ * live poll carries its start time (a raw dump has no times: 0).
+ */
 static int replay_capture(struct dump *d)
 {
 	const char *path = strcmp(d->read_path, "-") ? d->read_path : NULL;
@@ -227,6 +231,7 @@ static int replay_capture(struct dump *d)
 	const struct nlmsghdr *nlh;
 	uint64_t msg_no = 0;
 	uint32_t families_seen = 0;
+	bool stamped = false;
 	int rc = 0, done = 0;
 
 	if ((path ? xtcp_capture_open(&cap, path) : xtcp_capture_open_fd(&cap, STDIN_FILENO)) < 0) {
@@ -234,7 +239,7 @@ static int replay_capture(struct dump *d)
 		return -1;
 	}
 	input_fd = cap.fd;
-	begin_poll(d, 1);
+	d->rec.poll_sequence = 1;
 	while (!stop_requested && (rc = xtcp_capture_next(&cap, &nlh)) > 0) {
 		msg_no++;
 		/*
@@ -248,10 +253,15 @@ static int replay_capture(struct dump *d)
 
 			if (families_seen & bit) {
 				emit_frames(d, true);
-				begin_poll(d, d->rec.poll_sequence + 1);
+				d->rec.poll_sequence++;
+				stamped = false;
 				families_seen = 0;
 			}
 			done = 0;
+		}
+		if (!stamped) {
+			d->rec.timestamp_ns = cap.time_ns;
+			stamped = true;
 		}
 		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && nlh->nlmsg_len > NLMSG_HDRLEN)
 			families_seen |= *((const uint8_t *)nlh + NLMSG_HDRLEN) == AF_INET6 ? 2 : 1;
@@ -281,7 +291,8 @@ static void set_metadata(struct dump *d)
 	d->rec.schema_version = XTCP_SCHEMA_VERSION;
 	snprintf(d->daemon_version, sizeof(d->daemon_version), "xtcp %s", XTCP_VERSION);
 	d->rec.daemon_version = d->daemon_version;
-	if (!d->rec.hostname || !*d->rec.hostname) {
+	/* A replayed capture is another host's: no name unless --hostname gives one. */
+	if (!d->read_path && (!d->rec.hostname || !*d->rec.hostname)) {
 		if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0)
 			d->rec.hostname = d->hostname;
 	}

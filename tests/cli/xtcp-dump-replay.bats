@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # xtcp-dump -r: captures read as they come (standard input, pipes, inputs
-# that never end) in bounded memory, stopping at the first bad header.
+# that never end) in bounded memory, stopping at the first bad header; and
+# replayed records that carry the capture's times and no host of their own.
 
 load helpers
 
@@ -105,13 +106,6 @@ PY
 
 # --- standard input ------------------------------------------------------------------
 
-# same_records A B: two streams hold the same records (but for the replay's time)
-same_records() {
-	xtcp-show "$1" 2>/dev/null | sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/a.jsonl"
-	xtcp-show "$2" 2>/dev/null | sed 's/"timestamp_ns":[0-9]*//' >"$BATS_TEST_TMPDIR/b.jsonl"
-	[ -s "$BATS_TEST_TMPDIR/a.jsonl" ] && cmp "$BATS_TEST_TMPDIR/a.jsonl" "$BATS_TEST_TMPDIR/b.jsonl"
-}
-
 @test "-r - reads a capture from a pipe and from a redirect, as -r FILE does" {
 	local f raw=$BATS_TEST_TMPDIR/raw
 	python3 "$TOP/tests/data/pcaptool.py" raw "$PCAP10" "$raw"
@@ -121,9 +115,9 @@ same_records() {
 		xtcp-dump -r - <"$f" >"$BATS_TEST_TMPDIR/redirect.pb"
 		xtcp-dump --read=- <"$f" >"$BATS_TEST_TMPDIR/long.pb"
 		[ -s "$BATS_TEST_TMPDIR/file.pb" ]
-		same_records "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/pipe.pb"
-		same_records "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/redirect.pb"
-		same_records "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/long.pb"
+		cmp "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/pipe.pb"
+		cmp "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/redirect.pb"
+		cmp "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/long.pb"
 	done
 }
 
@@ -137,7 +131,7 @@ for i in range(0, len(d), 997):
     if i % (997 * 8) == 0:
         time.sleep(0.01)
 PY
-	same_records "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/slow.pb"
+	cmp "$BATS_TEST_TMPDIR/file.pb" "$BATS_TEST_TMPDIR/slow.pb"
 }
 
 @test "-r - names standard input in its errors" {
@@ -168,4 +162,90 @@ PY
 	[ ! -s "$BATS_TEST_TMPDIR/err" ]
 	run -0 --separate-stderr xtcp-show "$BATS_TEST_TMPDIR/s.pb"
 	[ "${#lines[@]}" -gt 0 ]
+}
+
+# --- the capture's own times, no host ---------------------------------------------
+
+# check_times PCAP MONTH [XTCP-DUMP OPTIONS]: every poll's records carry the
+# time of the poll's first reply packet, read here from the pcap's own record
+# headers (poll N begins with the (2N-1)th sock_diag request: one IPv4 and
+# one IPv6 dump a run), all in MONTH (2024-07); prints the hostnames seen
+check_times() {
+	local pcap=$1 month=$2
+	shift 2
+	xtcp-dump -r "$pcap" "$@" | xtcp-fmt -f json --fields poll_sequence,timestamp_ns,hostname >"$BATS_TEST_TMPDIR/t.json"
+	python3 - "$pcap" "$BATS_TEST_TMPDIR/t.json" "$month" <<'PY'
+import datetime, json, struct, sys
+d = open(sys.argv[1], 'rb').read()
+endian = '<' if d[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+nano = d[:4] in (b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d')
+pos, requests, starts = 24, 0, []
+waiting = False
+while pos + 16 <= len(d):
+    sec, frac, incl, _ = struct.unpack(endian + 'IIII', d[pos:pos + 16])
+    body = d[pos + 16:pos + 16 + incl]
+    pos += 16 + incl
+    if struct.unpack('>H', body[14:16])[0] != 4 or len(body) < 32:
+        continue                      # not NETLINK_SOCK_DIAG
+    flags = struct.unpack('<H', body[16 + 6:16 + 8])[0]
+    if flags & 1:                     # NLM_F_REQUEST
+        requests += 1
+        waiting = requests % 2 == 1
+    elif waiting:
+        starts.append(sec * 10**9 + frac * (1 if nano else 1000))
+        waiting = False
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert rows, 'no records'
+polls = {}
+for r in rows:
+    polls.setdefault(r['poll_sequence'], set()).add(int(r['timestamp_ns']))
+assert sorted(polls) == list(range(1, len(starts) + 1)), (sorted(polls), len(starts))
+for p, ts in polls.items():
+    assert ts == {starts[p - 1]}, (p, ts, starts[p - 1])
+    t = datetime.datetime.fromtimestamp(starts[p - 1] / 1e9, datetime.timezone.utc)
+    assert t.strftime('%Y-%m') == sys.argv[3], (t, sys.argv[3])
+print(' '.join(sorted({r['hostname'] for r in rows})) or '(empty)')
+PY
+}
+
+@test "replayed records carry the pcap's own packet times and no hostname" {
+	run -0 check_times "$FIXTURES/6_6_44/tcp_100_sockets.pcap" 2024-07
+	[ "$output" = "(empty)" ]
+	run -0 check_times "$PCAP10" 2024-07
+	[ "$output" = "(empty)" ]
+	run -0 check_times "$FIXTURES/5_15_164/5_15_164_tcp_1000_sockets.pcap" 2024-08
+	[ "$output" = "(empty)" ]
+	run -0 check_times "$FIXTURES/4_19_319/4_19_319_tcp_10_sockets.pcap" 2024-08
+	[ "$output" = "(empty)" ]
+}
+
+@test "a nanosecond big-endian pcap gives the same times" {
+	python3 - "$FIXTURES/6_6_44/tcp_100_sockets.pcap" "$BATS_TEST_TMPDIR/ns.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out = bytearray(b'\xa1\xb2\x3c\x4d') + struct.pack('>HH', *struct.unpack('<HH', d[4:8]))
+out += struct.pack('>IIII', *struct.unpack('<IIII', d[8:24]))
+pos = 24
+while pos + 16 <= len(d):
+    s, u, incl, orig = struct.unpack('<IIII', d[pos:pos + 16])
+    out += struct.pack('>IIII', s, u * 1000 + 7, incl, orig) + d[pos + 16:pos + 16 + incl]
+    pos += 16 + incl
+open(sys.argv[2], 'wb').write(out)
+PY
+	run -0 check_times "$BATS_TEST_TMPDIR/ns.pcap" 2024-07
+	[ "$output" = "(empty)" ]
+	# the nanoseconds themselves, not rounded to microseconds
+	xtcp-dump -r "$BATS_TEST_TMPDIR/ns.pcap" | xtcp-fmt -f tsv --no-header --fields timestamp_ns >"$BATS_TEST_TMPDIR/ts"
+	! grep -qv '007$' "$BATS_TEST_TMPDIR/ts"
+}
+
+@test "--hostname names the capture's host" {
+	run -0 check_times "$PCAP10" 2024-07 --hostname db1.example
+	[ "$output" = "db1.example" ]
+}
+
+@test "a raw dump has no times: timestamp_ns is 0, hostname empty" {
+	python3 "$TOP/tests/data/pcaptool.py" raw "$PCAP10" "$BATS_TEST_TMPDIR/raw"
+	run -0 bash -c "xtcp-dump -r '$BATS_TEST_TMPDIR/raw' | xtcp-fmt -f tsv --no-header --fields timestamp_ns,hostname | sort | uniq -c"
+	[[ "$output" =~ ^\ *[0-9]+\ 0$'\t'$ ]]
 }
