@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "alloc.h"
 #include "kafka.h"
 #include "stream.h"
 
@@ -115,17 +116,50 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * The next line of @fp in *line (NUL-terminated, without its newline), read
+ * no further than the limit: 1, 0 at the end, or -1 with errno EFBIG (longer
+ * than XTCP_KAFKA_CONFIG_LINE_MAX), EILSEQ (a NUL byte), ENOMEM or read's.
+ */
+static int config_line(FILE *fp, char **line, size_t *cap)
+{
+	size_t len = 0;
+	int ch;
+
+	while ((ch = getc(fp)) != EOF && ch != '\n') {
+		if (ch == '\0') {
+			errno = EILSEQ;
+			return -1;
+		}
+		if (len == XTCP_KAFKA_CONFIG_LINE_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		if (XTCP_ALLOC_GROW(*line, len + 2, *cap) < 0)
+			return -1;
+		(*line)[len++] = (char)ch;
+	}
+	if (ch == EOF && ferror(fp))
+		return -1;
+	if (ch == EOF && !len)
+		return 0;
+	if (XTCP_ALLOC_GROW(*line, len + 1, *cap) < 0)
+		return -1;
+	(*line)[len] = '\0';
+	return 1;
+}
+
 int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path)
 {
 	FILE *fp = fopen(path, "re");
 	char *line = NULL, *name, *eq;
 	size_t size = 0;
 	unsigned line_no = 0;
-	int rc = 0;
+	int rc = 0, got;
 
 	if (!fp)
 		return fail(k, errno, "cannot open '%s': %s", path, strerror(errno));
-	while (getline(&line, &size, fp) >= 0) {
+	while ((got = config_line(fp, &line, &size)) > 0) {
 		line_no++;
 		name = trim(line);
 		if (!*name || *name == '#')
@@ -144,7 +178,14 @@ int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path)
 			break;
 		}
 	}
-	if (!rc && ferror(fp))
+	if (got < 0 && errno == EFBIG)
+		rc = fail(k, EINVAL, "'%s' line %u: longer than %u bytes", path, line_no + 1,
+			  XTCP_KAFKA_CONFIG_LINE_MAX);
+	else if (got < 0 && errno == EILSEQ)
+		rc = fail(k, EINVAL, "'%s' line %u: a NUL byte: not a text file", path, line_no + 1);
+	else if (got < 0 && errno == ENOMEM)
+		rc = fail(k, ENOMEM, "'%s' line %u: out of memory", path, line_no + 1);
+	else if (got < 0)
 		rc = fail(k, EIO, "cannot read '%s': %s", path, strerror(errno));
 	free(line);
 	fclose(fp);

@@ -83,7 +83,11 @@ int xtcp_kafka_set(struct xtcp_kafka *k, const char *name, const char *value);
 /*
  * A file of properties, one `name=value` a line; blank lines and lines
  * starting with '#' are skipped, spaces around name and value trimmed.
+ * A line longer than XTCP_KAFKA_CONFIG_LINE_MAX bytes or holding a NUL byte
+ * is EINVAL, and the file is read no further (it may be /dev/zero).
  */
+#define XTCP_KAFKA_CONFIG_LINE_MAX (1u << 20)
+
 int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path);
 
 /*

@@ -121,6 +121,21 @@ rows() {
 	[[ "$stderr" == *"cannot open '$T/missing.conf': No such file or directory" ]]
 }
 
+@test "-F reads a line no longer than 1 MiB and no NUL byte: /dev/zero is refused at once" {
+	run -2 --separate-stderr timeout 10 /usr/bin/time -f %M -o "$T/rss" \
+		xtcp-kafka -b 127.0.0.1:1 -t x -F /dev/zero "$S"
+	[ "$stderr" = "xtcp-kafka: '/dev/zero' line 1: a NUL byte: not a text file (see 'xtcp-kafka --help')" ]
+	[ "$(tail -1 "$T/rss")" -lt 32768 ]
+	python3 -c 'print("linger.ms=1"); print("client.id=" + "a" * (1 << 20))' >"$T/long.conf"
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x -F "$T/long.conf" "$S"
+	[ "$stderr" = "xtcp-kafka: '$T/long.conf' line 2: longer than 1048576 bytes (see 'xtcp-kafka --help')" ]
+	# a line of exactly 1 MiB is read, and so is the line after it
+	mock_start -t t1
+	python3 -c 'print("#" + "a" * ((1 << 20) - 1)); print("linger.ms=fast")' >"$T/max.conf"
+	run -2 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -F "$T/max.conf" "$S"
+	[[ "$stderr" == "xtcp-kafka: '$T/max.conf' line 2: Invalid value for configuration property "* ]]
+}
+
 # --- end to end -------------------------------------------------------------------
 
 @test "a capture's rows arrive in order, one frame per message, batched by --rows" {
