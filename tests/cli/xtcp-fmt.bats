@@ -494,6 +494,18 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	run -1 --separate-stderr xtcp-fmt -f csv --no-header --fields netns "$T/s.pb"
 	[ "$output" = $'ns\nns' ]
 	[ "$stderr" = "xtcp-fmt: '$T/s.pb': frame 2 at byte 10: row 2 is not a valid record" ]
+	# -f protobuf, which copies rows without decoding them, checks each whole first;
+	# here the bad row is good up to a last field (3001) whose varint is cut short
+	python3 -c "
+import sys
+data = open('$T/s.pb', 'rb').read()
+bad = b'\x08\x01\xf2\x01\x02ns\xc8\xbb\x01\x80'
+env = data[11:-4] + b'\x52' + bytes([len(bad)]) + bad
+sys.stdout.buffer.write(data[:10] + bytes([len(env)]) + env)" >"$T/tail.pb"
+	run -1 --separate-stderr bash -c "xtcp-fmt -f protobuf '$T/tail.pb' >'$T/out.bin'"
+	[ "$stderr" = "xtcp-fmt: '$T/tail.pb': frame 2 at byte 10: row 2 is not a valid record" ]
+	run -0 bash -c "xtcp-fmt --from protobuf '$T/out.bin' | xtcp-fmt -f csv --no-header --fields netns"
+	[ "$output" = $'ns\nns' ]
 }
 
 @test "JSON given as a stream: the error suggests --from json" {
