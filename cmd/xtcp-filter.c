@@ -2,8 +2,9 @@
  * xtcp-filter: keep the records of a stream that match an expression.  See
  * man/xtcp-filter.1 for the language and lib/filter.h for its contract.
  *
- * Kept rows are copied byte for byte (unknown fields included); each input
- * frame with a kept row becomes one output frame, so the grouping survives.
+ * Kept rows are checked whole, then copied byte for byte (unknown fields
+ * included); each input frame with a kept row becomes one output frame, so
+ * the grouping survives.
  */
 
 #include <err.h>
@@ -23,6 +24,7 @@
 #include "filter.h"
 #include "format.h"
 #include "outfile.h"
+#include "record.h"
 #include "stream.h"
 
 struct filter_cmd {
@@ -142,6 +144,9 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 		frame_kept = 0;
 		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
 			m = xtcp_filter_match(fc->filter, row, row_len);
+			/* the match read what the expression needs; a kept row is checked whole */
+			if (m >= 0 && m != fc->invert && xtcp_record_check(row, row_len) < 0)
+				m = -1;
 			if (m < 0) {
 				/* this frame is dropped whole: nothing of a bad frame is written */
 				xtcp_envelope_take(&fc->env, true, &frame_len, NULL);

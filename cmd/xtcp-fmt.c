@@ -181,12 +181,9 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	while ((rc = xtcp_reader_next(&r, &env, &len)) > 0) {
 		xtcp_row_iter_init(&it, env, len);
 		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
-			if (f->delimited) {
-				if (xtcp_output_write_delimited(&f->out, row, row_len) < 0)
-					output_failed(&f->outfile, f->out_path);
-				continue;
-			}
-			if (xtcp_record_decode(&f->dec, row, row_len, &f->rec) < 0) {
+			/* -f protobuf passes rows on as they are: each is checked whole first */
+			if ((f->delimited ? xtcp_record_check(row, row_len) :
+			     xtcp_record_decode(&f->dec, row, row_len, &f->rec)) < 0) {
 				if (errno == ENOMEM)
 					err(1, "cannot decode a record");
 				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is not a "
@@ -194,7 +191,8 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 				xtcp_reader_release(&r);
 				return -1;
 			}
-			if (xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
+			if ((f->delimited ? xtcp_output_write_delimited(&f->out, row, row_len) :
+			     xtcp_format_write(&f->format, &f->rec, &f->out)) < 0)
 				output_failed(&f->outfile, f->out_path);
 		}
 		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
@@ -263,7 +261,7 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	return rc;
 }
 
-/* Rows of ClickHouse's Protobuf format, each checked to decode as a record, into frames. */
+/* Rows of ClickHouse's Protobuf format, each checked whole as a record, into frames. */
 static int read_delimited(struct fmt *f, int fd, const char *name)
 {
 	struct xtcp_reader r;
@@ -278,9 +276,7 @@ static int read_delimited(struct fmt *f, int fd, const char *name)
 		rc = xtcp_reader_next(&r, &row, &len);
 		if (rc <= 0)
 			break;
-		if (xtcp_record_decode(&f->dec, row, len, &f->rec) < 0) {
-			if (errno == ENOMEM)
-				err(1, "cannot decode a record");
+		if (xtcp_record_check(row, len) < 0) {
 			warnx("%s: row %" PRIu64 " at byte %" PRIu64 ": not a valid record%s", name,
 			      r.frame_no, r.frame_offset,
 			      r.frame_no == 1 ? " (a stream of frames? read it without --from)" : "");

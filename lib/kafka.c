@@ -54,9 +54,6 @@ struct xtcp_kafka {
 	size_t key_len;
 	size_t key_cap;
 
-	struct xtcp_decoder dec;    /* every row is checked whole before it is forwarded */
-	XtcpFlatRecord__V1__XtcpFlatRecord rec;
-
 	struct xtcp_kafka_stats st;
 	char err[512];
 };
@@ -85,7 +82,6 @@ struct xtcp_kafka *xtcp_kafka_new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	xtcp_decoder_init(&k->dec);
 	return k;
 }
 
@@ -402,18 +398,15 @@ int xtcp_kafka_add_envelope(struct xtcp_kafka *k, const uint8_t *envelope, size_
 {
 	struct xtcp_row_iter it;
 	const uint8_t *row;
-	size_t row_len;
+	size_t row_len, row_no = 0;
 	int rc;
-
-	size_t row_no = 0;
 
 	/* a frame with a bad row goes nowhere: check every row before any is added */
 	xtcp_row_iter_init(&it, envelope, len);
 	while ((rc = xtcp_row_iter_next(&it, &row, &row_len)) > 0) {
 		row_no++;
-		if (xtcp_record_decode(&k->dec, row, row_len, &k->rec) < 0)
-			return fail(k, errno == ENOMEM ? ENOMEM : EBADMSG,
-				    "row %zu is not a valid record", row_no);
+		if (xtcp_record_check(row, row_len) < 0)
+			return fail(k, EBADMSG, "row %zu is not a valid record", row_no);
 	}
 	if (rc < 0)
 		return fail(k, EBADMSG, "malformed Envelope");
@@ -483,6 +476,5 @@ void xtcp_kafka_free(struct xtcp_kafka *k)
 		rd_kafka_conf_destroy(k->conf);
 	free(k->block);
 	free(k->key);
-	xtcp_decoder_release(&k->dec);
 	free(k);
 }

@@ -302,6 +302,15 @@ rows() {
 	[[ "${stderr_lines[0]}" == *"frame 1 at byte 0: input ends inside the frame"* ]]
 }
 
+@test "a row malformed after its key field: its frame goes nowhere, the row is named, exit 1" {
+	mock_start -t t1
+	# frame 4: rtt 9000, then field 3001 with its varint cut short (no hostname: key "")
+	{ cat "$S"; printf '\x0a\x52\x08\xf0\x4c\xa8\x46\xc8\xbb\x01\x80'; } >"$T/bad.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --key hostname "$T/bad.pb"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: '$T/bad.pb': frame 4 at byte $(stat -c %s "$S"): row 1 is not a valid record" ]
+	[[ "${stderr_lines[1]}" == "xtcp-kafka: rows=2173 messages=1 bytes="*" delivered=2173 failed=0" ]]
+}
+
 @test "SIGTERM: stop reading, deliver what was read, exit 0" {
 	mock_start -t t1
 	mkfifo "$T/in"
