@@ -300,6 +300,28 @@ failed_run() {
 	done
 }
 
+@test "xtcp-bench gen: a signal ends the run as N would, in whole frames, committed" {
+	local sig rc tmp
+	# on a tmpfs of its own: a gen that did not stop would soon fill it and fail
+	mkdir "$T/mnt"
+	mount -t tmpfs -o size=256m tmpfs "$T/mnt"
+	for sig in INT TERM HUP; do
+		mkdir "$T/mnt/$sig"
+		xtcp-bench gen -n 100000000 -o "$T/mnt/$sig/g.pb" &
+		BG_PID=$! rc=0
+		tmp_written() { tmp=$(ls "$T/mnt/$sig"/.g.pb.* 2>/dev/null) && [ -s "$tmp" ]; }
+		wait_until tmp_written
+		kill -$sig $BG_PID
+		wait $BG_PID || rc=$?
+		BG_PID=
+		[ "$rc" -eq 0 ] || { echo "SIG$sig: exit $rc"; return 1; }
+		run -0 --separate-stderr xtcp-show "$T/mnt/$sig/g.pb"
+		[[ "$stderr" =~ ^frames=[1-9][0-9]*\ rows=[1-9][0-9]*$ ]]
+		only "$T/mnt/$sig" g.pb
+		rm "$T/mnt/$sig/g.pb"
+	done
+}
+
 # --- an empty stream is a failed writer's -----------------------------------------------------
 
 @test "a successful xtcp-dump writes a frame even when it finds no socket" {
