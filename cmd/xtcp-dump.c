@@ -51,7 +51,8 @@ struct dump {
 	struct xtcp_nl_parser parser;
 	struct xtcp_envelope env;
 	struct xtcp_output out;
-	struct xtcp_outfile outfile;
+	struct xtcp_outfile outfile;    /* -o */
+	struct xtcp_outfile savefile;   /* -w */
 	size_t max_rows, max_bytes;     /* --rows, --bytes */
 	uint64_t record_counter;
 	char daemon_version[64];
@@ -85,7 +86,7 @@ static void usage(FILE *fp)
 		"      --location TEXT  location field\n"
 		"      --rows N         at most N rows per frame (default %u; 0 = no cap)\n"
 		"      --bytes N        at most N bytes per frame (default 256KiB; 0 = no cap)\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes;\n"
 		"                       - for standard input) instead of asking the kernel\n"
 		"  -w, --write FILE     also save the raw kernel replies to FILE (for -r)\n"
@@ -174,6 +175,21 @@ static void begin_poll(struct dump *d, uint64_t seq)
 	d->rec.poll_sequence = seq;
 }
 
+/*
+ * Writing -w FILE failed (errno): as a failed write of the main output, one
+ * line and exit 1.  The records read so far are written first, so the main
+ * stream is whole up to here; at exit neither -w nor -o FILE is committed.
+ */
+__attribute__((noreturn))
+static void save_failed(struct dump *d)
+{
+	warn("cannot write '%s'", d->write_path);
+	emit_frames(d, true);
+	if (xtcp_output_flush(&d->out) < 0)
+		output_failed(&d->outfile, d->out_path);
+	exit(1);
+}
+
 /* One poll of one namespace; returns 0, or -1 after reporting a failure. */
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
@@ -191,6 +207,8 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 			xtcp_envelope_mark(&d->env, &mark);
 			if (xtcp_diag_dump(diag, d->families[i], d->states, d->ext, on_socket, d) == 0)
 				break;
+			if (diag->failed == XTCP_DIAG_SAVE)
+				save_failed(d);
 			/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
 			e = errno;
 			if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
@@ -566,16 +584,10 @@ int main(int argc, char **argv)
 	set_metadata(&d);
 	if (xtcp_envelope_init(&d.env, d.max_rows, d.max_bytes) < 0)
 		err(1, "cannot allocate a frame");
-	if (d.write_path) {
-		d.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (d.save_fd < 0)
-			err(1, "cannot open '%s'", d.write_path);
-	}
-	if (d.out_path) {
-		if (xtcp_outfile_open(&d.outfile, d.out_path) < 0)
-			err(1, "cannot create '%s'", d.out_path);
-		fd = d.outfile.fd;
-	}
+	if (d.write_path)
+		d.save_fd = output_open(&d.savefile, d.write_path);
+	if (d.out_path)
+		fd = output_open(&d.outfile, d.out_path);
 	if (xtcp_output_init(&d.out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
 
@@ -584,22 +596,17 @@ int main(int argc, char **argv)
 		emit_frames(&d, true);
 	} else {
 		failed = poll_live(&d) < 0;
-		if (d.write_path && close(d.save_fd) < 0) {
-			warn("cannot write '%s'", d.write_path);
-			failed = 1;
-		}
 	}
 
+	/* A run that succeeded writes a frame, an empty one when it found no socket. */
+	if (!failed && !d.env.frames_done && xtcp_output_write_empty_frame(&d.out) < 0)
+		output_failed(&d.outfile, d.out_path);
 	if (xtcp_output_flush(&d.out) < 0)
 		output_failed(&d.outfile, d.out_path);
-	if (d.out_path && xtcp_outfile_commit(&d.outfile) < 0) {
-		warn("cannot write '%s'", d.out_path);
-		failed = 1;
-	}
-	if (!d.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		failed = 1;
-	}
+	/* -w and -o are committed only when the run succeeded */
+	if (d.write_path)
+		failed = output_finish(&d.savefile, d.write_path, failed);
+	failed = output_finish(&d.outfile, d.out_path, failed);
 	xtcp_output_release(&d.out);
 	xtcp_envelope_release(&d.env);
 	free(d.netns_args);

@@ -40,6 +40,7 @@ struct filter_cmd {
 	struct xtcp_envelope env;
 	bool flush_often;
 	uint64_t kept;
+	uint64_t frames_in;     /* frames read, every input */
 };
 
 static void usage(FILE *fp)
@@ -51,7 +52,7 @@ static void usage(FILE *fp)
 		"\n"
 		"  -v, --invert-match   keep the records that do not match\n"
 		"  -c, --count          print only the number of matching records\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"      --list-fields    print the schema: every field's name, type, unit,\n"
 		"                       aliases and meaning, then exit\n"
 		"  -h, --help           show this help\n"
@@ -134,7 +135,7 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *envelope, *row, *frame;
 	size_t len, row_len, row_no, frame_len;
-	uint64_t frame_kept;
+	uint64_t frame_kept, frames;
 	int rc, m;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -181,8 +182,11 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 				output_failed(&fc->outfile, fc->out_path);
 		}
 	}
-	return reader_end(&r, rc, name,
-			  "JSON lines? turn them into a stream with xtcp-fmt --from json");
+	fc->frames_in += r.frame_no;
+	frames = r.frame_no;
+	rc = reader_end(&r, rc, name,
+			"JSON lines? turn them into a stream with xtcp-fmt --from json");
+	return refuse_empty_input(frames, rc, name, fc->out_path);
 }
 
 static int process(void *arg, int fd, const char *name)
@@ -215,11 +219,8 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	if (fc.out_path) {
-		if (xtcp_outfile_open(&fc.outfile, fc.out_path) < 0)
-			err(1, "cannot create '%s'", fc.out_path);
-		fd = fc.outfile.fd;
-	}
+	if (fc.out_path)
+		fd = output_open(&fc.outfile, fc.out_path);
 	fc.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
 	if (xtcp_output_init(&fc.out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
@@ -233,7 +234,14 @@ int main(int argc, char **argv)
 			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &fc) < 0;
 	}
 
-	/* Everything valid before an error is written, and committed. */
+	/*
+	 * Everything valid before an error is written; -o commits only a run
+	 * that succeeded.  A stream that had frames and kept none is one empty
+	 * frame, so that a reader can tell "no match" from a failed writer.
+	 */
+	if (!failed && !fc.count_only && fc.frames_in && !fc.env.frames_done &&
+	    xtcp_output_write_empty_frame(&fc.out) < 0)
+		output_failed(&fc.outfile, fc.out_path);
 	if (fc.count_only) {
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%" PRIu64 "\n", fc.kept);
@@ -243,14 +251,7 @@ int main(int argc, char **argv)
 	}
 	if (xtcp_output_flush(&fc.out) < 0)
 		output_failed(&fc.outfile, fc.out_path);
-	if (fc.out_path && xtcp_outfile_commit(&fc.outfile) < 0) {
-		warn("cannot write '%s'", fc.out_path);
-		failed = 1;
-	}
-	if (!fc.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		failed = 1;
-	}
+	failed = output_finish(&fc.outfile, fc.out_path, failed);
 	xtcp_output_release(&fc.out);
 	xtcp_envelope_release(&fc.env);
 	xtcp_filter_free(fc.filter);

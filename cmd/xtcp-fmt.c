@@ -65,7 +65,7 @@ static void usage(FILE *fp)
 		"      --from FMT       json: read JSON lines (as -f json writes), or protobuf:\n"
 		"                       rows of ClickHouse's Protobuf format (as -f protobuf\n"
 		"                       writes), and write a stream\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
 		"\n"
@@ -174,6 +174,7 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *env, *row;
 	size_t len, row_len, row_no;
+	uint64_t frames;
 	int rc;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -198,7 +199,9 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
-	return reader_end(&r, rc, name, "JSON lines? read them with --from json");
+	frames = r.frame_no;
+	rc = reader_end(&r, rc, name, "JSON lines? read them with --from json");
+	return refuse_empty_input(frames, rc, name, f->out_path);
 }
 
 /* --- JSON lines or Protobuf rows -> stream ---------------------------------- */
@@ -334,11 +337,8 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	if (f.out_path) {
-		if (xtcp_outfile_open(&f.outfile, f.out_path) < 0)
-			err(1, "cannot create '%s'", f.out_path);
-		fd = f.outfile.fd;
-	}
+	if (f.out_path)
+		fd = output_open(&f.outfile, f.out_path);
 	f.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
 	if (xtcp_output_init(&f.out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
@@ -356,19 +356,12 @@ int main(int argc, char **argv)
 			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &f) < 0;
 	}
 
-	/* Everything valid before an error is written, and committed. */
+	/* Everything valid before an error is written; -o commits only a run that succeeded. */
 	if (f.from)
 		emit_frames(&f, true);
 	if (xtcp_output_flush(&f.out) < 0)
 		output_failed(&f.outfile, f.out_path);
-	if (f.out_path && xtcp_outfile_commit(&f.outfile) < 0) {
-		warn("cannot write '%s'", f.out_path);
-		failed = 1;
-	}
-	if (!f.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		failed = 1;
-	}
+	failed = output_finish(&f.outfile, f.out_path, failed);
 	xtcp_output_release(&f.out);
 	xtcp_envelope_release(&f.env);
 	xtcp_decoder_release(&f.dec);

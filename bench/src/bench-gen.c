@@ -30,7 +30,7 @@ int cmd_gen(int argc, char **argv)
 	uint64_t n = 0, seed = 1, v6 = 40, rows = XTCP_DEFAULT_ROWS, i;
 	const char *out_path = NULL;
 	bool have_n = false;
-	struct xtcp_outfile of;
+	struct xtcp_outfile of = { .fd = -1 };
 	struct xtcp_output out;
 	struct xtcp_envelope env;
 	struct xtcp_synth g;
@@ -69,47 +69,38 @@ int cmd_gen(int argc, char **argv)
 		      "pipe it into xtcp-fmt or use -o FILE");
 		return EXIT_USAGE;      /* as every stream writer of the toolbox */
 	}
-	if (out_path) {
-		if (xtcp_outfile_open(&of, out_path) < 0) {
-			warn("cannot create '%s'", out_path);
-			return 1;
-		}
-		fd = of.fd;
-	}
-	signal(SIGPIPE, SIG_IGN);
+	if (out_path)
+		fd = output_open(&of, out_path);
+	catch_stop_signals();   /* a signal ends the run as if N were reached */
 	if (xtcp_output_init(&out, fd, 1 << 16) < 0 ||
 	    xtcp_envelope_init(&env, (size_t)rows, XTCP_DEFAULT_BYTES) < 0)
 		err(1, "gen");
 	xtcp_synth_init(&g, seed);
 	g.v6_percent = (unsigned)v6;
 	for (i = 0; i < n; i++) {
+		bool last = i + 1 == n || stop_requested;
+
 		xtcp_synth_record(&g, &rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
 			err(1, "gen");
-		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {
+		while ((frame = xtcp_envelope_take(&env, last, &len, &nrows)) != NULL) {
 			if (xtcp_output_write(&out, frame, len) < 0)
 				goto err_write;
 			xtcp_envelope_done(&env);
 		}
+		if (last)
+			break;
 	}
 	if (xtcp_output_flush(&out) < 0)
 		goto err_write;
 	xtcp_output_release(&out);
 	xtcp_envelope_release(&env);
-	if (out_path && xtcp_outfile_commit(&of) < 0) {
-		warn("cannot write '%s'", out_path);
-		return 1;
-	}
-	return 0;
+	return output_finish(&of, out_path, 0);
 
 err_write:
 	e = errno;
 	xtcp_output_release(&out);
 	xtcp_envelope_release(&env);
-	if (out_path)
-		xtcp_outfile_abort(&of);
-	if (e == EPIPE)
-		return 0;    /* the reader went away: stop quietly */
 	errno = e;
-	err(1, "writing the stream");
+	output_failed(&of, out_path);   /* EPIPE, the reader went away: quietly, exit 0 */
 }

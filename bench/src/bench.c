@@ -35,7 +35,7 @@ void bench_usage(FILE *fp)
 		"      --seed S         PRNG seed (default 1)\n"
 		"      --v6 PCT         share of IPv6 sockets (default 40)\n"
 		"      --rows N         rows per frame (default %u)\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"micro: time the library's per-socket paths, in Go's benchmark format\n"
 		"      -run REGEX       only benchmarks whose name matches (POSIX ERE)\n"
 		"      -count N         run each benchmark N times (default 1)\n"
