@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS xtcp_sockets
     timestamp_ns                          Int64 COMMENT 'poll start (or event) time, CLOCK_REALTIME since the epoch; replayed, the capture\'s packet time (0 from a raw dump) [ns]',
     hostname                              String COMMENT '--hostname, else the host\'s name (empty when replayed)',
     location                              String COMMENT '--location, free text',
-    netns                                 String COMMENT 'network namespace name: "default" for the collector\'s own, else its name under /run/netns or /run/docker/netns, else a path',
+    netns                                 String COMMENT 'network namespace name: "default" for the init namespace, else its name under /run/netns or /run/docker/netns, else "netns:[INODE]"',
     netns_inode                           UInt64 COMMENT 'inode of the network namespace (nsfs): a stable key',
     nsid                                  UInt32 COMMENT 'the kernel\'s id of the namespace (RTM_GETNSID), else 0',
     container_id                          String COMMENT 'id of the container holding the socket, else empty',

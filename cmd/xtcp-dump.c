@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/sock_diag.h>
 
 #include "alloc.h"
@@ -59,6 +60,8 @@ struct dump {
 	char hostname[256];
 	uint64_t polls_done;
 	bool warned_denied;
+	bool netns_lost;                /* an explicitly named namespace vanished */
+	uint64_t netns_warned[4];       /* errno values already reported for -n all */
 };
 
 static void usage(FILE *fp)
@@ -440,43 +443,74 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		d->families[d->n_families++] = AF_INET6;
 }
 
+/*
+ * Why an explicitly named namespace cannot be polled: the cause of a
+ * MISSING or FAILED event.
+ */
+static const char *netns_cause(const struct xtcp_netns *ns, int e, char *buf, size_t size)
+{
+	if (e == EINVAL)
+		snprintf(buf, size, "'%s' is not a network namespace file", ns->path);
+	else if (e == ESTALE)
+		snprintf(buf, size, "'%s' leads to another namespace now", ns->path);
+	else if ((e == EPERM || e == EACCES) && !strncmp(ns->path, "/proc/", 6))
+		snprintf(buf, size, "cannot open '%s': %s %s", ns->path, strerror(e),
+			 xtcp_netns_perm_hint(CAP_SYS_PTRACE));
+	else
+		snprintf(buf, size, "cannot open '%s': %s", ns->path, strerror(e));
+	return buf;
+}
+
 /* What a refresh found: tell the user about what changed or failed. */
 static void on_netns_event(void *arg, enum xtcp_netns_event event, const struct xtcp_netns *ns,
 			   int e)
 {
 	struct dump *d = arg;
+	char cause[400];
 
 	switch (event) {
 	case XTCP_NETNS_ADDED:
 		break;
 	case XTCP_NETNS_VANISHED:
-		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+		/* -n all: namespaces come and go; a named one was reported as MISSING */
 		break;
 	case XTCP_NETNS_FAILED:
-		if (!ns) {
-			warnx("cannot track another network namespace: %s", strerror(e));
-			break;
-		}
-		if (!strcmp(ns->name, "default"))
+		if (ns && ns->self)
 			errx(1, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(e));
-		/* Missing privileges are summed up once per run, after the refresh. */
-		if ((e == EPERM || e == EACCES) && d->netns_all && !d->n_netns_args)
+		if (ns && ns->named) {
+			/* only at the start: a named namespace once entered stays open */
+			if (e == EINVAL)
+				errx(1, "%s", netns_cause(ns, e, cause, sizeof(cause)));
+			errx(1, "cannot enter network namespace '%s' (%s): %s%s%s", ns->name, ns->path,
+			     strerror(e), e == EPERM ? " " : "",
+			     e == EPERM ? xtcp_netns_perm_hint(CAP_SYS_ADMIN) : "");
+		}
+		/*
+		 * -n all: missing privileges are summed up once per run, after
+		 * the refresh; a namespace gone before it could be entered is
+		 * churn; anything else is said once per kind of failure.
+		 */
+		if (e == EPERM || e == EACCES || e == ENOENT)
 			break;
-		/* A namespace asked for by name must be there at the start. */
-		if (!d->netns_all && !d->polls_done)
-			errx(1, "cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
-			     strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-		if (e == ENOENT)
-			warnx("network namespace '%s' vanished before it could be entered", ns->name);
+		if (e > 0 && (size_t)e < sizeof(d->netns_warned) * 8) {
+			if (d->netns_warned[e / 64] & (1ull << (e % 64)))
+				break;
+			d->netns_warned[e / 64] |= 1ull << (e % 64);
+		}
+		if (!ns)
+			warnx("cannot track another network namespace: %s", strerror(e));
 		else
-			warnx("cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
-			      strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+			warnx("cannot enter network namespace '%s' (%s): %s", ns->name, ns->path,
+			      strerror(e));
 		break;
 	case XTCP_NETNS_MISSING:
+		netns_cause(ns, e, cause, sizeof(cause));
+		if (!d->polls_done && !strcmp(ns->name, ns->path))
+			errx(1, "%s", cause);
 		if (!d->polls_done)
-			errx(1, "network namespace '%s': cannot open '%s': %s", ns->name, ns->path,
-			     strerror(e));
-		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+			errx(1, "network namespace '%s': %s", ns->name, cause);
+		warnx("network namespace '%s' vanished: %s", ns->name, cause);
+		d->netns_lost = true;
 		break;
 	}
 }
@@ -500,7 +534,8 @@ static int poll_live(struct dump *d)
 {
 	struct xtcp_netns_set set;
 	uint64_t start, poll, slot = 0, next, now, skipped = 0, last_warn = 0;
-	int failed = 0;
+	char unseen[512];
+	int failed = 0, n;
 	size_t i;
 
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
@@ -508,20 +543,14 @@ static int poll_live(struct dump *d)
 	set.save_fd = d->save_fd;
 	start = now_ns(CLOCK_MONOTONIC);
 	for (poll = 0; !stop_requested && (d->count == 0 || poll < d->count); poll++) {
-		if (xtcp_netns_refresh(&set, on_netns_event, d) < 0)
+		n = xtcp_netns_refresh(&set, on_netns_event, d);
+		if (n < 0)
 			err(1, "cannot discover network namespaces");
-		if ((set.denied_enter || set.denied_lookup) && !d->warned_denied) {
-			char enter[96] = "", lookup[128] = "";
-
-			if (set.denied_enter)
-				snprintf(enter, sizeof(enter), "; cannot enter %u more (needs CAP_SYS_ADMIN)",
-					 set.denied_enter);
-			if (set.denied_lookup)
-				snprintf(lookup, sizeof(lookup), "; cannot look up the namespace of %u "
-					 "process%s (needs CAP_SYS_PTRACE)", set.denied_lookup,
-					 set.denied_lookup == 1 ? "" : "es");
-			warnx("polling %zu network namespace%s%s%s", set.n, set.n == 1 ? "" : "s",
-			      enter, lookup);
+		if (n == 0)
+			break;  /* every namespace named is gone: said as each went */
+		if (!d->warned_denied && *xtcp_netns_unseen(&set, unseen, sizeof(unseen))) {
+			warnx("polling %zu network namespace%s%s", set.n, set.n == 1 ? "" : "s",
+			      unseen);
 			d->warned_denied = true;
 		}
 		begin_poll(d, poll + 1);
@@ -560,7 +589,7 @@ static int poll_live(struct dump *d)
 		sleep_until(next + jitter_ns(d));
 	}
 	xtcp_netns_set_release(&set);
-	return failed ? -1 : 0;
+	return failed || d->netns_lost ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -39,6 +39,9 @@ struct xtcp_kafka {
 	bool timeout_set;           /* the caller set message.timeout.ms itself */
 	bool idempotence_set;
 	bool fatal;
+	bool cause_hidden;          /* a failure whose error does not say why (see flush) */
+	bool brokers_down;          /* all were, and no delivery since said one is back */
+	char topic[256];
 
 	size_t max_rows;
 	size_t max_bytes;
@@ -194,6 +197,18 @@ static void note_failure(struct xtcp_kafka *k, uint64_t rows, rd_kafka_resp_err_
 {
 	k->st.rows_failed += rows;
 	k->st.messages_failed++;
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		k->cause_hidden = true;
+		break;
+	default:
+		break;
+	}
 	if (!k->st.first_error[0])
 		snprintf(k->st.first_error, sizeof(k->st.first_error), "%s", rd_kafka_err2str(err));
 }
@@ -210,6 +225,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	if (msg->err) {
 		note_failure(k, rows, msg->err);
 	} else {
+		k->brokers_down = false;
 		k->st.rows_delivered += rows;
 		k->st.messages_delivered++;
 		k->st.bytes_delivered += msg->len;
@@ -227,6 +243,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		rd_kafka_fatal_error(rk, why, sizeof(why));
 		reason = why;
 	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		k->brokers_down = true;
 	snprintf(k->st.broker_error, sizeof(k->st.broker_error), "%s", reason);
 }
 
@@ -267,6 +285,7 @@ int xtcp_kafka_start(struct xtcp_kafka *k, const char *topic, size_t max_rows,
 	if (!k->rk)
 		return fail(k, EIO, "%s", errstr);
 	k->conf = NULL;
+	snprintf(k->topic, sizeof(k->topic), "%s", topic);
 	k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
 	if (!k->rkt)
 		return fail(k, EINVAL, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
@@ -428,8 +447,49 @@ void xtcp_kafka_poll(struct xtcp_kafka *k)
 		rd_kafka_poll(k->rk, 0);
 }
 
+/*
+ * A message that timed out or was purged does not say why: ask the cluster
+ * what it knows of the topic (a missing topic, a refused one, a partition
+ * without a leader).  Nothing to ask while every broker is down: that is
+ * said already.
+ */
+static void diagnose_topic(struct xtcp_kafka *k)
+{
+	const struct rd_kafka_metadata *md;
+	const struct rd_kafka_metadata_topic *t;
+	rd_kafka_resp_err_t err = 0;
+	int i, partition = -1;
+
+	if (!k->cause_hidden || k->brokers_down || k->st.topic_error[0])
+		return;
+	if (rd_kafka_metadata(k->rk, 0, k->rkt, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (md->topic_cnt == 1) {
+		t = &md->topics[0];
+		err = t->err;
+		for (i = 0; !err && i < t->partition_cnt; i++) {
+			err = t->partitions[i].err;
+			partition = t->partitions[i].id;
+		}
+	}
+	if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && partition < 0)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s' does not exist: broker error %s", k->topic, rd_kafka_err2name(err));
+	else if (err && partition < 0)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s': broker error %s: %s", k->topic, rd_kafka_err2name(err),
+			 rd_kafka_err2str(err));
+	else if (err)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s' partition %d: broker error %s: %s", k->topic, partition,
+			 rd_kafka_err2name(err), rd_kafka_err2str(err));
+	rd_kafka_metadata_destroy(md);
+}
+
 int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms)
 {
+	int rc;
+
 	rd_kafka_resp_err_t err;
 	uint64_t pending;
 
@@ -440,14 +500,19 @@ int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms)
 	err = rd_kafka_flush(k->rk, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
 	if (k->fatal)
 		return fail(k, EIO, "%s", k->st.broker_error);
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !k->st.messages_pending)
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !k->st.messages_pending) {
+		diagnose_topic(k);
 		return 0;
+	}
 	/* Give up on the rest: their reports then say they were purged. */
 	pending = k->st.messages_pending;
 	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_flush(k->rk, 1000);
-	return fail(k, ETIMEDOUT, "%" PRIu64 " messages not delivered within %" PRIu64 " ms",
-		    pending, timeout_ms);
+	rc = fail(k, ETIMEDOUT, "%" PRIu64 " messages not delivered within %" PRIu64 " ms",
+		  pending, timeout_ms);
+	diagnose_topic(k);
+	errno = ETIMEDOUT;
+	return rc;
 }
 
 const struct xtcp_kafka_stats *xtcp_kafka_stats(const struct xtcp_kafka *k)

@@ -235,6 +235,20 @@ rows() {
 	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
 }
 
+@test "a missing or refused topic: the topic and the broker's error are named, exit 1" {
+	# a broker without auto.create.topics.enable answers UNKNOWN_TOPIC_OR_PART (3)
+	mock_start -T nope:3
+	SECONDS=0
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t nope --timeout 1s "$S"
+	[ "$SECONDS" -le 15 ]
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 'nope' does not exist: broker error UNKNOWN_TOPIC_OR_PART)" ]
+	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
+	# an ACL refusing it: TOPIC_AUTHORIZATION_FAILED (29)
+	mock_start -T t2:29
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t2 --timeout 1s "$S"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 't2': broker error TOPIC_AUTHORIZATION_FAILED: Broker: Topic authorization failed)" ]
+}
+
 @test "broker down mid-stream and back within the timeout: every row delivered once" {
 	local rc=0
 	outage 10s
