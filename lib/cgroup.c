@@ -247,11 +247,15 @@ int xtcp_cgroups_init(struct xtcp_cgroups *cg, const char *mountinfo)
 		return -1;
 	}
 	strcpy(cg->mountinfo, mountinfo);
+	cg->mount_fd = -1;
 	return 0;
 }
 
 void xtcp_cgroups_release(struct xtcp_cgroups *cg)
 {
+	if (cg->mount_fd >= 0)
+		close(cg->mount_fd);
+	cg->mount_fd = -1;
 	free(cg->entries);
 	free(cg->slots);
 	free(cg->arena);
@@ -458,7 +462,7 @@ static int walk(struct xtcp_cgroups *cg)
 	cg->walks++;
 	cg->walk_poll = cg->poll;
 
-	fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(cg->mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		cg->state = XTCP_CGROUPS_FAILED;
 		cg->error = errno;
@@ -528,26 +532,64 @@ static int parse_entry(struct xtcp_cgroups *cg, struct xtcp_cgroup_entry *e)
 	return 0;
 }
 
+/* The parent of process @pid, or 0. */
+static unsigned parent_of(unsigned pid)
+{
+	char path[32], buf[512], *p;
+	unsigned ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');          /* after the name, which may hold anything */
+	if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
 /*
- * Our own mounts, else (by default) init's through /proc/1/root: `ip netns
- * exec` mounts a fresh /sys, hiding the cgroup mounts below it.
+ * Our own mounts, else (by default) those of our closest ancestor, then
+ * init, that has one, through /proc/PID/root: `ip netns exec` mounts a fresh
+ * /sys, hiding the cgroup mounts below it, and the shell that ran it still
+ * sees them.  Then the mount is opened and kept (it stays reachable when
+ * that process is gone).
  */
 static int find_mount(struct xtcp_cgroups *cg)
 {
-	static const char init_root[] = "/proc/1/root";
-	char mount[sizeof(cg->mount) - sizeof(init_root) + 1];
+	char mount[sizeof(cg->mount) - 32], mountinfo[32];
+	unsigned pid = (unsigned)getppid(), steps;
 	int r;
 
 	r = xtcp_cgroup_find_mount(cg->mountinfo, cg->mount, cg->root, sizeof(cg->mount));
-	if (r != 0 || !cg->init_fallback)
-		return r;
-	if (xtcp_cgroup_find_mount("/proc/1/mountinfo", mount, cg->root, sizeof(mount)) != 1)
-		return 0;
-	snprintf(cg->mount, sizeof(cg->mount), "%s%s", init_root, mount);
-	if (access(cg->mount, R_OK | X_OK) < 0) {
-		cg->mount[0] = 0;
-		return 0;
+	for (steps = 0; r == 0 && cg->init_fallback && steps < 64; steps++) {
+		if (pid <= 1 || steps == 63)
+			pid = 1;
+		snprintf(mountinfo, sizeof(mountinfo), "/proc/%u/mountinfo", pid);
+		if (xtcp_cgroup_find_mount(mountinfo, mount, cg->root, sizeof(mount)) == 1) {
+			snprintf(cg->mount, sizeof(cg->mount), "/proc/%u/root%s", pid, mount);
+			if (access(cg->mount, R_OK | X_OK) == 0)
+				r = 1;
+		}
+		if (pid == 1)
+			break;
+		pid = parent_of(pid);
 	}
+	if (r != 1) {
+		if (r == 0)
+			cg->mount[0] = 0;
+		return r;
+	}
+	cg->mount_fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->mount_fd < 0)
+		return -1;
 	return 1;
 }
 

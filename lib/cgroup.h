@@ -19,8 +19,10 @@
  * The mount is found in /proc/self/mountinfo (the first cgroup2 mount whose
  * root is the hierarchy's root, else the first cgroup2 mount: it may be at
  * /sys/fs/cgroup or /sys/fs/cgroup/unified, or anywhere); when we have none,
- * init's, through /proc/1/root (`ip netns exec` mounts a fresh /sys that
- * hides the cgroup mounts below it; reaching init's needs root).  Paths are the
+ * our closest ancestor's that has one, then init's, through /proc/PID/root
+ * (`ip netns exec` mounts a fresh /sys that hides the cgroup mounts below
+ * it; the shell that ran it still sees them; reaching another process's
+ * root needs root).  The mount is opened once and kept.  Paths are the
  * hierarchy's, as the "0::" line of /proc/PID/cgroup shows them: "/" for
  * the root, "/system.slice/sshd.service", ...; a mount of a subtree (its
  * mountinfo root is not "/") prefixes that root.
@@ -91,8 +93,9 @@ struct xtcp_cgroups {
 	enum xtcp_cgroups_state state;
 	int error;                      /* FAILED: the errno */
 	char mountinfo[128];
-	bool init_fallback;             /* also look at init's mounts */
-	char mount[512];
+	bool init_fallback;             /* also look at an ancestor's and init's mounts */
+	char mount[512];                /* for messages: where it was found */
+	int mount_fd;
 	char root[512];
 	uint64_t poll;                  /* xtcp_cgroups_begin_poll count */
 	uint64_t walk_poll;             /* the poll of the last walk */

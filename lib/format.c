@@ -638,6 +638,44 @@ static void place_string(struct line *l, const struct table_column *c, const cha
 	l->col += width;
 }
 
+/*
+ * Who owns the socket, after CONG and only when the record says: a process
+ * as PID/COMM (+N when N more hold it), else the container as
+ * container:ID (its first 12 characters, as docker shows ids).
+ */
+#define OWNER_MAX 64            /* the owner cell without its strings */
+
+static void place_owner(struct line *l, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	char id[13], *text_start, *text_end;
+	size_t width;
+
+	if (!rec->process_pid && !*rec->container_id)
+		return;
+	pad(l, table[TABLE_COLUMNS - 1].pos + 8);
+	text_start = l->p;
+	if (rec->process_pid) {
+		l->p = put_u64(l->p, rec->process_pid);
+		*l->p++ = '/';
+		text_end = put_text_string(l->p, rec->process_comm, &width);
+	} else {
+		memcpy(l->p, "container:", 10);
+		l->p += 10;
+		width = strnlen(rec->container_id, sizeof(id) - 1);
+		memcpy(id, rec->container_id, width);
+		id[width] = 0;
+		text_end = put_text_string(l->p, id, &width);
+	}
+	l->col += (size_t)(l->p - text_start) + width;
+	l->p = text_end;
+	if (rec->process_pid && rec->process_count > 1) {
+		text_start = l->p;
+		*l->p++ = '+';
+		l->p = put_u64(l->p, rec->process_count - 1);
+		l->col += (size_t)(l->p - text_start);
+	}
+}
+
 static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 {
 	struct line l = { out, 0 };
@@ -679,6 +717,7 @@ static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 			place_ascii(&l, &table[n], "-", 1);
 	}
 	place_string(&l, &table[9], rec->congestion_algorithm_string);
+	place_owner(&l, rec);
 	*l.p++ = '\n';
 	return l.p;
 }
@@ -921,8 +960,9 @@ size_t xtcp_format_record_max(const struct xtcp_format *fmt,
 	size_t max = fmt->fixed_max, i;
 
 	if (fmt->table)
-		return max + STRING_EXPANSION * (strlen(rec->netns) +
-						 strlen(rec->congestion_algorithm_string));
+		return max + OWNER_MAX + STRING_EXPANSION * (strlen(rec->netns) +
+						 strlen(rec->congestion_algorithm_string) +
+						 strlen(rec->process_comm) + 12);
 	for (i = 0; i < fmt->n_fields; i++) {
 		const struct xtcp_format_field *f = &fmt->fields[i];
 

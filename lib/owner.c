@@ -110,9 +110,9 @@ int xtcp_owners_note(struct xtcp_owners *o, char *buf, size_t size)
 	}
 	switch (take(o, pending)) {
 	case NOTE_NO_MOUNT:
-		snprintf(buf, size, "no cgroup2 filesystem is mounted (see %s%s): %s; mount one "
+		snprintf(buf, size, "no cgroup2 filesystem is mounted (none in %s%s): %s; mount one "
 			 "(mount -t cgroup2 none /sys/fs/cgroup) to fill them", cg->mountinfo,
-			 cg->init_fallback ? " and /proc/1/mountinfo" : "", cg_fields);
+			 cg->init_fallback ? ", the parent processes' or init's" : "", cg_fields);
 		return 1;
 	case NOTE_CGROUP_FAILED:
 		snprintf(buf, size, "cannot read the cgroup2 filesystem%s%s%s: %s: %s",

@@ -525,6 +525,34 @@ static void test_table(void)
 		"12.345     10       3   1.2M    999 bbr\n",
 		"table: control characters as ?, bad UTF-8 as U+FFFD (one column)");
 
+	/* the owner after CONG, only when the record names one */
+	table_record(&rec, src, dst);
+	rec.process_pid = 4242;
+	rec.process_comm = (char *)(uintptr_t)"nginx";
+	rec.process_count = 1;
+	rec.container_id = (char *)(uintptr_t)"0123456789abcdef0123";
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
+		"default    ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           12.345"
+		"     10       3   1.2M    999 bbr     4242/nginx\n", "table: the process, PID/COMM");
+	rec.process_count = 3;
+	rec.process_comm = (char *)(uintptr_t)"w\tk";
+	rec.congestion_algorithm_string = (char *)(uintptr_t)"a-long-congestion";
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
+		"default    ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           12.345"
+		"     10       3   1.2M    999 a-long-congestion 4242/w?k+2\n",
+		"table: +N more holders; a control character as ?; a long CONG pushes it right");
+	rec.process_pid = 0;
+	rec.congestion_algorithm_string = (char *)(uintptr_t)"bbr";
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
+		"default    ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           12.345"
+		"     10       3   1.2M    999 bbr     container:0123456789ab\n",
+		"table: no process, the container's first 12 characters");
+	rec.container_id = (char *)(uintptr_t)"";
+	rec.systemd_unit = (char *)(uintptr_t)"sshd.service";
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
+		"default    ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           12.345"
+		"     10       3   1.2M    999 bbr\n", "table: neither: nothing after CONG");
+
 	/* text with a field list */
 	xtcp_record_init(&rec);
 	rec.netns = (char *)(uintptr_t)"ns1";
