@@ -204,7 +204,16 @@ int main(void)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && mkdtemp(dir) &&
 		    mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 			proc_root = dir;
-		rc = run();
+		/* the tests run in pid 2: LeakSanitizer cannot work as pid 1 */
+		fflush(stdout);
+		init = fork();
+		if (init == 0) {
+			rc = run();
+			fflush(stdout);
+			_exit(rc);
+		}
+		rc = init < 0 || waitpid(init, &status, 0) < 0 || !WIFEXITED(status) ? 1 :
+		     WEXITSTATUS(status);
 		if (proc_root) {
 			umount(dir);
 			rmdir(dir);
@@ -212,7 +221,12 @@ int main(void)
 		fflush(stdout);
 		_exit(rc);
 	}
+	/*
+	 * _exit: a process that made a pid namespace cannot fork into it once
+	 * its init is gone, and LeakSanitizer's check at exit would fork.
+	 */
+	fflush(stdout);
 	if (waitpid(init, &status, 0) < 0 || !WIFEXITED(status))
-		return 1;
-	return WEXITSTATUS(status);
+		_exit(1);
+	_exit(WEXITSTATUS(status));
 }
