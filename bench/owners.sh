@@ -36,14 +36,7 @@ LOADS=${LOADS:-few spread}
 out=bench/results
 mkdir -p "$out"
 
-load_pid=
-stop_load() {
-	if [ -n "$load_pid" ]; then
-		kill "$load_pid" 2>/dev/null || true
-		wait "$load_pid" 2>/dev/null || true
-	fi
-	load_pid=
-}
+. bench/load.sh
 trap 'stop_load; rm -rf "$snap"' EXIT
 
 summary=$out/owners-summary.md
@@ -72,15 +65,7 @@ for load in $LOADS; do
 		exit 2
 		;;
 	esac
-	ready=$(mktemp)
-	"$B/xtcp-bench" load -n "$conns" --per-process "$per" >"$ready" &
-	load_pid=$!
-	until grep -q '^ready' "$ready"; do
-		kill -0 "$load_pid" 2>/dev/null || { echo "owners.sh: load failed" >&2; exit 1; }
-		sleep 0.2
-	done
-	netns=$(sed -n 's/^ready netns=\([^ ]*\).*/\1/p' "$ready")
-	rm -f "$ready"
+	start_load "$B/xtcp-bench" -n "$conns" --per-process "$per"
 	in=(ip netns exec "$netns")
 	have=$("${in[@]}" ss -tan | tail -n +2 | wc -l)
 	procs=$(("$(pgrep -c -P "$load_pid" || true)"))
