@@ -75,14 +75,14 @@ for load in $LOADS; do
 		--export-json "$out/owners-$load-one.json" --export-markdown "$out/owners-$load-one.md" \
 		-n "no owners" "$B/xtcp-dump --no-cgroup" \
 		-n "cgroup" "$B/xtcp-dump" \
-		-n "-p" "$B/xtcp-dump -p" \
+		-n "with -p" "$B/xtcp-dump -p" \
 		-n "ss -tn" "ss -tn" \
 		-n "ss -tpn" "ss -tpn"
 	"${in[@]}" hyperfine -N --warmup "$WARMUP" --min-runs "$RUNS" \
 		--export-json "$out/owners-$load-many.json" --export-markdown "$out/owners-$load-many.md" \
 		-n "no owners" "$B/xtcp-dump --no-cgroup -c $POLLS -i 1ms" \
 		-n "cgroup" "$B/xtcp-dump -c $POLLS -i 1ms" \
-		-n "-p" "$B/xtcp-dump -p -c $POLLS -i 1ms"
+		-n "with -p" "$B/xtcp-dump -p -c $POLLS -i 1ms"
 	python3 - "$out/owners-$load-one.json" "$out/owners-$load-many.json" "$POLLS" \
 		"$load" "$have" "$procs" >>"$summary" <<'PY'
 import json, sys
@@ -90,11 +90,11 @@ one = {r['command']: r['mean'] for r in json.load(open(sys.argv[1]))['results']}
 many = {r['command']: r['mean'] for r in json.load(open(sys.argv[2]))['results']}
 k = int(sys.argv[3])
 ms = lambda s: '%.1f ms' % (s * 1e3)
-warm = {c: (many[c] - one[c]) / (k - 1) for c in ('no owners', 'cgroup', '-p')}
+warm = {c: (many[c] - one[c]) / (k - 1) for c in ("no owners", "cgroup", "with -p")}
 print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-    sys.argv[4], sys.argv[5], sys.argv[6], ms(one['no owners']), ms(one['cgroup']), ms(one['-p']),
+    sys.argv[4], sys.argv[5], sys.argv[6], ms(one['no owners']), ms(one['cgroup']), ms(one["with -p"]),
     ms(one['ss -tn']), ms(one['ss -tpn']), ms(warm['no owners']), ms(warm['cgroup']),
-    ms(warm['-p'])))
+    ms(warm["with -p"])))
 PY
 	stop_load
 done
