@@ -38,28 +38,12 @@ counts=("$@")
 out=bench/results
 mkdir -p "$out"
 
-load_pid=
-netns=
-stop_load() {
-	if [ -n "$load_pid" ]; then
-		kill "$load_pid" 2>/dev/null || true
-		wait "$load_pid" 2>/dev/null || true
-	fi
-	load_pid=
-}
+. bench/load.sh
 trap 'stop_load; rm -rf "$snap"' EXIT
 
 for sockets in "${counts[@]}"; do
 	conns=$((sockets / 2))
-	ready=$(mktemp)
-	"$B/bin/xtcp-bench" load -n "$conns" >"$ready" &
-	load_pid=$!
-	until grep -q '^ready' "$ready"; do
-		kill -0 "$load_pid" 2>/dev/null || { echo "run.sh: load failed" >&2; exit 1; }
-		sleep 0.2
-	done
-	netns=$(sed -n 's/^ready netns=\([^ ]*\).*/\1/p' "$ready")
-	rm -f "$ready"
+	start_load "$B/bin/xtcp-bench" -n "$conns"
 	in=(ip netns exec "$netns")
 	have=$("${in[@]}" ss -tan | tail -n +2 | wc -l)
 	echo "== $sockets sockets requested, $have in $netns (listeners included)"

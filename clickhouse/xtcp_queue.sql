@@ -165,7 +165,13 @@ CREATE TABLE IF NOT EXISTS xtcp_queue
     c_group                               UInt64,
     poll_sequence                         UInt64,
     socket_mark                           UInt32,
-    ulp_name                              String
+    ulp_name                              String,
+    cgroup_path                           String,
+    pod_uid                               String,
+    systemd_unit                          String,
+    process_pid                           UInt32,
+    process_comm                          String,
+    process_count                         UInt32
 )
 ENGINE = Kafka
 SETTINGS kafka_broker_list = 'localhost:9092',

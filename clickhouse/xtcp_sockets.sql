@@ -15,8 +15,8 @@ CREATE TABLE IF NOT EXISTS xtcp_sockets
     netns                                 String COMMENT 'network namespace name: "default" for the init namespace, else its name under /run/netns or /run/docker/netns, else "netns:[INODE]"',
     netns_inode                           UInt64 COMMENT 'inode of the network namespace (nsfs): a stable key',
     nsid                                  UInt32 COMMENT 'the kernel\'s id of the namespace (RTM_GETNSID), else 0',
-    container_id                          String COMMENT 'id of the container holding the socket, else empty',
-    container_runtime                     String COMMENT 'container runtime (docker, containerd, ...), else empty',
+    container_id                          String COMMENT 'id of the container whose cgroup holds the socket (from cgroup_path), else empty',
+    container_runtime                     String COMMENT 'who made that container: docker, containerd, cri-o or podman (from cgroup_path), else empty',
     container_name                        String COMMENT 'container name, else empty',
     container_image                       String COMMENT 'container image, else empty',
     label                                 String COMMENT '--label, free text',
@@ -165,7 +165,13 @@ CREATE TABLE IF NOT EXISTS xtcp_sockets
     c_group                               UInt64 COMMENT 'cgroup v2 id of the socket (the inode of the cgroup\'s directory)',
     poll_sequence                         UInt64 COMMENT 'number of the poll within this run, from 1',
     socket_mark                           UInt32 COMMENT 'SO_MARK (the kernel sends it only to CAP_NET_ADMIN)',
-    ulp_name                              String COMMENT 'upper layer protocol (tls, mptcp), else empty'
+    ulp_name                              String COMMENT 'upper layer protocol (tls, mptcp), else empty',
+    cgroup_path                           String COMMENT 'cgroup v2 path of the socket\'s cgroup (c_group), "/" for the root, else empty',
+    pod_uid                               String COMMENT 'uid of the Kubernetes pod whose cgroup holds the socket (from cgroup_path), else empty',
+    systemd_unit                          String COMMENT 'innermost systemd service of cgroup_path (sshd.service), else empty',
+    process_pid                           UInt32 COMMENT 'pid of a process holding the socket, the lowest of them (xtcp-dump -p), else 0',
+    process_comm                          String COMMENT 'name (comm) of that process (xtcp-dump -p), else empty',
+    process_count                         UInt32 COMMENT 'processes holding the socket (xtcp-dump -p), else 0'
 )
 ENGINE = MergeTree
 PARTITION BY toDate(fromUnixTimestamp64Nano(timestamp_ns))

@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "outfile.h"
+#include "owner.h"
 #include "parse.h"
 #include "record.h"
 #include "stream.h"
@@ -47,8 +48,13 @@ struct dump {
 	unsigned jitter_pct;
 	int save_fd;
 
+	bool processes;                 /* -p */
+	bool no_cgroup;                 /* --no-cgroup */
+
 	/* state */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
+	struct xtcp_owners owners;
+	bool owners_on;
 	struct xtcp_nl_parser parser;
 	struct xtcp_envelope env;
 	struct xtcp_output out;
@@ -83,6 +89,10 @@ static void usage(FILE *fp)
 		"                       all, connected, synchronized; default all)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
+		"  -p, --processes      also record a process holding each socket (process_pid,\n"
+		"                       process_comm, process_count; as ss -p)\n"
+		"      --no-cgroup      do not resolve cgroup ids into cgroup_path, container_id,\n"
+		"                       pod_uid and systemd_unit\n"
 		"      --hostname NAME  hostname field (default: gethostname(); empty with -r)\n"
 		"      --label TEXT     label field\n"
 		"      --tag TEXT       tag field\n"
@@ -111,6 +121,7 @@ enum {
 	OPT_ROWS,
 	OPT_BYTES,
 	OPT_JITTER,
+	OPT_NO_CGROUP,
 };
 
 static const struct option long_options[] = {
@@ -122,6 +133,8 @@ static const struct option long_options[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "states", required_argument, NULL, OPT_STATES },
 	{ "ext", required_argument, NULL, OPT_EXT },
+	{ "processes", no_argument, NULL, 'p' },
+	{ "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "tag", required_argument, NULL, OPT_TAG },
@@ -163,6 +176,8 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 
 	if (xtcp_netlink_parse(&d->parser, nlh, &d->rec) < 0)
 		return -1;
+	if (d->owners_on && xtcp_owners_fill(&d->owners, &d->rec) < 0)
+		err(1, "cannot look up the owner of a socket");
 	d->rec.record_counter = ++d->record_counter;
 	rc = xtcp_envelope_add(&d->env, &d->rec);
 	if (rc < 0)
@@ -344,7 +359,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	d->max_rows = XTCP_DEFAULT_ROWS;
 	d->max_bytes = XTCP_DEFAULT_BYTES;
 
-	while ((c = getopt_long(argc, argv, ":c:i:n:46o:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:i:n:46po:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (xtcp_parse_u64(optarg, 0, UINT64_MAX, &d->count) < 0)
@@ -385,6 +400,12 @@ static void parse_options(struct dump *d, int argc, char **argv)
 				usage_error("unknown attribute '%.*s' in --ext (want all, none, meminfo, "
 					    "info, vegas, cong, tos, tclass, skmeminfo, shutdown)",
 					    (int)bad_len, bad);
+			break;
+		case 'p':
+			d->processes = true;
+			break;
+		case OPT_NO_CGROUP:
+			d->no_cgroup = true;
 			break;
 		case OPT_HOSTNAME:
 			d->rec.hostname = optarg;
@@ -435,6 +456,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("-r and -w cannot be combined: -w saves what the kernel sends");
 	if (d->read_path && (d->netns_all || d->n_netns_args))
 		usage_error("-r and -n cannot be combined: a capture is not a namespace");
+	if (d->read_path && d->processes)
+		usage_error("-r and -p cannot be combined: a capture's sockets are not this host's");
 	if (!want4 && !want6)
 		want4 = want6 = 1;
 	if (want4)
@@ -534,7 +557,7 @@ static int poll_live(struct dump *d)
 {
 	struct xtcp_netns_set set;
 	uint64_t start, poll, slot = 0, next, now, skipped = 0, last_warn = 0;
-	char unseen[512];
+	char unseen[512], note[512];
 	int failed = 0, n;
 	size_t i;
 
@@ -554,12 +577,15 @@ static int poll_live(struct dump *d)
 			d->warned_denied = true;
 		}
 		begin_poll(d, poll + 1);
+		xtcp_owners_begin_poll(&d->owners);
 		for (i = 0; i < set.n && !stop_requested; i++) {
 			if (poll_kernel(d, &set.ns[i]) < 0)
 				failed = 1;
 			/* A frame never spans two namespaces. */
 			emit_frames(d, true);
 		}
+		while (xtcp_owners_note(&d->owners, note, sizeof(note)))
+			warnx("%s", note);
 		d->polls_done++;
 		if (xtcp_output_flush(&d->out) < 0)
 			output_failed(&d->outfile, d->out_path);
@@ -620,6 +646,11 @@ int main(int argc, char **argv)
 	if (xtcp_output_init(&d.out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
 
+	/* A capture's cgroup ids and inodes are another host's, or another time's. */
+	d.owners_on = !d.read_path && (d.processes || !d.no_cgroup);
+	if (xtcp_owners_init(&d.owners, !d.no_cgroup, d.processes) < 0)
+		err(1, "cannot allocate the owner maps");
+
 	if (d.read_path) {
 		failed = replay_capture(&d) < 0;
 		emit_frames(&d, true);
@@ -638,6 +669,7 @@ int main(int argc, char **argv)
 	failed = output_finish(&d.outfile, d.out_path, failed);
 	xtcp_output_release(&d.out);
 	xtcp_envelope_release(&d.env);
+	xtcp_owners_release(&d.owners);
 	free(d.netns_args);
 	return failed ? 1 : 0;
 }

@@ -679,12 +679,14 @@ static char *put_text_cell(char *p, const char *s)
  * ("[ffff:...:ffff]:65535", 47), STATE the longest state name, RTT(ms) any
  * RTT below 100 s with its decimals (whole ms above), CWND and RETRANS their
  * digits up to the width (then 12.3M), SENT and RECV a size (at most 5);
- * CONG the kernel's longest algorithm name (TCP_CA_NAME_MAX - 1).  NETNS, the
+ * CONG the kernel's longest algorithm name (TCP_CA_NAME_MAX - 1); OWNER a
+ * pid, a comm and a count of sharers (7 + 1 + 15 + 1), or "container:" and
+ * twelve characters of the id (22), cut as any cell beyond that.  NETNS, the
  * one column no width bounds, comes last.
  */
 enum {
 	COL_STATE, COL_LOCAL, COL_PEER, COL_RTT, COL_CWND, COL_RETRANS, COL_SENT, COL_RECV,
-	COL_CONG, COL_NETNS, TABLE_COLUMNS
+	COL_CONG, COL_OWNER, COL_NETNS, TABLE_COLUMNS
 };
 
 struct table_column {
@@ -703,6 +705,7 @@ static const struct table_column table[TABLE_COLUMNS] = {
 	[COL_SENT] = { "SENT", AT_RIGHT, 6 },
 	[COL_RECV] = { "RECV", AT_RIGHT, 6 },
 	[COL_CONG] = { "CONG", AT_LEFT, 15 },
+	[COL_OWNER] = { "OWNER", AT_LEFT, 24 },
 	[COL_NETNS] = { "NETNS", AT_LEFT, 0 },
 };
 #define TABLE_MAX 512           /* a table line without its strings */
@@ -721,6 +724,37 @@ static void table_cell(struct table_line *t, char *end)
 
 	cell(&t->l, (size_t)(end - t->l.p), t->start, c->width, c->align);
 	t->start += c->width + 1;
+}
+
+/*
+ * Who owns the socket, when the record says: a process as PID/COMM (+N when
+ * N more hold it), else the container as container:ID (its first 12
+ * characters, as docker shows ids), else "-".
+ */
+#define OWNER_MAX 64            /* the owner cell without its strings */
+
+static char *put_owner(char *p, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	char id[13];
+	size_t width, n;
+
+	if (rec->process_pid) {
+		p = put_u64(p, rec->process_pid);
+		*p++ = '/';
+		p = put_text_string(p, rec->process_comm, &width);
+		if (rec->process_count > 1) {
+			*p++ = '+';
+			p = put_u64(p, rec->process_count - 1);
+		}
+		return p;
+	}
+	if (!*rec->container_id)
+		return put_str(p, "-");
+	memcpy(p, "container:", 10);
+	n = strnlen(rec->container_id, sizeof(id) - 1);
+	memcpy(id, rec->container_id, n);
+	id[n] = 0;
+	return put_text_string(p + 10, id, &width);
 }
 
 static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
@@ -746,6 +780,7 @@ static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 			table_cell(&t, put_str(t.l.p, "-"));
 	}
 	table_cell(&t, put_text_cell(t.l.p, rec->congestion_algorithm_string));
+	table_cell(&t, put_owner(t.l.p, rec));
 	table_cell(&t, put_text_cell(t.l.p, rec->netns));
 	*t.l.p++ = '\n';
 	return t.l.p;
@@ -987,8 +1022,9 @@ size_t xtcp_format_record_max(const struct xtcp_format *fmt,
 	size_t max = fmt->fixed_max, i;
 
 	if (fmt->table)
-		return max + STRING_EXPANSION * (strlen(rec->netns) +
-						 strlen(rec->congestion_algorithm_string));
+		return max + OWNER_MAX + STRING_EXPANSION * (strlen(rec->netns) +
+						 strlen(rec->congestion_algorithm_string) +
+						 strlen(rec->process_comm) + 12);
 	for (i = 0; i < fmt->n_fields; i++) {
 		const struct xtcp_format_field *f = &fmt->fields[i];
 

@@ -347,6 +347,58 @@ static void put_tcp(struct xtcp_synth *g, xtcp_rec *rec, int v6, unsigned state)
 	rec->ulp_name = range(g, 0, 19) == 0 ? LIT("tls") : LIT("");
 }
 
+/*
+ * Who owns the socket, as xtcp-dump -p finds it: derived from what the
+ * record already holds (no draw from the PRNG, so the other fields stay
+ * what they were): the service decides the process, the namespace the
+ * cgroup (a Kubernetes pod's container, else a systemd service).
+ */
+static void put_owner(struct xtcp_synth *g, xtcp_rec *rec, const struct netns_def *ns)
+{
+	static const struct {
+		uint32_t port;
+		const char *comm;
+	} services[] = {
+		{ 443, "nginx" }, { 80, "nginx" }, { 22, "sshd" }, { 5432, "postgres" },
+		{ 6379, "redis-server" }, { 9092, "java" }, { 8080, "api" },
+	};
+	uint32_t port = rec->inet_diag_msg_socket_source_port < 32768 ?
+			rec->inet_diag_msg_socket_source_port :
+			rec->inet_diag_msg_socket_destination_port;
+	const char *comm = "curl";
+	size_t i;
+
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		if (services[i].port == port)
+			comm = services[i].comm;
+	rec->process_comm = LIT(comm);
+	rec->process_pid = 1000 + (uint32_t)((ns - netns_defs) * 7919 + port * 31) % 60000;
+	/* nginx's workers share its listening sockets */
+	rec->process_count = rec->inet_diag_msg_state == 10 && !strcmp(comm, "nginx") ? 5 : 1;
+	if (ns->container) {
+		const char *uid = ns->name + 4;         /* cni-<uuid> */
+		char *p;
+
+		static const char slice[] = "/kubepods.slice/kubepods-burstable.slice/"
+					    "kubepods-burstable-pod";
+
+		snprintf(g->pod_uid, sizeof(g->pod_uid), "%s", uid);
+		snprintf(g->cgroup_path, sizeof(g->cgroup_path), "%s%s.slice/cri-containerd-%s.scope",
+			 slice, uid, g->container_id);
+		/* a slice name writes the uid's '-' as '_' */
+		for (p = g->cgroup_path + sizeof(slice) - 1; *p && *p != '.'; p++)
+			if (*p == '-')
+				*p = '_';
+		rec->cgroup_path = g->cgroup_path;
+		rec->pod_uid = g->pod_uid;
+	} else {
+		snprintf(g->systemd_unit, sizeof(g->systemd_unit), "%s.service", comm);
+		snprintf(g->cgroup_path, sizeof(g->cgroup_path), "/system.slice/%s", g->systemd_unit);
+		rec->cgroup_path = g->cgroup_path;
+		rec->systemd_unit = g->systemd_unit;
+	}
+}
+
 void xtcp_synth_record(struct xtcp_synth *g, xtcp_rec *rec)
 {
 	const struct netns_def *ns = &netns_defs[range(g, 0, N_NETNS - 1)];
@@ -387,6 +439,7 @@ void xtcp_synth_record(struct xtcp_synth *g, xtcp_rec *rec)
 		return;
 	}
 	rec->inet_diag_msg_inode = (uint32_t)range(g, 10000, 99999999);
+	put_owner(g, rec, ns);
 	if (state == 2) {
 		rec->inet_diag_msg_timer = 1;
 		rec->inet_diag_msg_retrans = (uint32_t)range(g, 0, 3);

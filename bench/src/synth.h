@@ -38,6 +38,9 @@ struct xtcp_synth {
 	uint8_t dst[16];
 	char container_id[65];
 	char container_name[32];
+	char cgroup_path[256];
+	char pod_uid[40];
+	char systemd_unit[64];
 };
 
 /* Start a stream.  Every seed, 0 included, is valid. */

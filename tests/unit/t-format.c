@@ -460,8 +460,8 @@ static void table_record(XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *src, 
 	rec->congestion_algorithm_string = (char *)(uintptr_t)"bbr";
 }
 
-/* The socket table's layout, by printf: fixed widths, NETNS last. */
-#define TABLE_LINE "%-14s %-47s %-47s %9s %6s %7s %6s %6s %-15s %s\n"
+/* The socket table's layout, by printf: fixed widths, OWNER, then NETNS last. */
+#define TABLE_LINE "%-14s %-47s %-47s %9s %6s %7s %6s %6s %-15s %-24s %s\n"
 
 static void test_table(void)
 {
@@ -485,13 +485,13 @@ static void test_table(void)
 	n = xtcp_format_header(&fmt, hdr);
 	hdr[n] = '\0';
 	snprintf(want, sizeof(want), TABLE_LINE, "STATE", "LOCAL", "PEER", "RTT(ms)", "CWND",
-		 "RETRANS", "SENT", "RECV", "CONG", "NETNS");
+		 "RETRANS", "SENT", "RECV", "CONG", "OWNER", "NETNS");
 	is_text(hdr, want, "table header");
 	xtcp_format_release(&fmt);
 
 	table_record(&rec, src, dst);
 	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
-		 "12.345", "10", "3", "1.2M", "999", "bbr", "default");
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "-", "default");
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, "table row, IPv4");
 
 	for (n = 0; n < sizeof(sizes) / sizeof(sizes[0]); n++) {
@@ -499,7 +499,7 @@ static void test_table(void)
 
 		rec.tcp_info_bytes_sent = sizes[n].v;
 		snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443",
-			 "10.0.0.2:55555", "12.345", "10", "3", sizes[n].text, "999", "bbr",
+			 "10.0.0.2:55555", "12.345", "10", "3", sizes[n].text, "999", "bbr", "-",
 			 "default");
 		snprintf(name, sizeof(name), "human size %" PRIu64 " is %s", sizes[n].v, sizes[n].text);
 		is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, name);
@@ -512,7 +512,7 @@ static void test_table(void)
 	set_addr(&rec.inet_diag_msg_socket_destination, dst, AF_INET6, "::");
 	rec.inet_diag_msg_socket_source_port = 7002;
 	snprintf(want, sizeof(want), TABLE_LINE, "LISTEN", "[::1]:7002", "[::]:*", "-", "-", "-",
-		 "-", "-", "-", "-");
+		 "-", "-", "-", "-", "-");
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table row: IPv6 in brackets, port 0 as *, no tcp_info as -");
 
@@ -536,7 +536,7 @@ static void test_table(void)
 	snprintf(want, sizeof(want), TABLE_LINE, "BOUND_INACTIVE",
 		 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
 		 "[fe80:1:22:333:4444:5555:6666:7777]:65535", "99999.999", "999999", "9999999",
-		 "18.4E", "18.4E", "fifteen-letters", "cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d");
+		 "18.4E", "18.4E", "fifteen-letters", "-", "cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d");
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table: the widest IPv6 endpoint, state, RTT, counts and sizes fit their columns; "
 		"a long netns comes last, whole");
@@ -551,7 +551,7 @@ static void test_table(void)
 	snprintf(want, sizeof(want), TABLE_LINE, "4000000000",
 		 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:4294\xe2\x80\xa6",
 		 "[fe80:1:22:333:4444:5555:6666:7777]:65535", "4294967", "4.3G", "10.0M",
-		 "18.4E", "18.4E", "sixteen-letter\xe2\x80\xa6",
+		 "18.4E", "18.4E", "sixteen-letter\xe2\x80\xa6", "-",
 		 "cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d");
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table: RTT from 100 s in whole ms, counts past their width as sizes, an "
@@ -560,7 +560,7 @@ static void test_table(void)
 	table_record(&rec, src, dst);
 	rec.netns = (char *)(uintptr_t)"bad\n\x1b[2J\xff";
 	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
-		 "12.345", "10", "3", "1.2M", "999", "bbr", "bad??[2J\xef\xbf\xbd");
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "-", "bad??[2J\xef\xbf\xbd");
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table: control characters as ?, bad UTF-8 as U+FFFD");
 	rec.netns = (char *)(uintptr_t)"";
@@ -568,10 +568,44 @@ static void test_table(void)
 		(char *)(uintptr_t)"caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9";
 	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
 		 "12.345", "10", "3", "1.2M", "999",
-		 "caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9\xe2\x80\xa6", "-");
+		 "caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9\xe2\x80\xa6", "-", "-");
 	/* printf pads by bytes: the cut cell is 15 columns in 20 bytes, so it adds no padding */
 	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table: a name is cut by characters, not bytes (one column each)");
+
+	/* the owner before NETNS: a process, else a container, else - */
+	table_record(&rec, src, dst);
+	rec.process_pid = 4242;
+	rec.process_comm = (char *)(uintptr_t)"nginx";
+	rec.process_count = 1;
+	rec.container_id = (char *)(uintptr_t)"0123456789abcdef0123";
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "4242/nginx", "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, "table: the process, PID/COMM");
+	rec.process_count = 3;
+	rec.process_comm = (char *)(uintptr_t)"w\tk";
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "4242/w?k+2", "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: +N more holders; a control character as ?");
+	rec.process_pid = 4194304;
+	rec.process_count = 100;
+	rec.process_comm = (char *)(uintptr_t)"fifteen-letters";
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "4194304/fifteen-letters\xe2\x80\xa6",
+		 "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: an owner past 24 columns is cut, NETNS stays in place");
+	rec.process_pid = 0;
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "container:0123456789ab", "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: no process, the container's first 12 characters");
+	rec.container_id = (char *)(uintptr_t)"";
+	rec.systemd_unit = (char *)(uintptr_t)"sshd.service";
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "-", "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, "table: neither: OWNER is -");
 
 	/* text with a field list */
 	xtcp_record_init(&rec);
@@ -847,7 +881,7 @@ static void test_unknown_fields(void)
 	ProtobufCMessageUnknownField u = {
 		4000, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)(uintptr_t)"\x05"
 	};
-	char a[8192];
+	static char a[sizeof(line)];    /* a random record's line can be long */
 
 	rnd_record(&rec);
 	strcpy(a, render(XTCP_FORMAT_JSON, NULL, true, &rec));
