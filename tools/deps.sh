@@ -46,6 +46,8 @@ iproute2:ss
 procps:ps
 man-db:man
 bsdutils:script
+prometheus:promtool
+prometheus-node-exporter:prometheus-node-exporter
 "
 BENCH="
 hyperfine:hyperfine
