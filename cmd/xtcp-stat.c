@@ -212,7 +212,7 @@ static void compile(struct stat_cmd *sc)
 
 static void write_text(struct stat_cmd *sc, const char *text, size_t len)
 {
-	if (xtcp_output_write(&sc->out, text, len) < 0)
+	if (len && xtcp_output_write(&sc->out, text, len) < 0)
 		output_failed(&sc->outfile, sc->out_path);
 }
 

@@ -537,7 +537,7 @@ void xtcp_stat_free(struct xtcp_stat *s)
 
 void xtcp_stat_preamble(const struct xtcp_stat *s, const char **text, size_t *len)
 {
-	*text = s->preamble;
+	*text = s->preamble ? s->preamble : "";
 	*len = s->preamble_len;
 }
 
@@ -681,7 +681,8 @@ static uint32_t find_group(struct xtcp_stat *s, size_t len)
 		errno = ENOMEM;
 		return 0;
 	}
-	if (XTCP_ALLOC_GROW(s->arena, s->arena_len + len, s->arena_cap) < 0 ||
+	/* + 1: room even for the empty key of --by '' */
+	if (XTCP_ALLOC_GROW(s->arena, s->arena_len + len + 1, s->arena_cap) < 0 ||
 	    XTCP_ALLOC_GROW(s->groups, s->n_groups + 1, s->groups_cap) < 0)
 		return 0;
 	g = &s->groups[s->n_groups];
@@ -707,7 +708,7 @@ int xtcp_stat_add(struct xtcp_stat *s, const xtcp_rec *rec)
 	}
 	if (XTCP_ALLOC_GROW(s->key, need + 1, s->key_cap) < 0 ||
 	    XTCP_ALLOC_GROW(s->row_group, s->rows + 1, s->row_group_cap) < 0 ||
-	    XTCP_ALLOC_GROW(s->vals, (s->rows + 1) * s->n_values, s->vals_cap) < 0)
+	    XTCP_ALLOC_GROW(s->vals, (s->rows + 1) * s->n_values + 1, s->vals_cap) < 0)
 		return -1;
 	len = build_key(s, rec, s->key);
 	gi = s->last;
@@ -744,6 +745,8 @@ int xtcp_stat_add(struct xtcp_stat *s, const xtcp_rec *rec)
 void xtcp_stat_reset(struct xtcp_stat *s)
 {
 	s->in_poll = false;
+	s->seq = 0;
+	s->ts = 0;
 	s->rows = 0;
 	s->arena_len = 0;
 	s->n_groups = 0;

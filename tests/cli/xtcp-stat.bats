@@ -340,8 +340,10 @@ print(off)" "$1" "$2"
 	local stat=$!
 	wait_until drained "$T/in"
 	kill -TERM "$stat"
-	run -0 wait "$stat"
+	local rc=0
+	wait "$stat" || rc=$?
 	kill "$writer" 2>/dev/null || true
+	[ "$rc" -eq 0 ]
 	[ "$(cut -d, -f1,3 "$T/out" | paste -sd' ')" = "1,12 2,12" ]
 	[ ! -s "$T/err" ]
 }
