@@ -262,6 +262,27 @@ static char *put_tsv_string(char *p, const char *str)
 	return p;
 }
 
+/* A Prometheus label value: \\, \" and \n escaped, other bytes as they are (valid UTF-8). */
+static char *put_label_string(char *p, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		if (*s >= 0x80) {
+			p = put_utf8(p, &s);
+			continue;
+		}
+		if (*s == '\\' || *s == '"' || *s == '\n') {
+			*p++ = '\\';
+			*p++ = *s == '\n' ? 'n' : (char)*s;
+		} else {
+			*p++ = (char)*s;
+		}
+		s++;
+	}
+	return p;
+}
+
 /* Text for a terminal: control characters as '?'; *width gets the columns used. */
 static char *put_text_string(char *p, const char *str, size_t *width)
 {
@@ -1012,6 +1033,41 @@ void xtcp_format_release(struct xtcp_format *fmt)
 	fmt->fields = NULL;
 	fmt->keys = NULL;
 	fmt->n_fields = 0;
+}
+
+/* --- one value -------------------------------------------------------------- */
+
+size_t xtcp_format_value_max(const struct xtcp_field *field,
+			     const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
+{
+	struct xtcp_format_field f = { xtcp_field_desc(field), field->kind, 0, NULL, 0 };
+	size_t max = value_max(f.desc, f.value) + 2;
+
+	if (f.value == XTCP_VALUE_STRING)
+		max += STRING_EXPANSION * strlen(MEMBER(rec, &f, char *));
+	else if (f.value == XTCP_VALUE_ADDR || f.value == XTCP_VALUE_BYTES)
+		max += 2 * MEMBER(rec, &f, ProtobufCBinaryData).len;
+	return max;
+}
+
+size_t xtcp_format_label_value(const struct xtcp_field *field,
+			       const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out)
+{
+	struct xtcp_format_field f = { xtcp_field_desc(field), field->kind, 0, NULL, 0 };
+
+	if (f.value == XTCP_VALUE_STRING)
+		return (size_t)(put_label_string(out, MEMBER(rec, &f, char *)) - out);
+	return (size_t)(put_plain(out, &f, rec, XTCP_FORMAT_TEXT) - out);
+}
+
+size_t xtcp_format_value(enum xtcp_format_kind kind, const struct xtcp_field *field,
+			 const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out)
+{
+	struct xtcp_format_field f = { xtcp_field_desc(field), field->kind, 0, NULL, 0 };
+
+	if (kind == XTCP_FORMAT_JSON)
+		return (size_t)(put_json_value(out, &f, rec) - out);
+	return (size_t)(put_plain(out, &f, rec, kind) - out);
 }
 
 /* --- writing -------------------------------------------------------------- */

@@ -129,4 +129,25 @@ int xtcp_format_write(const struct xtcp_format *fmt,
 		      const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out);
 int xtcp_format_write_header(const struct xtcp_format *fmt, struct xtcp_output *out);
 
+/*
+ * One field's value of @rec as @kind writes it: JSON the value after its key
+ * (a string quoted and escaped), CSV and TSV the cell, text the column's
+ * text without padding ("" for an empty string).  xtcp-stat shows a group's
+ * keys with it, so they read as xtcp-fmt shows the same fields.
+ * xtcp_format_value_max() bounds what xtcp_format_value() writes.
+ */
+size_t xtcp_format_value_max(const struct xtcp_field *f,
+			     const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+size_t xtcp_format_value(enum xtcp_format_kind kind, const struct xtcp_field *f,
+			 const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out);
+
+/*
+ * The same as a label value of the Prometheus text format (without the
+ * quotes): a string's bytes with \\, \" and \n escaped and invalid UTF-8
+ * as U+FFFD; other kinds as text writes them.  Bounded by
+ * xtcp_format_value_max().
+ */
+size_t xtcp_format_label_value(const struct xtcp_field *f,
+			       const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out);
+
 #endif

@@ -10,6 +10,7 @@
 #   5. xtcp-kafka into librdkafka's mock cluster
 #   6. xtcp-dump -r replays of every fixture capture
 #   7. synthetic streams (xtcp-bench gen) through filter and fmt
+#   8. xtcp-stat in every format, live and over the streams above
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${XTCP_BIN:?set XTCP_BIN to the instrumented binaries}
@@ -69,6 +70,15 @@ done
 "$BIN/xtcp-fmt" -f json "$work/live.pb" "$work/replay.pb" >"$work/all.json"
 "$BIN/xtcp-fmt" --from json "$work/all.json" >/dev/null
 in_ns "$BIN/xtcp-dump" | "$BIN/xtcp-filter" 'state == ESTABLISHED' | "$BIN/xtcp-fmt" -f json >/dev/null
+
+step "stat in every format"
+for f in text json csv openmetrics; do
+	"$BIN/xtcp-stat" -f "$f" "$work/all.pb" >/dev/null
+done
+"$BIN/xtcp-stat" -f json --by netns,state,cong,dport --fields rtt,rttvar,cwnd,retrans,bytes_acked \
+	--quantiles 0.5,0.9,0.99,0.999 "$work/gen.pb" >/dev/null
+"$BIN/xtcp-stat" -f openmetrics --by src,sport --max-series 100 "$work/gen.pb" >/dev/null 2>&1
+in_ns "$BIN/xtcp-dump" -c 3 -i 100ms | "$BIN/xtcp-stat" --by state,family >/dev/null
 
 step "kafka into the mock cluster"
 "$BIN/xtcp-mock-kafka" -t xtcp -p 3 >"$work/brokers" &

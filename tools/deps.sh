@@ -47,6 +47,8 @@ procps:ps
 man-db:man
 bsdutils:script
 time:/usr/bin/time
+prometheus:promtool
+prometheus-node-exporter:prometheus-node-exporter
 "
 BENCH="
 hyperfine:hyperfine

@@ -24,6 +24,7 @@
 #include "netlink.h"
 #include "parse.h"
 #include "record.h"
+#include "stat.h"
 #include "stream.h"
 #include "synth.h"
 #if __has_include("filter.h")
@@ -62,6 +63,7 @@ struct micro {
 #ifdef HAVE_FILTER
 	struct xtcp_filter *filter;
 #endif
+	struct xtcp_stat *stat;
 	uint64_t sink;
 };
 
@@ -156,6 +158,29 @@ static void bench_filter(struct micro *m, uint64_t n)
 }
 #endif
 
+/*
+ * xtcp-stat's work per decoded record: grouped by netns and state, three
+ * fields kept; a poll of STAT_POLL records is then summarised (three
+ * quantiles, JSON) and its arrays reused.
+ */
+#define STAT_POLL 1000
+
+static void bench_stat(struct micro *m, uint64_t n)
+{
+	struct xtcp_stat_poll poll;
+	const char *text;
+	uint64_t i;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		xtcp_stat_add(m->stat, &m->rec[i % SET]);
+		if (xtcp_stat_rows(m->stat) == STAT_POLL &&
+		    xtcp_stat_summarise(m->stat, &poll, &text, &len) == 0)
+			m->sink += len;
+	}
+	xtcp_stat_reset(m->stat);
+}
+
 static void bench_gen(struct micro *m, uint64_t n)
 {
 	uint64_t i;
@@ -181,6 +206,7 @@ static const struct benchmark {
 	{ "FormatText", bench_text },
 	{ "EnvelopeAppend", bench_envelope },
 	{ "DumpPerSocket", bench_dump_socket },
+	{ "StatPerRow", bench_stat },
 	{ "GenRecord", bench_gen },
 };
 
@@ -238,6 +264,17 @@ static int micro_setup(struct micro *m)
 			return -1;
 	}
 #endif
+	{
+		struct xtcp_stat_options o = { XTCP_STAT_JSON, "netns,state", "rtt,cwnd,retrans",
+					       "0.5,0.9,0.99", 0, true };
+		struct xtcp_stat_error serr;
+
+		m->stat = xtcp_stat_new(&o, &serr);
+		if (!m->stat)
+			return -1;
+		/* one poll first: the arrays a poll needs are then there */
+		bench_stat(m, STAT_POLL);
+	}
 	return 0;
 }
 
@@ -258,6 +295,7 @@ static void micro_release(struct micro *m)
 #ifdef HAVE_FILTER
 	xtcp_filter_free(m->filter);
 #endif
+	xtcp_stat_free(m->stat);
 	free(m->out);
 }
 
