@@ -565,7 +565,7 @@ static char *rnd_string(void)
 		"{}", "[", "'",
 	};
 	size_t n = rnd_below(4) ? rnd_below(12) : rnd_below(400), i;
-	char *s = take(n * 4 + 1), *p = s;
+	char *s = take(n * 5 + 1), *p = s;      /* no piece is longer than "netns" */
 
 	for (i = 0; i < n; i++)
 		p = stpcpy(p, pieces[rnd_below(sizeof(pieces) / sizeof(pieces[0]))]);
@@ -785,7 +785,7 @@ static void test_unknown_fields(void)
 	ProtobufCMessageUnknownField u = {
 		4000, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)(uintptr_t)"\x05"
 	};
-	char a[8192];
+	static char a[sizeof(line)];      /* every field's JSON: over 8 KiB with random strings */
 
 	rnd_record(&rec);
 	strcpy(a, render(XTCP_FORMAT_JSON, NULL, true, &rec));
