@@ -142,7 +142,7 @@ readme_has() {
 		xtcp_sockets "$SJSON" "@$DDL/xtcp_sockets.sql" "@$DDL/xtcp_queue.sql" \
 		"@$DDL/xtcp_consumer.sql"
 	echo "$output"
-	[[ "$output" == "$(wc -l <"$SJSON") rows, 159 columns: "*" values equal" ]]
+	[[ "$output" == "$(wc -l <"$SJSON") rows, 186 columns: "*" values equal" ]]
 }
 
 @test "file(): xtcp-fmt -f protobuf of a many-frame stream loads with every row and value" {
@@ -158,7 +158,7 @@ readme_has() {
 	chdb "@$DDL/xtcp_sockets.sql"
 	run -0 compare xtcp_sockets "$SJSON" "${query/sockets.bin/$SBIN}"
 	echo "$output"
-	[[ "$output" == "$(wc -l <"$SJSON") rows, 159 columns: "*" values equal" ]]
+	[[ "$output" == "$(wc -l <"$SJSON") rows, 186 columns: "*" values equal" ]]
 }
 
 @test "INSERT ... FORMAT Protobuf with xtcp-fmt -f protobuf as its body loads every row and value" {
@@ -170,7 +170,7 @@ readme_has() {
 	chdb --data "$SBIN" "$query"
 	run -0 compare xtcp_sockets "$SJSON"
 	echo "$output"
-	[[ "$output" == "$(wc -l <"$SJSON") rows, 159 columns: "*" values equal" ]]
+	[[ "$output" == "$(wc -l <"$SJSON") rows, 186 columns: "*" values equal" ]]
 }
 
 @test "out of ClickHouse: FORMAT Protobuf and ProtobufList read back through xtcp-fmt into the same rows" {
@@ -222,5 +222,5 @@ readme_has() {
 	run -0 compare xtcp_sockets "$T/kept.json" \
 		"INSERT INTO xtcp_sockets SELECT * FROM file('$T/kept.bin', 'Protobuf') SETTINGS $SCHEMA"
 	echo "$output"
-	[[ "$output" == "$kept rows, 159 columns: "* ]]
+	[[ "$output" == "$kept rows, 186 columns: "* ]]
 }
