@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "outfile.h"
@@ -227,6 +229,70 @@ static int read_input(const char *path, input_reader read, void *arg)
 	if (path)
 		close(fd);
 	return rc;
+}
+
+/*
+ * Each FILE of argv[first..argc) in turn ("-" is standard input), or
+ * standard input when there is none, through read_input(); it stops at the
+ * first that fails and when a stop signal came.  Returns -1 when one
+ * failed, else 0.
+ */
+__attribute__((unused))
+static int read_inputs(int argc, char **argv, int first, input_reader read, void *arg)
+{
+	int i;
+
+	if (first == argc)
+		return read_input(NULL, read, arg);
+	for (i = first; i < argc && !stop_requested; i++)
+		if (read_input(strcmp(argv[i], "-") ? argv[i] : NULL, read, arg) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * A stream tool's output: -o FILE (@out_path; atomic, see outfile.h) or
+ * standard output (@out_path NULL), behind a 64 KiB buffer.  Returns
+ * whether to flush it at each frame: when it is a pipe or a terminal that a
+ * reader waits on, not a regular file.  Exits 1 after reporting a failure.
+ */
+__attribute__((unused))
+static bool open_output(struct xtcp_output *out, struct xtcp_outfile *outfile, const char *out_path)
+{
+	struct stat st;
+	int fd = STDOUT_FILENO;
+
+	if (out_path) {
+		if (xtcp_outfile_open(outfile, out_path) < 0)
+			err(1, "cannot create '%s'", out_path);
+		fd = outfile->fd;
+	}
+	if (xtcp_output_init(out, fd, 1u << 16) < 0)
+		err(1, "cannot allocate the output buffer");
+	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+}
+
+/*
+ * The end of open_output()'s output: what is buffered written (as
+ * output_failed() says when that fails), -o FILE committed, standard output
+ * closed, so that a full disk is an error.  Everything valid before an
+ * input error is so written and committed.  Returns 0, or -1 after
+ * reporting; @out is still to be released.
+ */
+__attribute__((unused))
+static int close_output(struct xtcp_output *out, struct xtcp_outfile *outfile, const char *out_path)
+{
+	if (xtcp_output_flush(out) < 0)
+		output_failed(outfile, out_path);
+	if (out_path && xtcp_outfile_commit(outfile) < 0) {
+		warn("cannot write '%s'", out_path);
+		return -1;
+	}
+	if (!out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
+		warn("cannot write to standard output");
+		return -1;
+	}
+	return 0;
 }
 
 #endif

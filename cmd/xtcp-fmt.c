@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -306,8 +305,7 @@ static int process(void *arg, int fd, const char *name)
 int main(int argc, char **argv)
 {
 	struct fmt f;
-	struct stat st;
-	int fd = STDOUT_FILENO, failed = 0, i;
+	int failed;
 
 	memset(&f, 0, sizeof(f));
 	xtcp_record_init(&f.rec);
@@ -338,41 +336,17 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	if (f.out_path) {
-		if (xtcp_outfile_open(&f.outfile, f.out_path) < 0)
-			err(1, "cannot create '%s'", f.out_path);
-		fd = f.outfile.fd;
-	}
-	f.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
-	if (xtcp_output_init(&f.out, fd, 1u << 16) < 0)
-		err(1, "cannot allocate the output buffer");
+	f.flush_often = open_output(&f.out, &f.outfile, f.out_path);
 	if (f.from) {
 		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 			err(1, "cannot allocate a frame");
 	} else if (!f.delimited && xtcp_format_write_header(&f.format, &f.out) < 0) {
 		output_failed(&f.outfile, f.out_path);
 	}
-
-	if (optind == argc) {
-		failed = read_input(NULL, process, &f) < 0;
-	} else {
-		for (i = optind; i < argc && !failed && !stop_requested; i++)
-			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &f) < 0;
-	}
-
-	/* Everything valid before an error is written, and committed. */
+	failed = read_inputs(argc, argv, optind, process, &f) < 0;
 	if (f.from)
 		emit_frames(&f, true);
-	if (xtcp_output_flush(&f.out) < 0)
-		output_failed(&f.outfile, f.out_path);
-	if (f.out_path && xtcp_outfile_commit(&f.outfile) < 0) {
-		warn("cannot write '%s'", f.out_path);
-		failed = 1;
-	}
-	if (!f.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		failed = 1;
-	}
+	failed |= close_output(&f.out, &f.outfile, f.out_path) < 0;
 	xtcp_output_release(&f.out);
 	xtcp_envelope_release(&f.env);
 	xtcp_decoder_release(&f.dec);
