@@ -1,4 +1,7 @@
-/* xtcp-bench gen: write N synthetic records as a stream, the same bytes for the same seed. */
+/*
+ * xtcp-bench gen: write N synthetic records as a stream, the same bytes for
+ * the same seed; with --sockets, polls of the same sockets (synth.h).
+ */
 
 #include <err.h>
 #include <errno.h>
@@ -23,17 +26,20 @@ int cmd_gen(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "v6", required_argument, NULL, '6' },
 		{ "rows", required_argument, NULL, 'R' },
+		{ "sockets", required_argument, NULL, 'S' },
+		{ "churn", required_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t n = 0, seed = 1, v6 = 40, rows = XTCP_DEFAULT_ROWS, i;
+	uint64_t n = 0, seed = 1, v6 = 40, rows = XTCP_DEFAULT_ROWS, sockets = 0, churn = 0, i;
 	const char *out_path = NULL;
 	bool have_n = false;
 	struct xtcp_outfile of;
 	struct xtcp_output out;
 	struct xtcp_envelope env;
 	struct xtcp_synth g;
+	struct xtcp_synth_polls sp;
 	xtcp_rec rec;
 	const uint8_t *frame;
 	size_t len, nrows;
@@ -54,6 +60,12 @@ int cmd_gen(int argc, char **argv)
 		case 'R':
 			rows = bench_parse_num("--rows", optarg, 1, 10000000);
 			break;
+		case 'S':
+			sockets = bench_parse_num("--sockets", optarg, 1, 100000000);
+			break;
+		case 'C':
+			churn = bench_parse_num("--churn", optarg, 0, 100);
+			break;
 		case 'o':
 			out_path = optarg;
 			break;
@@ -64,6 +76,8 @@ int cmd_gen(int argc, char **argv)
 	bench_args_none("gen", argc, argv);
 	if (!have_n)
 		usage_error("gen: -n N is required");
+	if (churn && !sockets)
+		usage_error("gen: --churn needs --sockets");
 	if (!out_path && isatty(STDOUT_FILENO)) {
 		warnx("gen: refusing to write a binary stream to a terminal; "
 		      "pipe it into xtcp-fmt or use -o FILE");
@@ -82,8 +96,14 @@ int cmd_gen(int argc, char **argv)
 		err(1, "gen");
 	xtcp_synth_init(&g, seed);
 	g.v6_percent = (unsigned)v6;
+	if (sockets && xtcp_synth_polls_init(&sp, seed, (size_t)sockets, (unsigned)churn) < 0)
+		err(1, "gen");
+	sp.v6_percent = (unsigned)v6;
 	for (i = 0; i < n; i++) {
-		xtcp_synth_record(&g, &rec);
+		if (sockets)
+			xtcp_synth_polls_record(&sp, &rec);
+		else
+			xtcp_synth_record(&g, &rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
 			err(1, "gen");
 		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {
@@ -96,6 +116,8 @@ int cmd_gen(int argc, char **argv)
 		goto err_write;
 	xtcp_output_release(&out);
 	xtcp_envelope_release(&env);
+	if (sockets)
+		xtcp_synth_polls_release(&sp);
 	if (out_path && xtcp_outfile_commit(&of) < 0) {
 		warn("cannot write '%s'", out_path);
 		return 1;
@@ -106,6 +128,8 @@ err_write:
 	e = errno;
 	xtcp_output_release(&out);
 	xtcp_envelope_release(&env);
+	if (sockets)
+		xtcp_synth_polls_release(&sp);
 	if (out_path)
 		xtcp_outfile_abort(&of);
 	if (e == EPIPE)
