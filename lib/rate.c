@@ -13,24 +13,37 @@
  * the whole record and encoding it again would cost four times as much, and
  * the row goes out as it came, with the rate fields after it.
  *
- * What each field number is to the scan: (role << 4) | wire type, the wire
- * type 0xf for a number the schema does not know.
+ * What each field number is to the follower: (role << 4) | wire type, the
+ * wire type 0xf for a number the schema does not know.  The scan looks up
+ * the whole key (number << 3 | wire type) in a table made from it: one load
+ * a field says what to do with it, the wire type checked on the way.
  */
 enum role {
 	R_SKIP, R_TS, R_HOST, R_NETNS, R_FAMILY, R_STATE, R_SPORT, R_DPORT, R_SRC, R_DST,
 	R_COOKIE, R_INFO_STATE, R_POLL, R_OUT, R_COUNTER /* + counter index */
 };
 #define WIRE_UNKNOWN 0xfu
+#define NO_OUT 0xffu
+
+/* What the scan does with a key: skip it, a malformed field, or read it for a role. */
+enum action {
+	A_SKIP_VARINT, A_SKIP_LEN, A_SKIP_I64, A_SKIP_I32, A_BAD,
+	A_OUT,          /* a rate field the row holds already: skipped, and the row noted */
+	A_ROLE          /* + role */
+};
+
+/* A field the schema does not know, by its wire type. */
+static const uint8_t skip_unknown[8] = {
+	A_SKIP_VARINT, A_SKIP_I64, A_SKIP_LEN, A_BAD, A_BAD, A_SKIP_I32, A_BAD, A_BAD
+};
 #define NONE UINT32_MAX
 
 /* A field the follower writes, and where its value comes from. */
-enum source { S_INTERVAL, S_DELTA, S_PER_S };
 
 struct out_field {
 	uint8_t tag[XTCP_TAG_MAX];
 	uint8_t tag_len;
-	enum source source;
-	unsigned counter;
+	size_t value;           /* where in struct xtcp_rate_result its value is */
 };
 
 struct tuple {
@@ -81,13 +94,20 @@ struct entry {
 struct xtcp_rate {
 	unsigned forget;
 	struct xtcp_rate_counter counters[XTCP_RATE_COUNTERS_MAX];
-	unsigned counter_slot[XTCP_RATE_COUNTERS_MAX];  /* where in an entry: wide first */
 	size_t n_counters;
-	size_t n_wide;
-	struct out_field out[2 * XTCP_RATE_COUNTERS_MAX + 1];
+	size_t n_wide;          /* the first n_wide counters are 64-bit */
+	uint8_t per_s_counter[XTCP_RATE_COUNTERS_MAX];  /* the counters with a rate */
+	size_t n_per_s;
+	struct out_field out[64];                       /* the fields written, by number */
 	size_t n_out;
+	uint8_t interval_out;                           /* indexes of out[] */
+	uint8_t delta_out[XTCP_RATE_COUNTERS_MAX];
+	uint8_t per_s_out[XTCP_RATE_COUNTERS_MAX];
 	uint16_t *roles;        /* by field number */
 	size_t n_roles;
+	uint8_t *actions;       /* enum action, by key */
+	size_t n_actions;
+	uint64_t no_host;       /* the hash of an empty hostname */
 
 	struct xtcp_poll poll;
 
@@ -109,6 +129,8 @@ struct xtcp_rate {
 	uint64_t allocations;
 };
 
+static uint64_t hash_bytes(const uint8_t *p, size_t n);
+
 /* --- the schema's rate fields ------------------------------------------- */
 
 static bool ends_with(const char *s, const char *suffix, size_t *stem)
@@ -126,58 +148,80 @@ static bool is_counter_type(const struct xtcp_field *f)
 	return f && (f->kind == XTCP_VALUE_U32 || f->kind == XTCP_VALUE_U64);
 }
 
-static int add_out(struct xtcp_rate *r, const struct xtcp_field *f, enum source source,
-		   unsigned counter)
+static void add_out(struct xtcp_rate *r, const struct xtcp_field *f, size_t value)
 {
 	struct out_field *o = &r->out[r->n_out++];
 
 	o->tag_len = (uint8_t)xtcp_varint_put(o->tag, XTCP_WIRE_KEY(f->number, XTCP_WIRE_VARINT));
-	o->source = source;
-	o->counter = counter;
-	return 0;
+	o->value = value;
 }
 
+/* The counter whose field is @name[0..n), or -1. */
+static int counter_named(const struct xtcp_rate *r, const char *name, size_t n)
+{
+	size_t c;
+
+	for (c = 0; c < r->n_counters; c++)
+		if (strlen(r->counters[c].field->name) == n && !strncmp(r->counters[c].field->name, name, n))
+			return (int)c;
+	return -1;
+}
+
+/*
+ * The counters, 64-bit ones first (as the entries keep them), each kind in
+ * the order of its _delta field; then the fields written, in number order.
+ */
 static int find_counters(struct xtcp_rate *r)
 {
-	size_t i, stem, c, wide = 0;
+	size_t i, stem, pass;
+	int c;
 
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < xtcp_schema_n; i++) {
+			const struct xtcp_field *f = &xtcp_schema[i], *base;
+			struct xtcp_rate_counter *k = &r->counters[r->n_counters];
+
+			if (!ends_with(f->name, "_delta", &stem))
+				continue;
+			base = xtcp_schema_find(f->name, stem);
+			if (!is_counter_type(base) || f->kind != base->kind)
+				return -1;
+			if ((base->kind == XTCP_VALUE_U64) != (pass == 0))
+				continue;
+			if (r->n_counters == XTCP_RATE_COUNTERS_MAX)
+				return -1;
+			k->field = base;
+			k->delta = f;
+			k->wide = pass == 0;
+			r->n_counters++;
+			r->n_wide += k->wide;
+		}
+	}
 	for (i = 0; i < xtcp_schema_n; i++) {
-		const struct xtcp_field *f = &xtcp_schema[i], *base;
+		const struct xtcp_field *f = &xtcp_schema[i];
 
 		if (ends_with(f->name, "_delta", &stem)) {
-			base = xtcp_schema_find(f->name, stem);
-			if (!is_counter_type(base) || !is_counter_type(f) ||
-			    r->n_counters == XTCP_RATE_COUNTERS_MAX)
-				return -1;
-			r->counters[r->n_counters].field = base;
-			r->counters[r->n_counters].delta = f;
-			r->counters[r->n_counters].wide = base->kind == XTCP_VALUE_U64;
-			add_out(r, f, S_DELTA, (unsigned)r->n_counters);
-			r->n_counters++;
+			c = counter_named(r, f->name, stem);
+			r->delta_out[c] = (uint8_t)r->n_out;
+			add_out(r, f, offsetof(struct xtcp_rate_result, delta) + (size_t)c * sizeof(uint64_t));
 		} else if (ends_with(f->name, "_per_s", &stem)) {
-			for (c = 0; c < r->n_counters; c++)
-				if (strlen(r->counters[c].field->name) == stem &&
-				    !strncmp(r->counters[c].field->name, f->name, stem))
-					break;
-			/* its _delta field comes first, by number */
-			if (c == r->n_counters || f->kind != XTCP_VALUE_U64)
+			c = counter_named(r, f->name, stem);
+			if (c < 0 || f->kind != XTCP_VALUE_U64)
 				return -1;
 			r->counters[c].per_s = f;
-			add_out(r, f, S_PER_S, (unsigned)c);
+			r->per_s_counter[r->n_per_s++] = (uint8_t)c;
+			r->per_s_out[c] = (uint8_t)r->n_out;
+			add_out(r, f, offsetof(struct xtcp_rate_result, per_s) + (size_t)c * sizeof(uint64_t));
 		} else if (!strcmp(f->name, "rate_interval_ns")) {
 			if (f->kind != XTCP_VALUE_U64)
 				return -1;
-			add_out(r, f, S_INTERVAL, 0);
+			r->interval_out = (uint8_t)r->n_out;
+			add_out(r, f, offsetof(struct xtcp_rate_result, interval_ns));
 		}
+		if (r->n_out > 64)
+			return -1;
 	}
-	for (c = 0; c < r->n_counters; c++)
-		if (r->counters[c].wide)
-			r->counter_slot[c] = (unsigned)wide++;
-	r->n_wide = wide;
-	for (c = 0, i = wide; c < r->n_counters; c++)
-		if (!r->counters[c].wide)
-			r->counter_slot[c] = (unsigned)i++;
-	return r->n_out ? 0 : -1;
+	return r->n_out && r->interval_out != NO_OUT ? 0 : -1;
 }
 
 /* The fields the scan reads besides the counters. */
@@ -209,6 +253,29 @@ static int set_role(struct xtcp_rate *r, const char *name, enum role role)
 	return 0;
 }
 
+static int build_actions(struct xtcp_rate *r)
+{
+	size_t key;
+
+	r->n_actions = r->n_roles << 3;
+	r->actions = malloc(r->n_actions);
+	if (!r->actions) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (key = 0; key < r->n_actions; key++) {
+		unsigned info = r->roles[key >> 3], wt = key & 7, role = info >> 4;
+
+		if ((info & 0xf) != WIRE_UNKNOWN && (info & 0xf) != wt)
+			r->actions[key] = A_BAD;
+		else if (role == R_SKIP)
+			r->actions[key] = skip_unknown[wt];
+		else
+			r->actions[key] = (uint8_t)(role == R_OUT ? A_OUT : A_ROLE + role);
+	}
+	return 0;
+}
+
 static int build_roles(struct xtcp_rate *r)
 {
 	size_t i;
@@ -236,7 +303,7 @@ static int build_roles(struct xtcp_rate *r)
 	}
 	if (set_role(r, "rate_interval_ns", R_OUT) < 0)
 		goto err_schema;
-	return 0;
+	return build_actions(r);
 err_schema:
 	errno = EINVAL;
 	return -1;
@@ -257,6 +324,8 @@ struct xtcp_rate *xtcp_rate_new(unsigned forget_polls)
 	}
 	r->forget = forget_polls;
 	r->free_list = r->oldest = r->newest = NONE;
+	r->interval_out = NO_OUT;
+	r->no_host = hash_bytes((const uint8_t *)"", 0);
 	if (find_counters(r) < 0) {
 		free(r);
 		errno = EINVAL;
@@ -276,6 +345,7 @@ void xtcp_rate_free(struct xtcp_rate *r)
 	if (!r)
 		return;
 	free(r->roles);
+	free(r->actions);
 	free(r->pool);
 	free(r->slots);
 	free(r->row);
@@ -323,89 +393,116 @@ static void take_address(uint8_t *to, uint8_t *to_len, const uint8_t *p, size_t 
 	memcpy(to, p, n > 16 ? 16 : n);
 }
 
+static void prefetch_slot(const struct xtcp_rate *r, const struct scanned *s);
+
+/* A varint field of @role: where the scan keeps it. */
+static inline void take_varint(const struct xtcp_rate *r, struct scanned *s, unsigned role,
+			       uint64_t v)
+{
+	switch (role) {
+	case R_TS:
+		s->ts = (int64_t)v;
+		break;
+	case R_NETNS:
+		s->netns_inode = v;
+		break;
+	case R_FAMILY:
+		s->tuple.family = (uint32_t)v;
+		break;
+	case R_STATE:
+		s->state = (uint32_t)v;
+		break;
+	case R_SPORT:
+		s->tuple.sport = (uint32_t)v;
+		break;
+	case R_DPORT:
+		s->tuple.dport = (uint32_t)v;
+		break;
+	case R_COOKIE:
+		s->cookie = v;
+		/* the last of the key's fields, by number: fetch its slot while the scan goes on */
+		prefetch_slot(r, s);
+		break;
+	case R_INFO_STATE:
+		s->info_state = (uint32_t)v;
+		break;
+	case R_POLL:
+		s->poll = v;
+		break;
+	default: {
+		unsigned c = role - R_COUNTER;
+
+		s->counter[c] = r->counters[c].wide ? v : (uint32_t)v;
+		break;
+	}
+	}
+}
+
 static int scan(const struct xtcp_rate *r, const uint8_t *p, size_t len, struct scanned *s)
 {
-	const uint8_t *end = p + len;
-	const uint16_t *roles = r->roles;
-	size_t n_roles = r->n_roles;
+	const uint8_t *end = p + len, *actions = r->actions;
+	const uint8_t *roomy_end = len > XTCP_TAG_MAX + XTCP_VARINT_MAX ?
+				   end - XTCP_TAG_MAX - XTCP_VARINT_MAX : p;
+	uint64_t n_actions = r->n_actions;
 
 	memset(s, 0, offsetof(struct scanned, counter));
 	memset(s->counter, 0, r->n_counters * sizeof(s->counter[0]));
-	s->host = hash_bytes(p, 0);
+	s->host = r->no_host;
 	while (p < end) {
-		struct xtcp_varint x = xtcp_wire_tag(p, end);
-		unsigned wt, info = WIRE_UNKNOWN, role;
-		uint64_t number;
+		struct xtcp_varint x;
+		unsigned act, role;
 
+		/* most fields have room to spare after them: no bounds checks there */
+		if (p < roomy_end) {
+			x = xtcp_wire_tag_fast(p);
+			if (x.next) {
+				p = x.next;
+				act = x.value < n_actions ? actions[x.value] : skip_unknown[x.value & 7];
+				if (act != A_SKIP_VARINT)
+					goto act;
+				if (!(p = xtcp_varint_skip_fast(p)))
+					goto bad;
+				continue;
+			}
+		}
+		x = xtcp_wire_tag(p, end);
 		if (!x.next)
 			goto bad;
 		p = x.next;
-		wt = x.value & 7;
-		number = x.value >> 3;
-		if (number < n_roles)
-			info = roles[number];
-		if ((info & 0xf) != wt && (info & 0xf) != WIRE_UNKNOWN)
-			goto bad;
-		role = info >> 4;
-		if (role == R_SKIP || role == R_OUT) {
-			s->replace |= role == R_OUT;
-			if (!(p = xtcp_wire_skip(p, end, wt)))
+		act = x.value < n_actions ? actions[x.value] : skip_unknown[x.value & 7];
+act:
+		if (act == A_SKIP_VARINT || act == A_OUT) {
+			s->replace |= act == A_OUT;
+			if (!(p = xtcp_varint_skip(p, end)))
 				goto bad;
 			continue;
 		}
-		if (wt == XTCP_WIRE_LEN) {
-			x = xtcp_wire_len(p, end);
+		if (act < A_ROLE) {
+			if (act == A_BAD || !(p = xtcp_wire_skip(p, end, (unsigned)(x.value & 7))))
+				goto bad;
+			continue;
+		}
+		role = act - A_ROLE;
+		if ((x.value & 7) == XTCP_WIRE_VARINT) {
+			x = end - p >= XTCP_VARINT_MAX ? xtcp_varint_read_fast64(p, end) :
+							  xtcp_varint_read(p, end);
 			if (!x.next)
 				goto bad;
 			p = x.next;
-			if (role == R_HOST)
-				s->host = hash_bytes(p, x.value);
-			else if (role == R_SRC)
-				take_address(s->tuple.src, &s->tuple.src_len, p, x.value);
-			else if (role == R_DST)
-				take_address(s->tuple.dst, &s->tuple.dst_len, p, x.value);
-			p += x.value;
+			take_varint(r, s, role, x.value);
 			continue;
 		}
-		x = xtcp_varint_read(p, end);
+		x = xtcp_wire_len(p, end);
 		if (!x.next)
 			goto bad;
 		p = x.next;
-		switch (role) {
-		case R_TS:
-			s->ts = (int64_t)x.value;
-			break;
-		case R_NETNS:
-			s->netns_inode = x.value;
-			break;
-		case R_FAMILY:
-			s->tuple.family = (uint32_t)x.value;
-			break;
-		case R_STATE:
-			s->state = (uint32_t)x.value;
-			break;
-		case R_SPORT:
-			s->tuple.sport = (uint32_t)x.value;
-			break;
-		case R_DPORT:
-			s->tuple.dport = (uint32_t)x.value;
-			break;
-		case R_COOKIE:
-			s->cookie = x.value;
-			break;
-		case R_INFO_STATE:
-			s->info_state = (uint32_t)x.value;
-			break;
-		case R_POLL:
-			s->poll = x.value;
-			break;
-		default: {
-			unsigned c = role - R_COUNTER;
-
-			s->counter[c] = r->counters[c].wide ? x.value : (uint32_t)x.value;
-			break;
-		}
-		}
+		if (role == R_HOST)
+			s->host = hash_bytes(p, x.value);
+		else if (role == R_SRC)
+			take_address(s->tuple.src, &s->tuple.src_len, p, x.value);
+		else
+			take_address(s->tuple.dst, &s->tuple.dst_len, p, x.value);
+		p += x.value;
 	}
 	return 0;
 bad:
@@ -420,23 +517,9 @@ static struct entry *entry_at(const struct xtcp_rate *r, uint32_t i)
 	return (struct entry *)(void *)(r->pool + (size_t)i * r->stride);
 }
 
-static uint64_t counter_of(const struct xtcp_rate *r, const struct entry *e, size_t c)
+static uint32_t *narrow_counters(const struct xtcp_rate *r, const struct entry *e)
 {
-	unsigned slot = r->counter_slot[c];
-
-	if (slot < r->n_wide)
-		return e->counters[slot];
-	return ((const uint32_t *)(const void *)(e->counters + r->n_wide))[slot - r->n_wide];
-}
-
-static void set_counter(const struct xtcp_rate *r, struct entry *e, size_t c, uint64_t v)
-{
-	unsigned slot = r->counter_slot[c];
-
-	if (slot < r->n_wide)
-		e->counters[slot] = v;
-	else
-		((uint32_t *)(void *)(e->counters + r->n_wide))[slot - r->n_wide] = (uint32_t)v;
+	return (uint32_t *)(uintptr_t)(const void *)(e->counters + r->n_wide);
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -465,6 +548,16 @@ static bool same_key(const struct entry *e, const struct scanned *s)
 {
 	return e->host == s->host && e->netns_inode == s->netns_inode && e->cookie == s->cookie &&
 	       (s->cookie || same_tuple(&e->tuple, &s->tuple));
+}
+
+/*
+ * The row's slot and entry are likely not in the cache (the table is as
+ * large as the sockets are many): ask for them while the scan goes on.
+ */
+static void prefetch_slot(const struct xtcp_rate *r, const struct scanned *s)
+{
+	if (r->slots)
+		__builtin_prefetch(&r->slots[key_hash(s) & r->mask]);
 }
 
 static uint64_t slot_value(uint64_t hash, uint32_t i)
@@ -609,6 +702,8 @@ static uint64_t per_second(uint64_t delta, uint64_t interval_ns)
 {
 	unsigned __int128 v;
 
+	if (!delta)
+		return 0;
 	if (delta <= UINT64_MAX / 1000000000u)
 		return delta * 1000000000u / interval_ns;
 	v = (unsigned __int128)delta * 1000000000u / interval_ns;
@@ -623,33 +718,71 @@ static void start_over(const struct xtcp_rate *r, struct entry *e, const struct 
 	e->netns_inode = s->netns_inode;
 	e->cookie = s->cookie;
 	memcpy(&e->tuple, &s->tuple, sizeof(e->tuple));    /* padding too: compared whole */
-	for (c = 0; c < r->n_counters; c++)
-		set_counter(r, e, c, s->counter[c]);
+	for (c = 0; c < r->n_wide; c++)
+		e->counters[c] = s->counter[c];
+	for (; c < r->n_counters; c++)
+		narrow_counters(r, e)[c - r->n_wide] = (uint32_t)s->counter[c];
 }
 
-/* The deltas since @e into @res; false when @s cannot be @e's socket. */
-static bool deltas(const struct xtcp_rate *r, const struct entry *e, const struct scanned *s,
+/*
+ * The interval and deltas since @e into @res (zeroed), @e's counters
+ * updated; false when @s cannot be @e's socket (then @res and @e are to be
+ * started over).
+ */
+static bool deltas(const struct xtcp_rate *r, struct entry *e, const struct scanned *s,
 		   struct xtcp_rate_result *res)
 {
-	size_t c;
+	uint32_t *narrow = narrow_counters(r, e);
+	uint64_t present = 0, d;
+	bool down = false;
+	size_t c, i;
 
 	if (s->cookie && !same_tuple(&e->tuple, &s->tuple))
 		return false;
 	if (s->ts <= e->ts)
 		return false;
 	res->interval_ns = (uint64_t)s->ts - (uint64_t)e->ts;
-	if (!s->info_state || !e->has_info)
-		return true;
-	for (c = 0; c < r->n_counters; c++) {
-		uint64_t prev = counter_of(r, e, c), cur = s->counter[c];
+	present |= UINT64_C(1) << r->interval_out;
+	if (s->info_state && e->has_info) {
+		for (c = 0; c < r->n_wide; c++) {
+			down |= s->counter[c] < e->counters[c];
+			d = s->counter[c] - e->counters[c];
+			e->counters[c] = s->counter[c];
+			res->delta[c] = d;
+			present |= (uint64_t)(d != 0) << r->delta_out[c];
+		}
+		for (; c < r->n_counters; c++) {
+			uint32_t cur = (uint32_t)s->counter[c], prev = narrow[c - r->n_wide];
 
-		if (cur < prev && (r->counters[c].wide || !s->cookie))
+			/* without a cookie to prove the socket the same, no wrap either */
+			down |= cur < prev && !s->cookie;
+			d = (uint32_t)(cur - prev);
+			narrow[c - r->n_wide] = cur;
+			res->delta[c] = d;
+			present |= (uint64_t)(d != 0) << r->delta_out[c];
+		}
+		if (down)
 			return false;
-		res->delta[c] = r->counters[c].wide ? cur - prev : (uint32_t)(cur - prev);
-		if (r->counters[c].per_s)
+		for (i = 0; i < r->n_per_s; i++) {
+			c = r->per_s_counter[i];
 			res->per_s[c] = per_second(res->delta[c], res->interval_ns);
+			present |= (uint64_t)(res->per_s[c] != 0) << r->per_s_out[c];
+		}
+	} else {
+		start_over(r, e, s);    /* the counters to compare with next time */
 	}
+	res->present = present;
 	return true;
+}
+
+/* @res as a new socket's: every rate field 0. */
+static void clear_result(const struct xtcp_rate *r, struct xtcp_rate_result *res)
+{
+	res->flags = XTCP_RATE_NEW;
+	res->interval_ns = 0;
+	res->present = 0;
+	memset(res->delta, 0, r->n_counters * sizeof(res->delta[0]));
+	memset(res->per_s, 0, r->n_counters * sizeof(res->per_s[0]));
 }
 
 int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
@@ -659,15 +792,11 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 	struct entry *e;
 	uint64_t hash;
 	uint32_t i;
-	size_t c;
 
 	if (scan(r, row, len, &s) < 0)
 		return -1;
-	res->flags = 0;
-	res->interval_ns = 0;
+	clear_result(r, res);
 	res->replace = s.replace;
-	memset(res->delta, 0, r->n_counters * sizeof(res->delta[0]));
-	memset(res->per_s, 0, r->n_counters * sizeof(res->per_s[0]));
 	if (xtcp_poll_next(&r->poll, s.poll, s.ts))
 		forget_absent(r);
 
@@ -681,23 +810,14 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 		}
 		e = entry_at(r, i);
 		start_over(r, e, &s);
-		res->flags = XTCP_RATE_NEW;
 	} else {
 		e = entry_at(r, i);
-		if (!deltas(r, e, &s, res)) {
-			res->interval_ns = 0;
-			memset(res->delta, 0, r->n_counters * sizeof(res->delta[0]));
-			memset(res->per_s, 0, r->n_counters * sizeof(res->per_s[0]));
-			start_over(r, e, &s);
-			res->flags = XTCP_RATE_NEW;
+		if (deltas(r, e, &s, res)) {
+			res->flags = res->present & ~(UINT64_C(1) << r->interval_out) ||
+				     s.state != e->state ? XTCP_RATE_CHANGED : 0;
 		} else {
-			if (s.state != e->state)
-				res->flags |= XTCP_RATE_CHANGED;
-			for (c = 0; c < r->n_counters; c++) {
-				if (res->delta[c])
-					res->flags |= XTCP_RATE_CHANGED;
-				set_counter(r, e, c, s.counter[c]);
-			}
+			clear_result(r, res);
+			start_over(r, e, &s);
 		}
 		unlink_entry(r, e);
 		append_entry(r, e, i);
@@ -732,7 +852,8 @@ static uint8_t *copy_own_fields(const struct xtcp_rate *r, const uint8_t *row, s
 const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,
 				const uint8_t *row, size_t len, size_t *out_len)
 {
-	size_t need = len + r->n_out * (XTCP_TAG_MAX + XTCP_VARINT_MAX), before = r->row_cap, i;
+	size_t need = len + r->n_out * (XTCP_TAG_MAX + XTCP_VARINT_MAX), before = r->row_cap;
+	uint64_t present;
 	uint8_t *p;
 
 	if (XTCP_ALLOC_GROW(r->row, need, r->row_cap) < 0)
@@ -744,13 +865,11 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 		memcpy(r->row, row, len);
 		p = r->row + len;
 	}
-	for (i = 0; i < r->n_out; i++) {
-		const struct out_field *o = &r->out[i];
-		uint64_t v = o->source == S_INTERVAL ? res->interval_ns :
-			     o->source == S_DELTA ? res->delta[o->counter] : res->per_s[o->counter];
+	for (present = res->present; present; present &= present - 1) {
+		const struct out_field *o = &r->out[__builtin_ctzll(present)];
+		uint64_t v;
 
-		if (!v)
-			continue;
+		memcpy(&v, (const char *)res + o->value, sizeof(v));
 		memcpy(p, o->tag, o->tag_len);
 		p = xtcp_varint_put64(p + o->tag_len, v);
 	}

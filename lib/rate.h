@@ -54,7 +54,7 @@
 #define XTCP_RATE_COUNTERS_MAX 32
 #define XTCP_RATE_FORGET_DEFAULT 3
 
-/* One counter followed, in the order of its _delta field's number. */
+/* One counter followed: the 64-bit ones first, each kind in the order of its _delta field. */
 struct xtcp_rate_counter {
 	const struct xtcp_field *field;         /* the kernel's counter: tcp_info_bytes_acked */
 	const struct xtcp_field *delta;         /* tcp_info_bytes_acked_delta */
@@ -71,6 +71,7 @@ struct xtcp_rate_result {
 	uint64_t interval_ns;
 	uint64_t delta[XTCP_RATE_COUNTERS_MAX];    /* by counter, as xtcp_rate_counters() orders them */
 	uint64_t per_s[XTCP_RATE_COUNTERS_MAX];    /* 0 for a counter without a _per_s field */
+	uint64_t present;       /* for xtcp_rate_encode: bit i, the i-th rate field by number is not 0 */
 	bool replace;           /* the row holds rate fields already (xtcp-rate twice) */
 };
 
@@ -89,8 +90,9 @@ struct xtcp_rate;
  * A new follower that forgets a socket after @forget_polls polls without it
  * (at least 1).  Returns NULL with errno ENOMEM, or EINVAL when
  * @forget_polls is 0 or the schema's rate fields do not fit these rules
- * (more than XTCP_RATE_COUNTERS_MAX counters, a _delta field without its
- * counter): a build error the unit tests catch.
+ * (more than XTCP_RATE_COUNTERS_MAX counters or 64 rate fields, a _delta
+ * field without its counter or of another width): a build error the unit
+ * tests catch.
  */
 struct xtcp_rate *xtcp_rate_new(unsigned forget_polls);
 void xtcp_rate_free(struct xtcp_rate *r);
@@ -111,9 +113,9 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 		     struct xtcp_rate_result *res);
 
 /*
- * The row with the rate fields of @res: its own fields as they are (rate
- * fields it held dropped), then the rate fields that are not 0, in number
- * order.  Returns the bytes, valid until the next call, and sets *out_len;
+ * The row with the rate fields of @res (those its present bits mark): its
+ * own fields as they are (rate fields it held dropped), then the rate
+ * fields, in number order.  Returns the bytes, valid until the next call, and sets *out_len;
  * NULL with errno ENOMEM.
  */
 const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,
