@@ -28,13 +28,14 @@ int cmd_gen(int argc, char **argv)
 		{ "rows", required_argument, NULL, 'R' },
 		{ "sockets", required_argument, NULL, 'S' },
 		{ "churn", required_argument, NULL, 'C' },
+		{ "bare", no_argument, NULL, 'B' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n = 0, seed = 1, v6 = 40, rows = XTCP_DEFAULT_ROWS, sockets = 0, churn = 0, i;
 	const char *out_path = NULL;
-	bool have_n = false;
+	bool have_n = false, bare = false;
 	struct xtcp_outfile of;
 	struct xtcp_output out;
 	struct xtcp_envelope env;
@@ -65,6 +66,9 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case 'C':
 			churn = bench_parse_num("--churn", optarg, 0, 100);
+			break;
+		case 'B':
+			bare = true;
 			break;
 		case 'o':
 			out_path = optarg;
@@ -104,6 +108,8 @@ int cmd_gen(int argc, char **argv)
 			xtcp_synth_polls_record(&sp, &rec);
 		else
 			xtcp_synth_record(&g, &rec);
+		if (bare)
+			xtcp_synth_bare(&rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
 			err(1, "gen");
 		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {

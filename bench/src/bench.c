@@ -16,7 +16,7 @@ void bench_usage(FILE *fp)
 	fprintf(fp,
 		"usage: xtcp-bench load -n N [--netns NAME] [--v6 PCT] [--cc LIST] [--traffic]\n"
 		"       xtcp-bench gen -n N [--seed S] [--v6 PCT] [--rows N] [--sockets N [--churn PCT]]\n"
-		"                      [-o FILE]\n"
+		"                      [--bare] [-o FILE]\n"
 		"       xtcp-bench micro [-run REGEX] [-count N] [-benchtime DUR]\n"
 		"       xtcp-bench floor [--netns NAME] [--ext LIST]\n"
 		"Make TCP socket load, synthetic streams and measurements for xtcp.\n"
@@ -39,6 +39,8 @@ void bench_usage(FILE *fp)
 		"      --sockets N      polls of the same N sockets, counters growing (default:\n"
 		"                       every record another socket)\n"
 		"      --churn PCT      with --sockets: share of sockets replaced each poll\n"
+		"      --bare           records as xtcp-dump writes them: no uplink, ASN,\n"
+		"                       container, label, tag or location fields\n"
 		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
 		"micro: time the library's per-socket paths, in Go's benchmark format\n"
 		"      -run REGEX       only benchmarks whose name matches (POSIX ERE)\n"

@@ -419,6 +419,26 @@ void xtcp_synth_record(struct xtcp_synth *g, xtcp_rec *rec)
 	g->count++;
 }
 
+void xtcp_synth_bare(xtcp_rec *rec)
+{
+	char *empty = LIT("");
+
+	rec->location = rec->label = rec->tag = empty;
+	rec->container_id = rec->container_runtime = rec->container_name = empty;
+	rec->container_image = empty;
+	rec->uplink1_ifname = rec->uplink1_nic_driver = rec->uplink1_nic_model = empty;
+	rec->uplink1_nic_bus_info = rec->uplink1_nic_fw_version = empty;
+	rec->uplink1_lldp_chassis_name = rec->uplink1_lldp_chassis_id = empty;
+	rec->uplink1_lldp_mgmt_ip = rec->uplink1_lldp_port_id = rec->uplink1_lldp_port_descr = empty;
+	rec->uplink2_ifname = rec->uplink2_nic_driver = rec->uplink2_nic_model = empty;
+	rec->uplink2_nic_bus_info = rec->uplink2_nic_fw_version = empty;
+	rec->uplink2_lldp_chassis_name = rec->uplink2_lldp_chassis_id = empty;
+	rec->uplink2_lldp_mgmt_ip = rec->uplink2_lldp_port_id = rec->uplink2_lldp_port_descr = empty;
+	rec->uplink1_nic_pci_vendor = rec->uplink1_nic_pci_device = rec->uplink1_nic_speed_mbps = 0;
+	rec->uplink2_nic_pci_vendor = rec->uplink2_nic_pci_device = rec->uplink2_nic_speed_mbps = 0;
+	rec->inet_diag_msg_socket_dest_asn = rec->inet_diag_msg_socket_next_hop_asn = 0;
+}
+
 /* --- polls of the same sockets ------------------------------------------ */
 
 int xtcp_synth_polls_init(struct xtcp_synth_polls *sp, uint64_t seed, size_t sockets,

@@ -53,6 +53,14 @@ uint64_t xtcp_synth_next(struct xtcp_synth *g);
 void xtcp_synth_record(struct xtcp_synth *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
 /*
+ * @rec as today's xtcp-dump would write it, kernel-sized: without what only
+ * an enriching collector or the dump's options fill (location, label, tag,
+ * the uplinks, the ASNs, the container fields).  The draws are the same as
+ * without, so a seed still names the same sockets.
+ */
+void xtcp_synth_bare(XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
  * Polls of the same sockets (xtcp-bench gen --sockets): @sockets sockets,
  * every one in every poll, in the same order; poll p (from 0) is 10 s after
  * poll p-1, and all its records carry the poll's timestamp_ns and

@@ -251,6 +251,25 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 	[[ $stderr == "xtcp-bench: cannot enter namespace 'no-such-ns-$$': No such file or directory" ]]
 }
 
+@test "gen --bare: the same sockets without the enrichment fields, kernel-sized" {
+	xtcp-bench gen -n 500 --sockets 100 --seed 4 | xtcp-show >"$BATS_TEST_TMPDIR/full.json"
+	xtcp-bench gen -n 500 --sockets 100 --seed 4 --bare | xtcp-show >"$BATS_TEST_TMPDIR/bare.json"
+	run -0 python3 -c '
+import json, sys
+full = [json.loads(l) for l in open(sys.argv[1])]
+bare = [json.loads(l) for l in open(sys.argv[2])]
+gone = ("location", "label", "tag", "container", "uplink", "inet_diag_msg_socket_dest_asn",
+        "inet_diag_msg_socket_next_hop_asn")
+assert len(full) == len(bare) == 500
+for f, b in zip(full, bare):
+    assert not [k for k in b if k.startswith(gone) and b[k] not in (0, "")], b
+    assert {k: v for k, v in f.items() if not k.startswith(gone)} == \
+           {k: v for k, v in b.items() if not k.startswith(gone)}
+print("ok")' "$BATS_TEST_TMPDIR/full.json" "$BATS_TEST_TMPDIR/bare.json"
+	[ "$output" = ok ]
+	[ "$(xtcp-bench gen -n 1000 --bare | wc -c)" -lt "$(($(xtcp-bench gen -n 1000 | wc -c) * 6 / 10))" ]
+}
+
 @test "gen refuses a terminal with exit 2, as every stream writer does" {
 	run -0 bash -c "script -qec 'xtcp-bench gen -n 1; echo rc=\$?' /dev/null"
 	[[ "$output" == *"refusing to write a binary stream to a terminal"* ]]
