@@ -158,8 +158,8 @@ static void put_metadata(struct xtcp_synth *g, xtcp_rec *rec, const struct netns
 
 	rec->schema_version = XTCP_SCHEMA_VERSION;
 	rec->daemon_version = LIT("xtcp-bench-gen");
-	rec->timestamp_ns = BASE_NS + (int64_t)(n / POLL_ROWS) * POLL_NS +
-			    (int64_t)(n % POLL_ROWS) * 1000;
+	/* every record of a poll with the poll's time, as xtcp-dump stamps them */
+	rec->timestamp_ns = BASE_NS + (int64_t)(n / POLL_ROWS) * POLL_NS;
 	rec->hostname = LIT("web-07.fra1.example.net");
 	rec->location = LIT("fra1");
 	rec->netns = LIT(ns->name);
