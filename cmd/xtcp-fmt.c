@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,6 +39,7 @@ struct fmt {
 	struct xtcp_output out;
 	struct xtcp_outfile outfile;
 	bool flush_often;       /* the output is a pipe or terminal: flush per frame or line */
+	struct xtcp_poll poll;  /* the text view's: a line between polls */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
 	struct xtcp_decoder dec;
 	struct xtcp_envelope env;
@@ -173,6 +175,8 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *env, *row;
 	size_t len, row_len, row_no;
+	struct stat st;
+	bool input_waits = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
 	int rc;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -193,10 +197,18 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 				xtcp_reader_release(&r);
 				return -1;
 			}
-			if (xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
+			if (xtcp_format_write_poll(&f->format, &f->poll, &f->rec, &f->out) < 0 ||
+			    xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
 				output_failed(&f->outfile, f->out_path);
 		}
-		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
+		/*
+		 * A frame's lines are out before the wait for the next: into a
+		 * pipe or terminal at every frame, into a file (tail -f) when the
+		 * input is one that makes us wait and the next frame has not
+		 * come; a file read into a file still goes in large writes.
+		 */
+		if ((f->flush_often || (input_waits && xtcp_reader_would_block(&r))) &&
+		    xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
 	return reader_end(&r, rc, name, "JSON lines? read them with --from json");

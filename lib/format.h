@@ -129,4 +129,18 @@ int xtcp_format_write(const struct xtcp_format *fmt,
 		      const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out);
 int xtcp_format_write_header(const struct xtcp_format *fmt, struct xtcp_output *out);
 
+/*
+ * The text view between polls (struct xtcp_poll, lib/record.h: @poll
+ * follows them, zeroed to start) writes a line of its own before the first
+ * record of each poll after the first:
+ *
+ *	--- poll 2, 2026-01-01T00:00:10.000Z ---
+ *
+ * the poll's poll_sequence and its timestamp_ns in UTC to the millisecond
+ * (either left out when 0).  Other kinds write nothing.  Returns as
+ * xtcp_format_write().
+ */
+int xtcp_format_write_poll(const struct xtcp_format *fmt, struct xtcp_poll *poll,
+			   const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out);
+
 #endif
