@@ -440,14 +440,16 @@ static inline void take_varint(const struct xtcp_rate *r, struct scanned *s, uns
 
 static int scan(const struct xtcp_rate *r, const uint8_t *p, size_t len, struct scanned *s)
 {
-	const uint8_t *end = p + len, *actions = r->actions;
-	const uint8_t *roomy_end = len > XTCP_TAG_MAX + XTCP_VARINT_MAX ?
-				   end - XTCP_TAG_MAX - XTCP_VARINT_MAX : p;
+	const uint8_t *end, *roomy_end, *actions = r->actions;
 	uint64_t n_actions = r->n_actions;
 
 	memset(s, 0, offsetof(struct scanned, counter));
 	memset(s->counter, 0, r->n_counters * sizeof(s->counter[0]));
 	s->host = r->no_host;
+	if (!len)
+		return 0;       /* a record of zeros (@p may be NULL) */
+	end = p + len;
+	roomy_end = len > XTCP_TAG_MAX + XTCP_VARINT_MAX ? end - XTCP_TAG_MAX - XTCP_VARINT_MAX : p;
 	while (p < end) {
 		struct xtcp_varint x;
 		unsigned act, role;
@@ -862,7 +864,8 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 	if (res->replace) {
 		p = copy_own_fields(r, row, len, r->row);
 	} else {
-		memcpy(r->row, row, len);
+		if (len)
+			memcpy(r->row, row, len);
 		p = r->row + len;
 	}
 	for (present = res->present; present; present &= present - 1) {
