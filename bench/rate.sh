@@ -5,9 +5,10 @@
 #     2000000), polls of SOCKETS sockets (default 100000) of which 2% are
 #     replaced each poll, kernel-sized (xtcp-bench gen --sockets --churn 2
 #     --bare), and over kernel rows (a capture of 3 polls of 400 sockets,
-#     replayed 500 times, each replay later than the one before), against cat
-#     (the floor) and xtcp-filter keeping every row (a stream tool that only
-#     copies its rows), in one hyperfine run each;
+#     replayed 500 times: each replay has the capture's times again, so from
+#     the second on every socket starts over, about the same work), against
+#     cat (the floor) and xtcp-filter keeping every row (a stream tool that
+#     only copies its rows), in one hyperfine run each;
 #  2. memory with churn: the peak RSS of xtcp-rate over 10 and over 100 polls
 #     of the same socket count with 5% replaced each poll: flat when the
 #     sockets that went away are forgotten (--forget, default 3 polls).

@@ -9,10 +9,10 @@ CREATE TABLE IF NOT EXISTS xtcp_sockets
 (
     schema_version                        UInt32 COMMENT 'version of this record schema (1)',
     daemon_version                        String COMMENT '"xtcp <version>" of the program that wrote the record',
-    timestamp_ns                          Int64 COMMENT 'poll start (or event) time, CLOCK_REALTIME since the epoch [ns]',
-    hostname                              String COMMENT '--hostname, else the host\'s name',
+    timestamp_ns                          Int64 COMMENT 'poll start (or event) time, CLOCK_REALTIME since the epoch; replayed, the capture\'s packet time (0 from a raw dump) [ns]',
+    hostname                              String COMMENT '--hostname, else the host\'s name (empty when replayed)',
     location                              String COMMENT '--location, free text',
-    netns                                 String COMMENT 'network namespace name: "default" for the collector\'s own, else its name under /run/netns or /run/docker/netns, else a path',
+    netns                                 String COMMENT 'network namespace name: "default" for the init namespace, else its name under /run/netns or /run/docker/netns, else "netns:[INODE]"',
     netns_inode                           UInt64 COMMENT 'inode of the network namespace (nsfs): a stable key',
     nsid                                  UInt32 COMMENT 'the kernel\'s id of the namespace (RTM_GETNSID), else 0',
     container_id                          String COMMENT 'id of the container holding the socket, else empty',

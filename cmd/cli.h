@@ -146,6 +146,47 @@ static void catch_stop_signals(void)
 }
 
 /*
+ * Open -o FILE or -w FILE (lib/outfile.h: a file is replaced whole at the
+ * end, a device, FIFO or socket written directly) or exit 1 with one line.
+ * Until output_finish() commits it, every exit (err(), errx(),
+ * output_failed() included) removes what would have replaced the file, so
+ * no exit leaves a temporary file behind.  Returns the descriptor.
+ */
+__attribute__((unused))
+static int output_open(struct xtcp_outfile *f, const char *path)
+{
+	static bool at_exit;
+
+	if (!at_exit && atexit(xtcp_outfile_abort_all) == 0)
+		at_exit = true;
+	if (xtcp_outfile_open(f, path) < 0)
+		err(1, "cannot create '%s'", path);
+	return f->fd;
+}
+
+/*
+ * The end of a run's output, @failed saying whether the run failed: an -o
+ * or -w file (@path, @f) is committed only after a run that succeeded and is
+ * aborted after one that failed, so a failed run never replaces a file;
+ * standard output (@path NULL) is closed.  Returns @failed, or 1 after
+ * reporting that the output could not be written.
+ */
+__attribute__((unused))
+static int output_finish(struct xtcp_outfile *f, const char *path, int failed)
+{
+	if (path && failed) {
+		xtcp_outfile_abort(f);
+	} else if (path && xtcp_outfile_commit(f) < 0) {
+		warn("cannot write '%s'", path);
+		failed = 1;
+	} else if (!path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
+		warn("cannot write to standard output");
+		failed = 1;
+	}
+	return failed;
+}
+
+/*
  * Writing the output failed with errno: when the reader went away (EPIPE,
  * "| head") stop quietly with 0, else report and exit 1.  An unfinished
  * -o file (@outfile, NULL for standard output) is removed either way.
@@ -188,6 +229,26 @@ static int reader_end(struct xtcp_reader *r, int rc, const char *name, const cha
 		warnx("%s: %s", name, r->err);
 	xtcp_reader_release(r);
 	return failed ? -1 : 0;
+}
+
+/*
+ * With -o (@out_path), a stream input that ended cleanly (@rc 0) without a
+ * single frame (@frames) is refused: a successful xtcp-dump writes at least
+ * one frame (an empty one when it found no socket), and so does
+ * xtcp-filter whenever its input held one, so an empty stream is what a
+ * writer that failed leaves, and `xtcp-dump -n gone | xtcp-fmt -o FILE`
+ * must not make a FILE that says "no sockets".  An input that SIGINT,
+ * SIGTERM or SIGHUP ended is not refused.  Returns @rc, or -1 after
+ * reporting.
+ */
+__attribute__((unused))
+static int refuse_empty_input(uint64_t frames, int rc, const char *name, const char *out_path)
+{
+	if (rc < 0 || frames || !out_path || stop_requested)
+		return rc;
+	warnx("%s: not a single frame, as a failed xtcp-dump leaves; '%s' not written", name,
+	      out_path);
+	return -1;
 }
 
 /* An input's name in messages: 'FILE' (quoted), or standard input. */
@@ -251,48 +312,36 @@ static int read_inputs(int argc, char **argv, int first, input_reader read, void
 }
 
 /*
- * A stream tool's output: -o FILE (@out_path; atomic, see outfile.h) or
+ * A stream tool's output: -o FILE (@out_path; see output_open()) or
  * standard output (@out_path NULL), behind a 64 KiB buffer.  Returns
  * whether to flush it at each frame: when it is a pipe or a terminal that a
  * reader waits on, not a regular file.  Exits 1 after reporting a failure.
  */
 __attribute__((unused))
-static bool open_output(struct xtcp_output *out, struct xtcp_outfile *outfile, const char *out_path)
+static bool output_buffer_open(struct xtcp_output *out, struct xtcp_outfile *outfile,
+			       const char *out_path)
 {
 	struct stat st;
-	int fd = STDOUT_FILENO;
+	int fd = out_path ? output_open(outfile, out_path) : STDOUT_FILENO;
 
-	if (out_path) {
-		if (xtcp_outfile_open(outfile, out_path) < 0)
-			err(1, "cannot create '%s'", out_path);
-		fd = outfile->fd;
-	}
 	if (xtcp_output_init(out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
 	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
 }
 
 /*
- * The end of open_output()'s output: what is buffered written (as
- * output_failed() says when that fails), -o FILE committed, standard output
- * closed, so that a full disk is an error.  Everything valid before an
- * input error is so written and committed.  Returns 0, or -1 after
- * reporting; @out is still to be released.
+ * The end of output_buffer_open()'s output, @failed saying whether the run
+ * failed: what is buffered written (as output_failed() says when that
+ * fails), then output_finish().  Returns what output_finish() returns; @out
+ * is still to be released.
  */
 __attribute__((unused))
-static int close_output(struct xtcp_output *out, struct xtcp_outfile *outfile, const char *out_path)
+static int output_buffer_finish(struct xtcp_output *out, struct xtcp_outfile *outfile,
+				const char *out_path, int failed)
 {
 	if (xtcp_output_flush(out) < 0)
 		output_failed(outfile, out_path);
-	if (out_path && xtcp_outfile_commit(outfile) < 0) {
-		warn("cannot write '%s'", out_path);
-		return -1;
-	}
-	if (!out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		return -1;
-	}
-	return 0;
+	return output_finish(outfile, out_path, failed);
 }
 
 #endif

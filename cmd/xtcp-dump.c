@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/sock_diag.h>
 
 #include "alloc.h"
@@ -51,13 +52,16 @@ struct dump {
 	struct xtcp_nl_parser parser;
 	struct xtcp_envelope env;
 	struct xtcp_output out;
-	struct xtcp_outfile outfile;
+	struct xtcp_outfile outfile;    /* -o */
+	struct xtcp_outfile savefile;   /* -w */
 	size_t max_rows, max_bytes;     /* --rows, --bytes */
 	uint64_t record_counter;
 	char daemon_version[64];
 	char hostname[256];
 	uint64_t polls_done;
 	bool warned_denied;
+	bool netns_lost;                /* an explicitly named namespace vanished */
+	uint64_t netns_warned[4];       /* errno values already reported for -n all */
 };
 
 static void usage(FILE *fp)
@@ -79,15 +83,15 @@ static void usage(FILE *fp)
 		"                       all, connected, synchronized; default all)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
-		"      --hostname NAME  hostname field (default: gethostname())\n"
+		"      --hostname NAME  hostname field (default: gethostname(); empty with -r)\n"
 		"      --label TEXT     label field\n"
 		"      --tag TEXT       tag field\n"
 		"      --location TEXT  location field\n"
 		"      --rows N         at most N rows per frame (default %u; 0 = no cap)\n"
 		"      --bytes N        at most N bytes per frame (default 256KiB; 0 = no cap)\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
-		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes)\n"
-		"                       instead of asking the kernel\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
+		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes;\n"
+		"                       - for standard input) instead of asking the kernel\n"
 		"  -w, --write FILE     also save the raw kernel replies to FILE (for -r)\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
@@ -174,6 +178,21 @@ static void begin_poll(struct dump *d, uint64_t seq)
 	d->rec.poll_sequence = seq;
 }
 
+/*
+ * Writing -w FILE failed (errno): as a failed write of the main output, one
+ * line and exit 1.  The records read so far are written first, so the main
+ * stream is whole up to here; at exit neither -w nor -o FILE is committed.
+ */
+__attribute__((noreturn))
+static void save_failed(struct dump *d)
+{
+	warn("cannot write '%s'", d->write_path);
+	emit_frames(d, true);
+	if (xtcp_output_flush(&d->out) < 0)
+		output_failed(&d->outfile, d->out_path);
+	exit(1);
+}
+
 /* One poll of one namespace; returns 0, or -1 after reporting a failure. */
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
@@ -191,6 +210,8 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 			xtcp_envelope_mark(&d->env, &mark);
 			if (xtcp_diag_dump(diag, d->families[i], d->states, d->ext, on_socket, d) == 0)
 				break;
+			if (diag->failed == XTCP_DIAG_SAVE)
+				save_failed(d);
 			/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
 			e = errno;
 			if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
@@ -217,20 +238,30 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 	return 0;
 }
 
+/*
+ * Decode the capture at -r (a path, or - for standard input).  The records of
+ * each poll in it carry the capture's time of the poll's first reply, as a
+ * live poll carries its start time (a raw dump has no times: 0).
+ */
 static int replay_capture(struct dump *d)
 {
+	const char *path = strcmp(d->read_path, "-") ? d->read_path : NULL;
+	char name_buf[4096];
+	const char *name = input_name(path, name_buf, sizeof(name_buf));
 	struct xtcp_capture cap;
 	const struct nlmsghdr *nlh;
 	uint64_t msg_no = 0;
 	uint32_t families_seen = 0;
-	int rc, done = 0;
+	bool stamped = false;
+	int rc = 0, done = 0;
 
-	if (xtcp_capture_open(&cap, d->read_path) < 0) {
-		warnx("cannot read '%s': %s", d->read_path, cap.err[0] ? cap.err : strerror(errno));
+	if ((path ? xtcp_capture_open(&cap, path) : xtcp_capture_open_fd(&cap, STDIN_FILENO)) < 0) {
+		warnx("cannot read %s: %s", name, cap.err[0] ? cap.err : strerror(errno));
 		return -1;
 	}
-	begin_poll(d, 1);
-	while ((rc = xtcp_capture_next(&cap, &nlh)) > 0) {
+	input_fd = cap.fd;
+	d->rec.poll_sequence = 1;
+	while (!stop_requested && (rc = xtcp_capture_next(&cap, &nlh)) > 0) {
 		msg_no++;
 		/*
 		 * A capture may hold several polls (ss run again and again): a
@@ -243,31 +274,37 @@ static int replay_capture(struct dump *d)
 
 			if (families_seen & bit) {
 				emit_frames(d, true);
-				begin_poll(d, d->rec.poll_sequence + 1);
+				d->rec.poll_sequence++;
+				stamped = false;
 				families_seen = 0;
 			}
 			done = 0;
+		}
+		if (!stamped) {
+			d->rec.timestamp_ns = cap.time_ns;
+			stamped = true;
 		}
 		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && nlh->nlmsg_len > NLMSG_HDRLEN)
 			families_seen |= *((const uint8_t *)nlh + NLMSG_HDRLEN) == AF_INET6 ? 2 : 1;
 		if (xtcp_diag_handle(nlh, on_socket, d, &done) < 0) {
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-				warnx("'%s': message %" PRIu64 " at byte %zu: malformed sock_diag reply: %s",
-				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
+				warnx("%s: message %" PRIu64 " at byte %" PRIu64 ": malformed sock_diag "
+				      "reply: %s", name, msg_no, cap.msg_offset, strerror(errno));
 			else
-				warnx("'%s': message %" PRIu64 " at byte %zu: the kernel reported: %s",
-				      d->read_path, msg_no, cap.msg_offset, strerror(errno));
-			xtcp_capture_release(&cap);
-			return -1;
+				warnx("%s: message %" PRIu64 " at byte %" PRIu64 ": the kernel reported: %s",
+				      name, msg_no, cap.msg_offset, strerror(errno));
+			rc = -1;
+			break;
 		}
 	}
-	if (rc < 0) {
-		warnx("'%s': %s", d->read_path, cap.err);
-		xtcp_capture_release(&cap);
-		return -1;
-	}
+	input_fd = -1;
+	/* A signal cuts the input short (see catch_stop_signals): that end is clean. */
+	if (rc < 0 && cap.error == EBADMSG && stop_requested)
+		rc = 0;
+	else if (rc < 0 && cap.error)
+		warnx("%s: %s", name, cap.err);
 	xtcp_capture_release(&cap);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static void set_metadata(struct dump *d)
@@ -275,7 +312,8 @@ static void set_metadata(struct dump *d)
 	d->rec.schema_version = XTCP_SCHEMA_VERSION;
 	snprintf(d->daemon_version, sizeof(d->daemon_version), "xtcp %s", XTCP_VERSION);
 	d->rec.daemon_version = d->daemon_version;
-	if (!d->rec.hostname || !*d->rec.hostname) {
+	/* A replayed capture is another host's: no name unless --hostname gives one. */
+	if (!d->read_path && (!d->rec.hostname || !*d->rec.hostname)) {
 		if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0)
 			d->rec.hostname = d->hostname;
 	}
@@ -405,43 +443,74 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		d->families[d->n_families++] = AF_INET6;
 }
 
+/*
+ * Why an explicitly named namespace cannot be polled: the cause of a
+ * MISSING or FAILED event.
+ */
+static const char *netns_cause(const struct xtcp_netns *ns, int e, char *buf, size_t size)
+{
+	if (e == EINVAL)
+		snprintf(buf, size, "'%s' is not a network namespace file", ns->path);
+	else if (e == ESTALE)
+		snprintf(buf, size, "'%s' leads to another namespace now", ns->path);
+	else if ((e == EPERM || e == EACCES) && !strncmp(ns->path, "/proc/", 6))
+		snprintf(buf, size, "cannot open '%s': %s %s", ns->path, strerror(e),
+			 xtcp_netns_perm_hint(CAP_SYS_PTRACE));
+	else
+		snprintf(buf, size, "cannot open '%s': %s", ns->path, strerror(e));
+	return buf;
+}
+
 /* What a refresh found: tell the user about what changed or failed. */
 static void on_netns_event(void *arg, enum xtcp_netns_event event, const struct xtcp_netns *ns,
 			   int e)
 {
 	struct dump *d = arg;
+	char cause[400];
 
 	switch (event) {
 	case XTCP_NETNS_ADDED:
 		break;
 	case XTCP_NETNS_VANISHED:
-		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+		/* -n all: namespaces come and go; a named one was reported as MISSING */
 		break;
 	case XTCP_NETNS_FAILED:
-		if (!ns) {
-			warnx("cannot track another network namespace: %s", strerror(e));
-			break;
-		}
-		if (!strcmp(ns->name, "default"))
+		if (ns && ns->self)
 			errx(1, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(e));
-		/* Missing privileges are summed up once per run, after the refresh. */
-		if ((e == EPERM || e == EACCES) && d->netns_all && !d->n_netns_args)
+		if (ns && ns->named) {
+			/* only at the start: a named namespace once entered stays open */
+			if (e == EINVAL)
+				errx(1, "%s", netns_cause(ns, e, cause, sizeof(cause)));
+			errx(1, "cannot enter network namespace '%s' (%s): %s%s%s", ns->name, ns->path,
+			     strerror(e), e == EPERM ? " " : "",
+			     e == EPERM ? xtcp_netns_perm_hint(CAP_SYS_ADMIN) : "");
+		}
+		/*
+		 * -n all: missing privileges are summed up once per run, after
+		 * the refresh; a namespace gone before it could be entered is
+		 * churn; anything else is said once per kind of failure.
+		 */
+		if (e == EPERM || e == EACCES || e == ENOENT)
 			break;
-		/* A namespace asked for by name must be there at the start. */
-		if (!d->netns_all && !d->polls_done)
-			errx(1, "cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
-			     strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-		if (e == ENOENT)
-			warnx("network namespace '%s' vanished before it could be entered", ns->name);
+		if (e > 0 && (size_t)e < sizeof(d->netns_warned) * 8) {
+			if (d->netns_warned[e / 64] & (1ull << (e % 64)))
+				break;
+			d->netns_warned[e / 64] |= 1ull << (e % 64);
+		}
+		if (!ns)
+			warnx("cannot track another network namespace: %s", strerror(e));
 		else
-			warnx("cannot enter network namespace '%s' (%s): %s%s", ns->name, ns->path,
-			      strerror(e), e == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+			warnx("cannot enter network namespace '%s' (%s): %s", ns->name, ns->path,
+			      strerror(e));
 		break;
 	case XTCP_NETNS_MISSING:
+		netns_cause(ns, e, cause, sizeof(cause));
+		if (!d->polls_done && !strcmp(ns->name, ns->path))
+			errx(1, "%s", cause);
 		if (!d->polls_done)
-			errx(1, "network namespace '%s': cannot open '%s': %s", ns->name, ns->path,
-			     strerror(e));
-		warnx("network namespace '%s' vanished; no longer polled", ns->name);
+			errx(1, "network namespace '%s': %s", ns->name, cause);
+		warnx("network namespace '%s' vanished: %s", ns->name, cause);
+		d->netns_lost = true;
 		break;
 	}
 }
@@ -465,7 +534,8 @@ static int poll_live(struct dump *d)
 {
 	struct xtcp_netns_set set;
 	uint64_t start, poll, slot = 0, next, now, skipped = 0, last_warn = 0;
-	int failed = 0;
+	char unseen[512];
+	int failed = 0, n;
 	size_t i;
 
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
@@ -473,20 +543,14 @@ static int poll_live(struct dump *d)
 	set.save_fd = d->save_fd;
 	start = now_ns(CLOCK_MONOTONIC);
 	for (poll = 0; !stop_requested && (d->count == 0 || poll < d->count); poll++) {
-		if (xtcp_netns_refresh(&set, on_netns_event, d) < 0)
+		n = xtcp_netns_refresh(&set, on_netns_event, d);
+		if (n < 0)
 			err(1, "cannot discover network namespaces");
-		if ((set.denied_enter || set.denied_lookup) && !d->warned_denied) {
-			char enter[96] = "", lookup[128] = "";
-
-			if (set.denied_enter)
-				snprintf(enter, sizeof(enter), "; cannot enter %u more (needs CAP_SYS_ADMIN)",
-					 set.denied_enter);
-			if (set.denied_lookup)
-				snprintf(lookup, sizeof(lookup), "; cannot look up the namespace of %u "
-					 "process%s (needs CAP_SYS_PTRACE)", set.denied_lookup,
-					 set.denied_lookup == 1 ? "" : "es");
-			warnx("polling %zu network namespace%s%s%s", set.n, set.n == 1 ? "" : "s",
-			      enter, lookup);
+		if (n == 0)
+			break;  /* every namespace named is gone: said as each went */
+		if (!d->warned_denied && *xtcp_netns_unseen(&set, unseen, sizeof(unseen))) {
+			warnx("polling %zu network namespace%s%s", set.n, set.n == 1 ? "" : "s",
+			      unseen);
 			d->warned_denied = true;
 		}
 		begin_poll(d, poll + 1);
@@ -525,7 +589,7 @@ static int poll_live(struct dump *d)
 		sleep_until(next + jitter_ns(d));
 	}
 	xtcp_netns_set_release(&set);
-	return failed ? -1 : 0;
+	return failed || d->netns_lost ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -549,16 +613,10 @@ int main(int argc, char **argv)
 	set_metadata(&d);
 	if (xtcp_envelope_init(&d.env, d.max_rows, d.max_bytes) < 0)
 		err(1, "cannot allocate a frame");
-	if (d.write_path) {
-		d.save_fd = open(d.write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (d.save_fd < 0)
-			err(1, "cannot open '%s'", d.write_path);
-	}
-	if (d.out_path) {
-		if (xtcp_outfile_open(&d.outfile, d.out_path) < 0)
-			err(1, "cannot create '%s'", d.out_path);
-		fd = d.outfile.fd;
-	}
+	if (d.write_path)
+		d.save_fd = output_open(&d.savefile, d.write_path);
+	if (d.out_path)
+		fd = output_open(&d.outfile, d.out_path);
 	if (xtcp_output_init(&d.out, fd, 1u << 16) < 0)
 		err(1, "cannot allocate the output buffer");
 
@@ -567,22 +625,17 @@ int main(int argc, char **argv)
 		emit_frames(&d, true);
 	} else {
 		failed = poll_live(&d) < 0;
-		if (d.write_path && close(d.save_fd) < 0) {
-			warn("cannot write '%s'", d.write_path);
-			failed = 1;
-		}
 	}
 
+	/* A run that succeeded writes a frame, an empty one when it found no socket. */
+	if (!failed && !d.env.frames_done && xtcp_output_write_empty_frame(&d.out) < 0)
+		output_failed(&d.outfile, d.out_path);
 	if (xtcp_output_flush(&d.out) < 0)
 		output_failed(&d.outfile, d.out_path);
-	if (d.out_path && xtcp_outfile_commit(&d.outfile) < 0) {
-		warn("cannot write '%s'", d.out_path);
-		failed = 1;
-	}
-	if (!d.out_path && close(STDOUT_FILENO) < 0 && errno != EPIPE) {
-		warn("cannot write to standard output");
-		failed = 1;
-	}
+	/* -w and -o are committed only when the run succeeded */
+	if (d.write_path)
+		failed = output_finish(&d.savefile, d.write_path, failed);
+	failed = output_finish(&d.outfile, d.out_path, failed);
 	xtcp_output_release(&d.out);
 	xtcp_envelope_release(&d.env);
 	free(d.netns_args);

@@ -2,8 +2,9 @@
  * xtcp-filter: keep the records of a stream that match an expression.  See
  * man/xtcp-filter.1 for the language and lib/filter.h for its contract.
  *
- * Kept rows are copied byte for byte (unknown fields included); each input
- * frame with a kept row becomes one output frame, so the grouping survives.
+ * Kept rows are checked whole, then copied byte for byte (unknown fields
+ * included); each input frame with a kept row becomes one output frame, so
+ * the grouping survives.
  */
 
 #include <err.h>
@@ -22,6 +23,7 @@
 #include "filter.h"
 #include "format.h"
 #include "outfile.h"
+#include "record.h"
 #include "stream.h"
 
 struct filter_cmd {
@@ -37,6 +39,7 @@ struct filter_cmd {
 	struct xtcp_envelope env;
 	bool flush_often;
 	uint64_t kept;
+	uint64_t frames_in;     /* frames read, every input */
 };
 
 static void usage(FILE *fp)
@@ -48,7 +51,7 @@ static void usage(FILE *fp)
 		"\n"
 		"  -v, --invert-match   keep the records that do not match\n"
 		"  -c, --count          print only the number of matching records\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"      --list-fields    print the schema: every field's name, type, unit,\n"
 		"                       aliases and meaning, then exit\n"
 		"  -h, --help           show this help\n"
@@ -131,7 +134,7 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *envelope, *row, *frame;
 	size_t len, row_len, row_no, frame_len;
-	uint64_t frame_kept;
+	uint64_t frame_kept, frames;
 	int rc, m;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -141,6 +144,9 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 		frame_kept = 0;
 		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
 			m = xtcp_filter_match(fc->filter, row, row_len);
+			/* the match read what the expression needs; a kept row is checked whole */
+			if (m >= 0 && m != fc->invert && xtcp_record_check(row, row_len) < 0)
+				m = -1;
 			if (m < 0) {
 				/* this frame is dropped whole: nothing of a bad frame is written */
 				xtcp_envelope_take(&fc->env, true, &frame_len, NULL);
@@ -175,8 +181,11 @@ static int filter_stream(struct filter_cmd *fc, int fd, const char *name)
 				output_failed(&fc->outfile, fc->out_path);
 		}
 	}
-	return reader_end(&r, rc, name,
-			  "JSON lines? turn them into a stream with xtcp-fmt --from json");
+	fc->frames_in += r.frame_no;
+	frames = r.frame_no;
+	rc = reader_end(&r, rc, name,
+			"JSON lines? turn them into a stream with xtcp-fmt --from json");
+	return refuse_empty_input(frames, rc, name, fc->out_path);
 }
 
 static int process(void *arg, int fd, const char *name)
@@ -208,11 +217,19 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	fc.flush_often = open_output(&fc.out, &fc.outfile, fc.out_path);
+	fc.flush_often = output_buffer_open(&fc.out, &fc.outfile, fc.out_path);
 	if (xtcp_envelope_init(&fc.env, 0, 0) < 0)
 		err(1, "cannot allocate a frame");
 	failed = read_inputs(argc, argv, optind, process, &fc) < 0;
 
+	/*
+	 * Everything valid before an error is written; -o commits only a run
+	 * that succeeded.  A stream that had frames and kept none is one empty
+	 * frame, so that a reader can tell "no match" from a failed writer.
+	 */
+	if (!failed && !fc.count_only && fc.frames_in && !fc.env.frames_done &&
+	    xtcp_output_write_empty_frame(&fc.out) < 0)
+		output_failed(&fc.outfile, fc.out_path);
 	if (fc.count_only) {
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%" PRIu64 "\n", fc.kept);
@@ -220,7 +237,7 @@ int main(int argc, char **argv)
 		if (xtcp_output_write(&fc.out, line, (size_t)n) < 0)
 			output_failed(&fc.outfile, fc.out_path);
 	}
-	failed |= close_output(&fc.out, &fc.outfile, fc.out_path) < 0;
+	failed = output_buffer_finish(&fc.out, &fc.outfile, fc.out_path, failed);
 	xtcp_output_release(&fc.out);
 	xtcp_envelope_release(&fc.env);
 	xtcp_filter_free(fc.filter);

@@ -66,7 +66,7 @@ static void usage(FILE *fp)
 		"      --from FMT       json: read JSON lines (as -f json writes), or protobuf:\n"
 		"                       rows of ClickHouse's Protobuf format (as -f protobuf\n"
 		"                       writes), and write a stream\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
 		"\n"
@@ -177,6 +177,7 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	size_t len, row_len, row_no;
 	struct stat st;
 	bool input_waits = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+	uint64_t frames;
 	int rc;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -184,12 +185,9 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	while ((rc = xtcp_reader_next(&r, &env, &len)) > 0) {
 		xtcp_row_iter_init(&it, env, len);
 		for (row_no = 1; xtcp_row_iter_next(&it, &row, &row_len) > 0; row_no++) {
-			if (f->delimited) {
-				if (xtcp_output_write_delimited(&f->out, row, row_len) < 0)
-					output_failed(&f->outfile, f->out_path);
-				continue;
-			}
-			if (xtcp_record_decode(&f->dec, row, row_len, &f->rec) < 0) {
+			/* -f protobuf passes rows on as they are: each is checked whole first */
+			if ((f->delimited ? xtcp_record_check(row, row_len) :
+			     xtcp_record_decode(&f->dec, row, row_len, &f->rec)) < 0) {
 				if (errno == ENOMEM)
 					err(1, "cannot decode a record");
 				warnx("%s: frame %" PRIu64 " at byte %" PRIu64 ": row %zu is not a "
@@ -197,7 +195,8 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 				xtcp_reader_release(&r);
 				return -1;
 			}
-			if (xtcp_format_write_poll(&f->format, &f->poll, &f->rec, &f->out) < 0 ||
+			if (f->delimited ? xtcp_output_write_delimited(&f->out, row, row_len) < 0 :
+			    xtcp_format_write_poll(&f->format, &f->poll, &f->rec, &f->out) < 0 ||
 			    xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
 				output_failed(&f->outfile, f->out_path);
 		}
@@ -211,7 +210,9 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 		    xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
-	return reader_end(&r, rc, name, "JSON lines? read them with --from json");
+	frames = r.frame_no;
+	rc = reader_end(&r, rc, name, "JSON lines? read them with --from json");
+	return refuse_empty_input(frames, rc, name, f->out_path);
 }
 
 /* --- JSON lines or Protobuf rows -> stream ---------------------------------- */
@@ -274,7 +275,7 @@ static int read_json(struct fmt *f, int fd, const char *name)
 	return rc;
 }
 
-/* Rows of ClickHouse's Protobuf format, each checked to decode as a record, into frames. */
+/* Rows of ClickHouse's Protobuf format, each checked whole as a record, into frames. */
 static int read_delimited(struct fmt *f, int fd, const char *name)
 {
 	struct xtcp_reader r;
@@ -289,9 +290,7 @@ static int read_delimited(struct fmt *f, int fd, const char *name)
 		rc = xtcp_reader_next(&r, &row, &len);
 		if (rc <= 0)
 			break;
-		if (xtcp_record_decode(&f->dec, row, len, &f->rec) < 0) {
-			if (errno == ENOMEM)
-				err(1, "cannot decode a record");
+		if (xtcp_record_check(row, len) < 0) {
 			warnx("%s: row %" PRIu64 " at byte %" PRIu64 ": not a valid record%s", name,
 			      r.frame_no, r.frame_offset,
 			      r.frame_no == 1 ? " (a stream of frames? read it without --from)" : "");
@@ -348,7 +347,7 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	f.flush_often = open_output(&f.out, &f.outfile, f.out_path);
+	f.flush_often = output_buffer_open(&f.out, &f.outfile, f.out_path);
 	if (f.from) {
 		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 			err(1, "cannot allocate a frame");
@@ -356,9 +355,11 @@ int main(int argc, char **argv)
 		output_failed(&f.outfile, f.out_path);
 	}
 	failed = read_inputs(argc, argv, optind, process, &f) < 0;
+
+	/* Everything valid before an error is written; -o commits only a run that succeeded. */
 	if (f.from)
 		emit_frames(&f, true);
-	failed |= close_output(&f.out, &f.outfile, f.out_path) < 0;
+	failed = output_buffer_finish(&f.out, &f.outfile, f.out_path, failed);
 	xtcp_output_release(&f.out);
 	xtcp_envelope_release(&f.env);
 	xtcp_decoder_release(&f.dec);

@@ -271,7 +271,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtcp-kafka: %" PRIu64 " of %" PRIu64 " rows not delivered: %s",
 			st->rows - st->rows_delivered, st->rows,
 			st->first_error[0] ? st->first_error : xtcp_kafka_error(k));
-		if (st->broker_error[0])
+		if (st->topic_error[0])
+			fprintf(stderr, " (%s)", st->topic_error);
+		else if (st->broker_error[0])
 			fprintf(stderr, " (last broker error: %s)", st->broker_error);
 		fputc('\n', stderr);
 	}

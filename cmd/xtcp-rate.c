@@ -36,6 +36,7 @@ struct rate_cmd {
 	struct xtcp_outfile outfile;
 	struct xtcp_envelope env;
 	bool flush_often;
+	uint64_t frames_in;     /* frames read, over every input */
 };
 
 static void usage(FILE *fp)
@@ -51,7 +52,7 @@ static void usage(FILE *fp)
 		"      --changed        keep only the records whose socket is new or whose\n"
 		"                       state or counters changed since its previous record\n"
 		"      --forget N       forget a socket after N polls without it (default %u)\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n"
 		"\n"
@@ -154,6 +155,7 @@ static int rate_stream(void *arg, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *envelope, *row;
 	size_t len, row_len, row_no;
+	uint64_t frames;
 	int n;
 
 	if (xtcp_reader_init(&r, fd) < 0)
@@ -175,8 +177,10 @@ static int rate_stream(void *arg, int fd, const char *name)
 		if (rc->flush_often && xtcp_output_flush(&rc->out) < 0)
 			output_failed(&rc->outfile, rc->out_path);
 	}
-	return reader_end(&r, n, name,
-			  "JSON lines? turn them into a stream with xtcp-fmt --from json");
+	rc->frames_in += r.frame_no;
+	frames = r.frame_no;
+	n = reader_end(&r, n, name, "JSON lines? turn them into a stream with xtcp-fmt --from json");
+	return refuse_empty_input(frames, n, name, rc->out_path);
 }
 
 int main(int argc, char **argv)
@@ -203,11 +207,20 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	rc.flush_often = open_output(&rc.out, &rc.outfile, rc.out_path);
+	rc.flush_often = output_buffer_open(&rc.out, &rc.outfile, rc.out_path);
 	if (xtcp_envelope_init(&rc.env, 0, 0) < 0)
 		err(1, "cannot allocate a frame");
 	failed = read_inputs(argc, argv, optind, rate_stream, &rc) < 0;
-	failed |= close_output(&rc.out, &rc.outfile, rc.out_path) < 0;
+
+	/*
+	 * Everything valid before an error is written; -o commits only a run
+	 * that succeeded.  When --changed kept nothing of a stream that had
+	 * frames, one empty frame says so, as xtcp-filter's "no match" does.
+	 */
+	if (!failed && rc.frames_in && !rc.env.frames_done &&
+	    xtcp_output_write_empty_frame(&rc.out) < 0)
+		output_failed(&rc.outfile, rc.out_path);
+	failed = output_buffer_finish(&rc.out, &rc.outfile, rc.out_path, failed);
 	xtcp_output_release(&rc.out);
 	xtcp_envelope_release(&rc.env);
 	xtcp_rate_free(rc.rate);

@@ -36,6 +36,17 @@ const uint8_t *xtcp_codec_decode_in_order(const uint8_t *p, const uint8_t *end,
 int xtcp_codec_decode_field(uint64_t key, const uint8_t **p, const uint8_t *end,
 			    XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t **arena);
 
+/*
+ * The wire types xtcp_codec_decode_field() takes for each field number below
+ * xtcp_codec_numbers, as a mask (bit 1 << type): a field the schema knows has
+ * its own type (a bool, as in protobuf-c, any); 0 for a number the schema
+ * does not know (an unknown field, any type that can be skipped).  Numbers
+ * from xtcp_codec_numbers up are unknown.  What lets xtcp_record_check()
+ * accept exactly what the decoder accepts without decoding.
+ */
+extern const uint32_t xtcp_codec_numbers;
+extern const uint8_t xtcp_codec_wire_types[];
+
 /* Copies a string into the arena, NUL-terminated (its tag's byte pays for the NUL). */
 static inline char *xtcp_codec_take_string(uint8_t **arena, const uint8_t *s, size_t n)
 {

@@ -84,10 +84,10 @@ void xtcp_filter_free(struct xtcp_filter *f);
  * far came in ascending field-number order (as every protobuf encoder,
  * xtcp's included, writes them) and the next field's number is above every
  * field the expression reads.  The rest of the row cannot change the answer
- * and is not read: a malformed tail is not noticed here (the row is passed
- * on as it is, and the next decoder reports it).  In strict mode the whole
- * row is always scanned, so a row is rejected exactly when
- * xtcp_record_decode() rejects it, and the answer always equals
+ * and is not read: a malformed tail is not noticed here (xtcp-filter checks
+ * each row it keeps with xtcp_record_check() before passing it on).  In
+ * strict mode the whole row is always scanned, so a row is rejected exactly
+ * when xtcp_record_decode() rejects it, and the answer always equals
  * xtcp_filter_match_record() on the decoded row.
  */
 int xtcp_filter_match(struct xtcp_filter *f, const uint8_t *row, size_t len);

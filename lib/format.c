@@ -397,6 +397,14 @@ static const char *state_name(uint32_t v)
 	return xtcp_tcp_state_known_name(v);
 }
 
+/* A state's name, or its number when the kernel has none. */
+static char *put_state(char *p, uint32_t state)
+{
+	const char *name = state_name(state);
+
+	return name ? put_str(p, name) : put_u64(p, state);
+}
+
 static const char *enum_name(const ProtobufCFieldDescriptor *f, uint32_t v)
 {
 	return xtcp_field_enum_name(xtcp_field_of(f), (int32_t)v);
@@ -427,8 +435,7 @@ ALWAYS_INLINE char *put_plain(char *p, const struct xtcp_format_field *f,
 	case XTCP_VALUE_I64:
 		return put_i64(p, MEMBER(rec, f, int64_t));
 	case XTCP_VALUE_STATE:
-		name = state_name(MEMBER(rec, f, uint32_t));
-		return name ? put_str(p, name) : put_u64(p, MEMBER(rec, f, uint32_t));
+		return put_state(p, MEMBER(rec, f, uint32_t));
 	case XTCP_VALUE_ENUM:
 		name = enum_name(f->desc, MEMBER(rec, f, uint32_t));
 		return name ? put_str(p, name) : put_i64(p, MEMBER(rec, f, int32_t));
@@ -505,77 +512,95 @@ ALWAYS_INLINE char *put_json_value(char *p, const struct xtcp_format_field *f,
 /* --- the human table ----------------------------------------------------- */
 
 /*
- * Columns sit at fixed positions, like tab stops: a value longer than its
- * column pushes the rest of the line right only until the next column with
- * room takes the slack up, so no second pass over the records is needed.
+ * Every column but the last has a fixed width, enough for any value of its
+ * kind (the widest IPv6 address and port, the longest state name, a number
+ * of any size); a value that still does not fit (a string, bytes that are
+ * not an address) is cut to the width, ending in an ellipsis.  The
+ * last column takes its value whole.  So each column starts at the same
+ * place on every line of every frame, and a line is written as soon as its
+ * record is read: no pass over the records first.
  */
 struct line {
 	char *p;
-	size_t col;
+	size_t col;             /* columns on screen so far */
 };
 
 enum { AT_LEFT, AT_RIGHT };
 
-struct table_column {
-	const char *title;
-	int align;
-	unsigned pos;           /* AT_LEFT: start column; AT_RIGHT: end column */
-};
+#define ELLIPSIS "\xe2\x80\xa6"         /* U+2026, one column */
+#define ELLIPSIS_LEN 3
 
-static const struct table_column table[] = {
-	{ "NETNS", AT_LEFT, 0 },
-	{ "STATE", AT_LEFT, 11 },
-	{ "LOCAL", AT_LEFT, 23 },
-	{ "PEER", AT_LEFT, 46 },
-	{ "RTT(ms)", AT_RIGHT, 77 },
-	{ "CWND", AT_RIGHT, 84 },
-	{ "RETRANS", AT_RIGHT, 92 },
-	{ "SENT", AT_RIGHT, 99 },
-	{ "RECV", AT_RIGHT, 106 },
-	{ "CONG", AT_LEFT, 107 },
-};
-#define TABLE_COLUMNS (sizeof(table) / sizeof(table[0]))
-#define TABLE_MAX 512           /* a table line without its strings */
-
-static void pad(struct line *l, size_t to)
+/* The screen columns of UTF-8 text as put_text_string() writes it: one per code point. */
+static size_t columns(const char *s, size_t len)
 {
-	if (l->col && to <= l->col)
-		to = l->col + 1;
-	while (l->col < to) {
-		*l->p++ = ' ';
-		l->col++;
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The bytes of the first @n code points of @s[0..len). */
+static size_t first_columns(const char *s, size_t len, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0)
+			break;
+	return i;
+}
+
+/*
+ * The value just written at the end of the line (l->p[0..len)) goes into
+ * the column that starts at @start and is @width wide (0: the last column,
+ * as wide as its value): cut to the width if it is wider, then moved right
+ * by the padding that aligns it.  The line's buffer has room for the
+ * padding and ELLIPSIS_LEN bytes more than the value.
+ */
+static void cell(struct line *l, size_t len, size_t start, size_t width, int align)
+{
+	size_t cols = columns(l->p, len), at;
+
+	if (width && cols > width) {
+		len = first_columns(l->p, len, width - 1);
+		memcpy(l->p + len, ELLIPSIS, ELLIPSIS_LEN);
+		len += ELLIPSIS_LEN;
+		cols = width;
 	}
+	at = align == AT_RIGHT && width > cols ? start + width - cols : start;
+	if (l->col && at <= l->col)
+		at = l->col + 1;        /* never glued to the value before */
+	memmove(l->p + (at - l->col), l->p, len);
+	memset(l->p, ' ', at - l->col);
+	l->p += at - l->col + len;
+	l->col = at + cols;
 }
 
-/* Put @text (@len bytes, @width columns on screen) in column @c. */
-static void place(struct line *l, const struct table_column *c, const char *text, size_t len,
-		  size_t width)
+/* The widest state: a name, or a number the kernel has no name for. */
+static size_t state_width(void)
 {
-	if (c->align == AT_LEFT)
-		pad(l, c->pos);
-	else
-		pad(l, c->pos > width ? c->pos - width : 0);
-	memcpy(l->p, text, len);
-	l->p += len;
-	l->col += width;
+	size_t w = 10, n;       /* UINT32_MAX */
+	unsigned s;
+
+	for (s = 0; s < XTCP_TCP_STATE_COUNT; s++) {
+		const char *name = xtcp_tcp_state_known_name(s);
+
+		if (name && (n = strlen(name)) > w)
+			w = n;
+	}
+	return w;
 }
 
-static void place_ascii(struct line *l, const struct table_column *c, const char *text,
-			size_t len)
-{
-	place(l, c, text, len, len);
-}
-
-/* 1234 -> "1.2k", 123456 -> "123k": SI steps of 1000 (as xtcp-filter's sizes). */
-static size_t human_size(char *out, uint64_t v)
+/* 1234 -> "1.2k", 123456 -> "123k": SI steps of 1000 (as xtcp-filter's sizes), at most 5 bytes. */
+static char *put_human_size(char *p, uint64_t v)
 {
 	static const char units[] = "kMGTPE";
 	uint64_t unit = 1000, whole, tenths;
 	unsigned u = 0;
-	char *p = out;
 
 	if (v < 1000)
-		return (size_t)(put_u64(out, v) - out);
+		return put_u64(p, v);
 	/* the unit in which the rounded value is below 1000 */
 	for (;;) {
 		whole = v / unit + (v % unit >= unit / 2);
@@ -593,19 +618,40 @@ static size_t human_size(char *out, uint64_t v)
 		p = put_u64(p, whole);
 	}
 	*p++ = units[u];
-	return (size_t)(p - out);
+	return p;
 }
 
-static size_t endpoint(char *out, const ProtobufCBinaryData *addr, uint32_t port, uint32_t family)
+/* A count in @width columns: its digits when they fit, else as a size (12.3M). */
+static char *put_count(char *p, uint64_t v, size_t width)
 {
-	char *p = out, *q;
+	char *q = put_u64(p, v);
+
+	return (size_t)(q - p) <= width ? q : put_human_size(p, v);
+}
+
+/* Microseconds as milliseconds with three decimals ("12.345"); from 100 s on, whole ms. */
+static char *put_ms(char *p, uint32_t us)
+{
+	p = put_u64(p, us / 1000);
+	if (us >= 100000000)
+		return p;
+	*p++ = '.';
+	memcpy(p, digit_pairs + (us % 1000 / 10) * 2, 2);
+	p[2] = (char)('0' + us % 10);
+	return p + 3;
+}
+
+/* address:port, IPv6 in brackets; * for a wildcard (or bytes that are no address) and port 0. */
+static char *put_endpoint(char *p, const ProtobufCBinaryData *addr, uint32_t port, uint32_t family)
+{
+	char *q;
 
 	if (family == AF_INET6)
-		*p++ = '[';
-	q = addr->len ? put_addr(p, addr, family) : NULL;
+		*p = '[';
+	q = addr->len ? put_addr(p + (family == AF_INET6), addr, family) : NULL;
 	if (!q) {
-		p = out;
-		*p++ = '*';
+		*p = '*';
+		p++;
 	} else {
 		p = q;
 		if (family == AF_INET6)
@@ -613,76 +659,98 @@ static size_t endpoint(char *out, const ProtobufCBinaryData *addr, uint32_t port
 	}
 	*p++ = ':';
 	if (port)
-		p = put_u64(p, port);
-	else
-		*p++ = '*';
-	return (size_t)(p - out);
+		return put_u64(p, port);
+	*p++ = '*';
+	return p;
 }
 
-static void place_string(struct line *l, const struct table_column *c, const char *s)
+/* A string for a person: control characters as '?'; "-" when empty. */
+static char *put_text_cell(char *p, const char *s)
 {
-	char tmp[512];
-	size_t width, len;
+	size_t width;
 
 	if (!*s) {
-		place_ascii(l, c, "-", 1);
-		return;
+		*p++ = '-';
+		return p;
 	}
-	if (strlen(s) < sizeof(tmp) / 3) {
-		len = (size_t)(put_text_string(tmp, s, &width) - tmp);
-		place(l, c, tmp, len, width);
-		return;
-	}
-	/* Long names go straight into the line (the bound allows for them). */
-	if (c->align == AT_LEFT)
-		pad(l, c->pos);
-	l->p = put_text_string(l->p, s, &width);
-	l->col += width;
+	return put_text_string(p, s, &width);
+}
+
+/*
+ * The socket table.  Widths: LOCAL and PEER hold the widest IPv6 endpoint
+ * ("[ffff:...:ffff]:65535", 47), STATE the longest state name, RTT(ms) any
+ * RTT below 100 s with its decimals (whole ms above), CWND and RETRANS their
+ * digits up to the width (then 12.3M), SENT and RECV a size (at most 5);
+ * CONG the kernel's longest algorithm name (TCP_CA_NAME_MAX - 1).  NETNS, the
+ * one column no width bounds, comes last.
+ */
+enum {
+	COL_STATE, COL_LOCAL, COL_PEER, COL_RTT, COL_CWND, COL_RETRANS, COL_SENT, COL_RECV,
+	COL_CONG, COL_NETNS, TABLE_COLUMNS
+};
+
+struct table_column {
+	const char *title;
+	int align;
+	size_t width;           /* 0: the last column */
+};
+
+static const struct table_column table[TABLE_COLUMNS] = {
+	[COL_STATE] = { "STATE", AT_LEFT, 14 },
+	[COL_LOCAL] = { "LOCAL", AT_LEFT, 47 },
+	[COL_PEER] = { "PEER", AT_LEFT, 47 },
+	[COL_RTT] = { "RTT(ms)", AT_RIGHT, 9 },
+	[COL_CWND] = { "CWND", AT_RIGHT, 6 },
+	[COL_RETRANS] = { "RETRANS", AT_RIGHT, 7 },
+	[COL_SENT] = { "SENT", AT_RIGHT, 6 },
+	[COL_RECV] = { "RECV", AT_RIGHT, 6 },
+	[COL_CONG] = { "CONG", AT_LEFT, 15 },
+	[COL_NETNS] = { "NETNS", AT_LEFT, 0 },
+};
+#define TABLE_MAX 512           /* a table line without its strings */
+
+/* A line of the table being written: the next column and where it starts. */
+struct table_line {
+	struct line l;
+	unsigned i;
+	size_t start;
+};
+
+/* The value written at t->l.p up to @end goes into the next column. */
+static void table_cell(struct table_line *t, char *end)
+{
+	const struct table_column *c = &table[t->i++];
+
+	cell(&t->l, (size_t)(end - t->l.p), t->start, c->width, c->align);
+	t->start += c->width + 1;
 }
 
 static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 {
-	struct line l = { out, 0 };
-	const char *name;
-	char tmp[64];
-	size_t n;
+	struct table_line t = { { out, 0 }, 0, 0 };
 	bool info = rec->tcp_info_snd_cwnd || rec->tcp_info_snd_mss || rec->tcp_info_rto;
+	uint32_t family = rec->inet_diag_msg_family;
 
-	place_string(&l, &table[0], rec->netns);
-	name = state_name(rec->inet_diag_msg_state);
-	if (name)
-		place_ascii(&l, &table[1], name, strlen(name));
-	else
-		place_ascii(&l, &table[1], tmp, (size_t)(put_u64(tmp, rec->inet_diag_msg_state) - tmp));
-	n = endpoint(tmp, &rec->inet_diag_msg_socket_source, rec->inet_diag_msg_socket_source_port,
-		     rec->inet_diag_msg_family);
-	place_ascii(&l, &table[2], tmp, n);
-	n = endpoint(tmp, &rec->inet_diag_msg_socket_destination,
-		     rec->inet_diag_msg_socket_destination_port, rec->inet_diag_msg_family);
-	place_ascii(&l, &table[3], tmp, n);
-	if (rec->tcp_info_rtt) {
-		char *p = put_u64(tmp, rec->tcp_info_rtt / 1000);
-
-		*p++ = '.';
-		memcpy(p, digit_pairs + (rec->tcp_info_rtt % 1000 / 10) * 2, 2);
-		p[2] = (char)('0' + rec->tcp_info_rtt % 10);
-		place_ascii(&l, &table[4], tmp, (size_t)(p + 3 - tmp));
-	} else {
-		place_ascii(&l, &table[4], "-", 1);
-	}
+	table_cell(&t, put_state(t.l.p, rec->inet_diag_msg_state));
+	table_cell(&t, put_endpoint(t.l.p, &rec->inet_diag_msg_socket_source,
+				    rec->inet_diag_msg_socket_source_port, family));
+	table_cell(&t, put_endpoint(t.l.p, &rec->inet_diag_msg_socket_destination,
+				    rec->inet_diag_msg_socket_destination_port, family));
+	table_cell(&t, rec->tcp_info_rtt ? put_ms(t.l.p, rec->tcp_info_rtt) : put_str(t.l.p, "-"));
 	if (info) {
-		place_ascii(&l, &table[5], tmp, (size_t)(put_u64(tmp, rec->tcp_info_snd_cwnd) - tmp));
-		place_ascii(&l, &table[6], tmp,
-			    (size_t)(put_u64(tmp, rec->tcp_info_total_retrans) - tmp));
-		place_ascii(&l, &table[7], tmp, human_size(tmp, rec->tcp_info_bytes_sent));
-		place_ascii(&l, &table[8], tmp, human_size(tmp, rec->tcp_info_bytes_received));
+		table_cell(&t, put_count(t.l.p, rec->tcp_info_snd_cwnd, table[COL_CWND].width));
+		table_cell(&t, put_count(t.l.p, rec->tcp_info_total_retrans,
+					 table[COL_RETRANS].width));
+		table_cell(&t, put_human_size(t.l.p, rec->tcp_info_bytes_sent));
+		table_cell(&t, put_human_size(t.l.p, rec->tcp_info_bytes_received));
 	} else {
-		for (n = 5; n <= 8; n++)
-			place_ascii(&l, &table[n], "-", 1);
+		while (t.i <= COL_RECV)
+			table_cell(&t, put_str(t.l.p, "-"));
 	}
-	place_string(&l, &table[9], rec->congestion_algorithm_string);
-	*l.p++ = '\n';
-	return l.p;
+	table_cell(&t, put_text_cell(t.l.p, rec->congestion_algorithm_string));
+	table_cell(&t, put_text_cell(t.l.p, rec->netns));
+	*t.l.p++ = '\n';
+	return t.l.p;
 }
 
 static bool is_number(enum xtcp_value_kind kind)
@@ -691,46 +759,22 @@ static bool is_number(enum xtcp_value_kind kind)
 	       kind == XTCP_VALUE_FAMILY;
 }
 
-/* Text with a field list: one column per field, numbers right-aligned. */
+/* Text with a field list: one column per field, numbers right-aligned, the last one whole. */
 static char *text_row(const struct xtcp_format *fmt, char *out,
 		      const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 {
 	struct line l = { out, 0 };
-	size_t i, pos = 0;
+	size_t i, start = 0;
 
 	for (i = 0; i < fmt->n_fields; i++) {
 		const struct xtcp_format_field *f = &fmt->fields[i];
-		struct table_column c = { NULL, AT_LEFT, (unsigned)pos };
-		size_t gap, len, start;
-		char *v;
+		char *end = put_plain(l.p, f, rec, XTCP_FORMAT_TEXT);
 
-		pos += f->width + 1;
-		if (f->value == XTCP_VALUE_STRING) {
-			place_string(&l, &c, MEMBER(rec, f, char *));
-			continue;
-		}
-		if (is_number(f->value)) {
-			c.align = AT_RIGHT;
-			c.pos += f->width;
-		}
-		/*
-		 * Render past the widest padding this column can need, then
-		 * move the value back once its length is known.
-		 */
-		gap = c.pos > l.col ? c.pos - l.col : 1;
-		v = l.p + gap;
-		len = (size_t)(put_plain(v, f, rec, XTCP_FORMAT_TEXT) - v);
-		if (!len) {
-			*v = '-';
-			len = 1;
-		}
-		start = c.align == AT_LEFT ? c.pos : (c.pos > len ? c.pos - len : 0);
-		if (l.col && start <= l.col)
-			start = l.col + 1;
-		memmove(l.p + (start - l.col), v, len);
-		memset(l.p, ' ', start - l.col);
-		l.p += start - l.col + len;
-		l.col = start + len;
+		if (end == l.p)
+			*end++ = '-';
+		cell(&l, (size_t)(end - l.p), start, i + 1 < fmt->n_fields ? f->width : 0,
+		     is_number(f->value) ? AT_RIGHT : AT_LEFT);
+		start += f->width + 1;
 	}
 	*l.p++ = '\n';
 	return l.p;
@@ -763,19 +807,41 @@ static size_t value_max(const ProtobufCFieldDescriptor *f, enum xtcp_value_kind 
 	}
 }
 
+/*
+ * A text column's width: its name's, or enough for any value of its kind,
+ * whichever is more.  Strings and bytes have no bound: they get 16 columns
+ * and are cut to them (but in the last column).
+ */
 static size_t text_width(const ProtobufCFieldDescriptor *f, enum xtcp_value_kind kind)
 {
-	size_t w = strlen(f->name), min;
+	const ProtobufCEnumDescriptor *ed;
+	size_t w = strlen(f->name), min, i;
 
 	switch (kind) {
+	case XTCP_VALUE_U32:
+	case XTCP_VALUE_FAMILY:
+		min = 10;               /* 4294967295 */
+		break;
+	case XTCP_VALUE_U64:
+	case XTCP_VALUE_I64:
+		min = 20;               /* 18446744073709551615, -9223372036854775808 */
+		break;
 	case XTCP_VALUE_STATE:
-		min = 12;
+		min = state_width();
+		break;
+	case XTCP_VALUE_ENUM:
+		min = 11;               /* -2147483648 */
+		ed = f->descriptor;
+		for (i = 0; i < ed->n_values; i++)
+			if (strlen(ed->values[i].name) > min)
+				min = strlen(ed->values[i].name);
 		break;
 	case XTCP_VALUE_ADDR:
-		min = 15;
+		min = 39;               /* ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff */
 		break;
 	case XTCP_VALUE_STRING:
-		min = 10;
+	case XTCP_VALUE_BYTES:
+		min = 16;
 		break;
 	default:
 		min = 6;
@@ -992,36 +1058,31 @@ size_t xtcp_format_header_max(const struct xtcp_format *fmt)
 
 size_t xtcp_format_header(const struct xtcp_format *fmt, char *out)
 {
-	struct line l = { out, 0 };
-	size_t i, pos = 0;
+	struct table_line t = { { out, 0 }, 0, 0 };
+	size_t i, start = 0;
 
 	if (!fmt->header)
 		return 0;
 	if (fmt->table) {
-		for (i = 0; i < TABLE_COLUMNS; i++)
-			place_ascii(&l, &table[i], table[i].title, strlen(table[i].title));
+		while (t.i < TABLE_COLUMNS)
+			table_cell(&t, put_str(t.l.p, table[t.i].title));
 	} else if (fmt->kind == XTCP_FORMAT_TEXT) {
 		for (i = 0; i < fmt->n_fields; i++) {
 			const struct xtcp_format_field *f = &fmt->fields[i];
-			struct table_column c = { NULL, AT_LEFT, (unsigned)pos };
-			const char *name = f->desc->name;
 
-			if (is_number(f->value)) {
-				c.align = AT_RIGHT;
-				c.pos = (unsigned)(pos + f->width);
-			}
-			place_ascii(&l, &c, name, strlen(name));
-			pos += f->width + 1;
+			cell(&t.l, (size_t)(put_str(t.l.p, f->desc->name) - t.l.p), start,
+			     f->width, is_number(f->value) ? AT_RIGHT : AT_LEFT);
+			start += f->width + 1;
 		}
 	} else {
 		for (i = 0; i < fmt->n_fields; i++) {
 			if (i)
-				*l.p++ = fmt->kind == XTCP_FORMAT_CSV ? ',' : '\t';
-			l.p = put_str(l.p, fmt->fields[i].desc->name);
+				*t.l.p++ = fmt->kind == XTCP_FORMAT_CSV ? ',' : '\t';
+			t.l.p = put_str(t.l.p, fmt->fields[i].desc->name);
 		}
 	}
-	*l.p++ = '\n';
-	return (size_t)(l.p - out);
+	*t.l.p++ = '\n';
+	return (size_t)(t.l.p - out);
 }
 
 static int write_line(struct xtcp_output *out, size_t max,

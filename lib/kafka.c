@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "alloc.h"
 #include "kafka.h"
 #include "stream.h"
 
@@ -38,6 +39,9 @@ struct xtcp_kafka {
 	bool timeout_set;           /* the caller set message.timeout.ms itself */
 	bool idempotence_set;
 	bool fatal;
+	bool cause_hidden;          /* a failure whose error does not say why (see flush) */
+	bool brokers_down;          /* all were, and no delivery since said one is back */
+	char topic[256];
 
 	size_t max_rows;
 	size_t max_bytes;
@@ -52,9 +56,6 @@ struct xtcp_kafka {
 	uint8_t *key;
 	size_t key_len;
 	size_t key_cap;
-
-	struct xtcp_decoder dec;    /* every row is checked whole before it is forwarded */
-	XtcpFlatRecord__V1__XtcpFlatRecord rec;
 
 	struct xtcp_kafka_stats st;
 	char err[512];
@@ -84,7 +85,6 @@ struct xtcp_kafka *xtcp_kafka_new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	xtcp_decoder_init(&k->dec);
 	return k;
 }
 
@@ -115,17 +115,50 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * The next line of @fp in *line (NUL-terminated, without its newline), read
+ * no further than the limit: 1, 0 at the end, or -1 with errno EFBIG (longer
+ * than XTCP_KAFKA_CONFIG_LINE_MAX), EILSEQ (a NUL byte), ENOMEM or read's.
+ */
+static int config_line(FILE *fp, char **line, size_t *cap)
+{
+	size_t len = 0;
+	int ch;
+
+	while ((ch = getc(fp)) != EOF && ch != '\n') {
+		if (ch == '\0') {
+			errno = EILSEQ;
+			return -1;
+		}
+		if (len == XTCP_KAFKA_CONFIG_LINE_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		if (XTCP_ALLOC_GROW(*line, len + 2, *cap) < 0)
+			return -1;
+		(*line)[len++] = (char)ch;
+	}
+	if (ch == EOF && ferror(fp))
+		return -1;
+	if (ch == EOF && !len)
+		return 0;
+	if (XTCP_ALLOC_GROW(*line, len + 1, *cap) < 0)
+		return -1;
+	(*line)[len] = '\0';
+	return 1;
+}
+
 int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path)
 {
 	FILE *fp = fopen(path, "re");
 	char *line = NULL, *name, *eq;
 	size_t size = 0;
 	unsigned line_no = 0;
-	int rc = 0;
+	int rc = 0, got;
 
 	if (!fp)
 		return fail(k, errno, "cannot open '%s': %s", path, strerror(errno));
-	while (getline(&line, &size, fp) >= 0) {
+	while ((got = config_line(fp, &line, &size)) > 0) {
 		line_no++;
 		name = trim(line);
 		if (!*name || *name == '#')
@@ -144,7 +177,14 @@ int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path)
 			break;
 		}
 	}
-	if (!rc && ferror(fp))
+	if (got < 0 && errno == EFBIG)
+		rc = fail(k, EINVAL, "'%s' line %u: longer than %u bytes", path, line_no + 1,
+			  XTCP_KAFKA_CONFIG_LINE_MAX);
+	else if (got < 0 && errno == EILSEQ)
+		rc = fail(k, EINVAL, "'%s' line %u: a NUL byte: not a text file", path, line_no + 1);
+	else if (got < 0 && errno == ENOMEM)
+		rc = fail(k, ENOMEM, "'%s' line %u: out of memory", path, line_no + 1);
+	else if (got < 0)
 		rc = fail(k, EIO, "cannot read '%s': %s", path, strerror(errno));
 	free(line);
 	fclose(fp);
@@ -157,6 +197,18 @@ static void note_failure(struct xtcp_kafka *k, uint64_t rows, rd_kafka_resp_err_
 {
 	k->st.rows_failed += rows;
 	k->st.messages_failed++;
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		k->cause_hidden = true;
+		break;
+	default:
+		break;
+	}
 	if (!k->st.first_error[0])
 		snprintf(k->st.first_error, sizeof(k->st.first_error), "%s", rd_kafka_err2str(err));
 }
@@ -173,6 +225,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	if (msg->err) {
 		note_failure(k, rows, msg->err);
 	} else {
+		k->brokers_down = false;
 		k->st.rows_delivered += rows;
 		k->st.messages_delivered++;
 		k->st.bytes_delivered += msg->len;
@@ -190,6 +243,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		rd_kafka_fatal_error(rk, why, sizeof(why));
 		reason = why;
 	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		k->brokers_down = true;
 	snprintf(k->st.broker_error, sizeof(k->st.broker_error), "%s", reason);
 }
 
@@ -230,6 +285,7 @@ int xtcp_kafka_start(struct xtcp_kafka *k, const char *topic, size_t max_rows,
 	if (!k->rk)
 		return fail(k, EIO, "%s", errstr);
 	k->conf = NULL;
+	snprintf(k->topic, sizeof(k->topic), "%s", topic);
 	k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
 	if (!k->rkt)
 		return fail(k, EINVAL, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
@@ -361,18 +417,15 @@ int xtcp_kafka_add_envelope(struct xtcp_kafka *k, const uint8_t *envelope, size_
 {
 	struct xtcp_row_iter it;
 	const uint8_t *row;
-	size_t row_len;
+	size_t row_len, row_no = 0;
 	int rc;
-
-	size_t row_no = 0;
 
 	/* a frame with a bad row goes nowhere: check every row before any is added */
 	xtcp_row_iter_init(&it, envelope, len);
 	while ((rc = xtcp_row_iter_next(&it, &row, &row_len)) > 0) {
 		row_no++;
-		if (xtcp_record_decode(&k->dec, row, row_len, &k->rec) < 0)
-			return fail(k, errno == ENOMEM ? ENOMEM : EBADMSG,
-				    "row %zu is not a valid record", row_no);
+		if (xtcp_record_check(row, row_len) < 0)
+			return fail(k, EBADMSG, "row %zu is not a valid record", row_no);
 	}
 	if (rc < 0)
 		return fail(k, EBADMSG, "malformed Envelope");
@@ -394,8 +447,49 @@ void xtcp_kafka_poll(struct xtcp_kafka *k)
 		rd_kafka_poll(k->rk, 0);
 }
 
+/*
+ * A message that timed out or was purged does not say why: ask the cluster
+ * what it knows of the topic (a missing topic, a refused one, a partition
+ * without a leader).  Nothing to ask while every broker is down: that is
+ * said already.
+ */
+static void diagnose_topic(struct xtcp_kafka *k)
+{
+	const struct rd_kafka_metadata *md;
+	const struct rd_kafka_metadata_topic *t;
+	rd_kafka_resp_err_t err = 0;
+	int i, partition = -1;
+
+	if (!k->cause_hidden || k->brokers_down || k->st.topic_error[0])
+		return;
+	if (rd_kafka_metadata(k->rk, 0, k->rkt, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (md->topic_cnt == 1) {
+		t = &md->topics[0];
+		err = t->err;
+		for (i = 0; !err && i < t->partition_cnt; i++) {
+			err = t->partitions[i].err;
+			partition = t->partitions[i].id;
+		}
+	}
+	if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && partition < 0)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s' does not exist: broker error %s", k->topic, rd_kafka_err2name(err));
+	else if (err && partition < 0)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s': broker error %s: %s", k->topic, rd_kafka_err2name(err),
+			 rd_kafka_err2str(err));
+	else if (err)
+		snprintf(k->st.topic_error, sizeof(k->st.topic_error),
+			 "topic '%s' partition %d: broker error %s: %s", k->topic, partition,
+			 rd_kafka_err2name(err), rd_kafka_err2str(err));
+	rd_kafka_metadata_destroy(md);
+}
+
 int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms)
 {
+	int rc;
+
 	rd_kafka_resp_err_t err;
 	uint64_t pending;
 
@@ -406,14 +500,19 @@ int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms)
 	err = rd_kafka_flush(k->rk, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
 	if (k->fatal)
 		return fail(k, EIO, "%s", k->st.broker_error);
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !k->st.messages_pending)
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !k->st.messages_pending) {
+		diagnose_topic(k);
 		return 0;
+	}
 	/* Give up on the rest: their reports then say they were purged. */
 	pending = k->st.messages_pending;
 	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_flush(k->rk, 1000);
-	return fail(k, ETIMEDOUT, "%" PRIu64 " messages not delivered within %" PRIu64 " ms",
-		    pending, timeout_ms);
+	rc = fail(k, ETIMEDOUT, "%" PRIu64 " messages not delivered within %" PRIu64 " ms",
+		  pending, timeout_ms);
+	diagnose_topic(k);
+	errno = ETIMEDOUT;
+	return rc;
 }
 
 const struct xtcp_kafka_stats *xtcp_kafka_stats(const struct xtcp_kafka *k)
@@ -442,6 +541,5 @@ void xtcp_kafka_free(struct xtcp_kafka *k)
 		rd_kafka_conf_destroy(k->conf);
 	free(k->block);
 	free(k->key);
-	xtcp_decoder_release(&k->dec);
 	free(k);
 }

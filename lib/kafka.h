@@ -68,6 +68,7 @@ struct xtcp_kafka_stats {
 	uint64_t messages_pending;
 	char first_error[256];       /* the first delivery failure, librdkafka's words */
 	char broker_error[256];      /* the last broker-level error seen, or empty */
+	char topic_error[256];       /* why the topic took nothing, when the cluster said (see flush) */
 };
 
 struct xtcp_kafka;
@@ -83,7 +84,11 @@ int xtcp_kafka_set(struct xtcp_kafka *k, const char *name, const char *value);
 /*
  * A file of properties, one `name=value` a line; blank lines and lines
  * starting with '#' are skipped, spaces around name and value trimmed.
+ * A line longer than XTCP_KAFKA_CONFIG_LINE_MAX bytes or holding a NUL byte
+ * is EINVAL, and the file is read no further (it may be /dev/zero).
  */
+#define XTCP_KAFKA_CONFIG_LINE_MAX (1u << 20)
+
 int xtcp_kafka_set_file(struct xtcp_kafka *k, const char *path);
 
 /*
@@ -121,6 +126,14 @@ void xtcp_kafka_poll(struct xtcp_kafka *k);
  * delivery report.  Returns 0 when nothing is pending any more (delivered or
  * failed: see the stats), -1 with ETIMEDOUT when some still are (they are
  * then purged and counted as failed), or -1 (ENOMEM, EIO).
+ *
+ * When messages failed in a way that hides the cause (timed out, purged,
+ * unknown topic or partition) and some broker is up, flush asks the cluster
+ * for the topic's metadata (waiting up to 2 s) and, when the topic or one of
+ * its partitions carries an error, says so in the stats' topic_error:
+ * "topic 'x' does not exist: broker error UNKNOWN_TOPIC_OR_PART", or
+ * "topic 'x': broker error TOPIC_AUTHORIZATION_FAILED: Broker: Topic
+ * authorization failed".
  */
 int xtcp_kafka_flush(struct xtcp_kafka *k, uint64_t timeout_ms);
 

@@ -13,9 +13,20 @@
  * kernel free a deleted namespace).
  *
  * Discovery for "all": bind mounts under /run/netns and /run/docker/netns,
- * and /proc/PID/ns/net of every process, deduplicated by nsfs inode.  Names
- * follow the record's netns field: "default" for the caller's own
- * namespace, the bind-mount name, else "netns:[INODE]".
+ * and /proc/PID/ns/net of every process, deduplicated by nsfs inode.  Only
+ * files on nsfs count: a plain file left under /run/netns is no namespace.
+ *
+ * Names follow the record's netns field, the same whoever polls:
+ *   "default"        the init namespace: that of PID 1 as /proc shows it (the
+ *                    host's, or a container's own);
+ *   NAME             the name of its bind mount under /run/netns or
+ *                    /run/docker/netns (also for the caller's own namespace,
+ *                    as under `ip netns exec NAME`);
+ *   "netns:[INODE]"  any other.
+ * When the init namespace cannot be identified (an unprivileged caller on a
+ * kernel whose init namespace has no fixed inode cannot read /proc/1/ns/net),
+ * the caller's own namespace without a bind mount is "default".  A namespace
+ * keeps the name it had when first found.
  *
  * Entries are kept sorted: "default" first, then names, then netns:[...] by
  * inode.  Steady-state refreshes allocate nothing.
@@ -33,17 +44,48 @@ struct xtcp_netns {
 	uint64_t inode;
 	struct xtcp_diag diag;
 	bool seen;              /* found by the current refresh */
+	bool self;              /* the caller's own namespace */
+	bool named;             /* asked for explicitly (a -n argument) */
 };
 
+/*
+ * What a refresh reports.  An explicitly named namespace is the one its name
+ * led to at the first refresh: when the name later leads nowhere, or to
+ * another namespace, or the namespace cannot be entered any more, it is
+ * reported once (MISSING or FAILED, with ns->named) and not looked for again.
+ */
 enum xtcp_netns_event {
 	XTCP_NETNS_ADDED,       /* a socket was opened in a new namespace */
 	XTCP_NETNS_VANISHED,    /* it is no longer found; its socket was closed */
-	XTCP_NETNS_FAILED,      /* found but could not be entered (err = errno) */
-	XTCP_NETNS_MISSING,     /* an explicitly named namespace is not there (err = errno) */
+	XTCP_NETNS_FAILED,      /* found but could not be entered (err = errno; EINVAL: it is
+				   another kind of namespace); ns is NULL when the set could
+				   not grow (ENOMEM) */
+	XTCP_NETNS_MISSING,     /* an explicitly named namespace is not there, or no longer:
+				   err = errno of stat(2), EINVAL when the file is not a
+				   network namespace, ESTALE when the name now leads to
+				   another namespace; ns is a stand-in holding the name (the
+				   one it was polled under, once found) and the path */
+};
+
+/*
+ * Lookups that failed for want of permission (or for another reason than a
+ * process exiting mid-scan, which is not counted): how many, and the first.
+ */
+struct xtcp_netns_miss {
+	unsigned n;
+	int err;                /* errno of the first */
+	char what[96];          /* the first: "process 1 (systemd)", "'/run/docker/netns'",
+				   or a namespace's name */
 };
 
 typedef void (*xtcp_netns_event_cb)(void *arg, enum xtcp_netns_event event,
 				    const struct xtcp_netns *ns, int err);
+
+struct xtcp_netns_want {
+	uint64_t inode;         /* what the -n argument led to at first; 0: not found yet */
+	char path[256];         /* where */
+	bool gone;              /* it vanished: not looked for again */
+};
 
 struct xtcp_netns_set {
 	struct xtcp_netns *ns;
@@ -51,20 +93,27 @@ struct xtcp_netns_set {
 	size_t cap;
 	int self_fd;                    /* the caller's namespace, to return to */
 	uint64_t self_inode;
+	uint64_t init_inode;            /* the init namespace's, 0 when it cannot be known */
+	uint64_t nsfs_dev;              /* st_dev of every namespace file */
+	char self_name[128];
 	uint8_t *buf;                   /* one receive buffer shared by every socket */
 	size_t buf_size;
 	bool all;
 	const char *const *wanted;      /* explicit -n arguments (not copied) */
+	struct xtcp_netns_want *want;   /* one per wanted */
 	size_t n_wanted;
-	unsigned denied_enter;          /* namespaces the last refresh found but could not enter */
-	unsigned denied_lookup;         /* paths (/proc/PID/ns/net, mounts) it could not stat */
+	/* what the last refresh could not see, for xtcp_netns_unseen() */
+	struct xtcp_netns_miss denied_enter;   /* found, but setns(2) refused */
+	struct xtcp_netns_miss denied_lookup;  /* /proc/PID/ns/net that could not be read */
+	struct xtcp_netns_miss unreadable;     /* mount directories or entries that could not be read */
 	int save_fd;                    /* passed to each socket (xtcp_diag.save_fd) */
 };
 
 /*
  * @all: discover every namespace (plus @wanted, if any); else only the
- * @n_wanted namespaces named in @wanted: "default", a name under /run/netns
- * or /run/docker/netns, or a path (/proc/PID/ns/net, a bind mount).  No
+ * @n_wanted namespaces named in @wanted: "default" (the caller's own
+ * namespace, whatever its name), a name under /run/netns or
+ * /run/docker/netns, or a path (/proc/PID/ns/net, a bind mount).  No
  * namespace at all means just the caller's.
  * Returns 0 or -1 with errno.
  */
@@ -74,10 +123,28 @@ void xtcp_netns_set_release(struct xtcp_netns_set *set);
 
 /*
  * Discover again; report every change through @cb.  Returns the number of
- * namespaces ready to poll, or -1 with errno when discovery itself failed
- * (e.g. the caller's own namespace cannot be opened).
+ * namespaces ready to poll (0 once every explicitly named one is gone and
+ * there is nothing else), or -1 with errno when discovery itself failed.
  */
 int xtcp_netns_refresh(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void *arg);
+
+/*
+ * What the last refresh of an "all" set could not see, as one clause for a
+ * message ("; cannot enter 3 more (needs CAP_SYS_ADMIN); ..."), or "" when
+ * it saw everything.  Each kind of miss gives its cause: the capability
+ * missing, or, when the caller holds it, the first process or namespace that
+ * was refused and why holding the capability was not enough.
+ */
+const char *xtcp_netns_unseen(const struct xtcp_netns_set *set, char *buf, size_t size);
+
+/*
+ * Why permission was refused although the caller may need only @cap
+ * (CAP_SYS_ADMIN to enter a namespace, CAP_SYS_PTRACE to read another's
+ * /proc/PID/ns/net): "(needs CAP_X)" when the caller lacks it; else why
+ * holding it was not enough (it counts only inside the caller's user
+ * namespace, or a security module refuses it).
+ */
+const char *xtcp_netns_perm_hint(int cap);
 
 /* Whether the process has capability @cap (CAP_NET_ADMIN, ...) in its effective set. */
 bool xtcp_has_capability(int cap);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,42 @@ int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+/* A known field of the wrong wire type (what the decoder rejects). */
+static inline bool wrong_type(uint64_t number, unsigned type)
+{
+	uint8_t types = number < xtcp_codec_numbers ? xtcp_codec_wire_types[number] : 0;
+
+	return types && !(types >> type & 1);
+}
+
+int xtcp_record_check(const uint8_t *row, size_t len)
+{
+	const uint8_t *p = row, *end = row + len;
+
+	while (p < end) {
+		struct xtcp_varint tag = xtcp_wire_tag(p, end), x;
+		unsigned type = (unsigned)(tag.value & 7);
+
+		if (!tag.next || wrong_type(tag.value >> 3, type))
+			goto bad;
+		/* branches for the two types records use rather than xtcp_wire_skip's switch */
+		if (type == XTCP_WIRE_VARINT) {
+			p = xtcp_varint_skip(tag.next, end);
+		} else if (type == XTCP_WIRE_LEN) {
+			x = xtcp_wire_len(tag.next, end);
+			p = x.next ? x.next + x.value : NULL;
+		} else {
+			p = xtcp_wire_skip(tag.next, end, type);
+		}
+		if (!p)
+			goto bad;
+	}
+	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
 }
 
 int xtcp_record_field_bytes(const uint8_t *row, size_t len, uint32_t number,

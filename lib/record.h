@@ -68,6 +68,18 @@ int xtcp_record_decode(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		       XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
 /*
+ * Whether the serialized record @row[0..len) is valid, checked whole: returns
+ * 0 exactly when xtcp_record_decode() would decode it, else -1 with errno
+ * EBADMSG.  A walk over the fields that checks every tag, every length and
+ * varint against the end of the row and the wire type of every field the
+ * schema knows, as the decoder does, without decoding: no copy, no memory,
+ * no decoder.  What a tool that passes rows on byte for byte (xtcp-filter,
+ * xtcp-kafka, xtcp-fmt -f protobuf) checks each row with, so a malformed row
+ * never travels further.
+ */
+int xtcp_record_check(const uint8_t *row, size_t len);
+
+/*
  * The bytes of string or bytes field @number of the serialized record
  * @row[0..len), found without decoding the row (xtcp-kafka's --key): sets
  * *data and *data_len, to NULL and 0 when the field is absent.  Returns 0,

@@ -458,6 +458,13 @@ int xtcp_output_write_delimited(struct xtcp_output *out, const uint8_t *row, siz
 	return xtcp_output_write(out, row, len);
 }
 
+int xtcp_output_write_empty_frame(struct xtcp_output *out)
+{
+	static const uint8_t empty;
+
+	return xtcp_output_write(out, &empty, 1);
+}
+
 void xtcp_output_release(struct xtcp_output *out)
 {
 	free(out->buf);

@@ -200,6 +200,14 @@ void xtcp_output_release(struct xtcp_output *out);
  */
 int xtcp_output_write_delimited(struct xtcp_output *out, const uint8_t *row, size_t len);
 
+/*
+ * An empty frame (one byte, uvarint 0: an Envelope of no rows).  A run that
+ * succeeded with nothing to report writes one, so that a reader can tell
+ * it from the empty output of a writer that failed (see xtcp(7)).  Returns
+ * as xtcp_output_write.
+ */
+int xtcp_output_write_empty_frame(struct xtcp_output *out);
+
 /* Full-write helper used by the above: retries EINTR and short writes. */
 int xtcp_write_all(int fd, const void *data, size_t len);
 

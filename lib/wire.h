@@ -333,24 +333,36 @@ static inline int xtcp_varint_get(const uint8_t *buf, size_t len, uint64_t *v)
 	return len >= XTCP_VARINT_MAX ? -1 : 0;
 }
 
-/* Skip a value varint without decoding it. */
-static inline const uint8_t *xtcp_varint_skip(const uint8_t *p, const uint8_t *end)
+/*
+ * Skip a value varint without decoding it.  This, xtcp_wire_len(),
+ * xtcp_wire_tag() and xtcp_wire_skip() are always inlined: they are called
+ * once per field, in the generated codec's functions (too large for the
+ * compiler to inline them on its own) and in loops that a profile may not
+ * have seen yet.
+ */
+static inline __attribute__((always_inline)) const uint8_t *
+xtcp_varint_skip(const uint8_t *p, const uint8_t *end)
 {
 	uint64_t x, stop;
 
 	if (p < end && p[0] < 0x80)
 		return p + 1;
-	if (end - p >= 8) {
+	if (end - p >= XTCP_VARINT_MAX) {
 		memcpy(&x, p, 8);
 		stop = ~x & UINT64_C(0x8080808080808080);
 		if (stop)
 			return p + __builtin_ctzll(stop) / 8 + 1;
+		/* 9 or 10 bytes (64-bit values often are); the 10th holds bit 63 only */
+		if (p[8] < 0x80)
+			return p + 9;
+		return p[9] <= 1 ? p + 10 : NULL;
 	}
 	return xtcp_varint_read_slow(p, end, XTCP_VARINT_MAX).next;
 }
 
 /* A tag: .value is the key (field number << 3 | wire type). */
-static inline struct xtcp_varint xtcp_wire_tag(const uint8_t *p, const uint8_t *end)
+static inline __attribute__((always_inline)) struct xtcp_varint
+xtcp_wire_tag(const uint8_t *p, const uint8_t *end)
 {
 	struct xtcp_varint r = { NULL, 0 };
 
@@ -412,7 +424,8 @@ static inline const uint8_t *xtcp_varint_skip_fast(const uint8_t *p)
 }
 
 /* A length prefix: .next is the payload, .value its length; NULL if it runs past @end. */
-static inline struct xtcp_varint xtcp_wire_len(const uint8_t *p, const uint8_t *end)
+static inline __attribute__((always_inline)) struct xtcp_varint
+xtcp_wire_len(const uint8_t *p, const uint8_t *end)
 {
 	struct xtcp_varint r;
 
@@ -430,7 +443,8 @@ static inline struct xtcp_varint xtcp_wire_len(const uint8_t *p, const uint8_t *
 }
 
 /* The value of wire type @type at @p: returns what follows it, NULL if malformed. */
-static inline const uint8_t *xtcp_wire_skip(const uint8_t *p, const uint8_t *end, unsigned type)
+static inline __attribute__((always_inline)) const uint8_t *
+xtcp_wire_skip(const uint8_t *p, const uint8_t *end, unsigned type)
 {
 	struct xtcp_varint x;
 

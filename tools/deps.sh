@@ -46,6 +46,7 @@ iproute2:ss
 procps:ps
 man-db:man
 bsdutils:script
+time:/usr/bin/time
 "
 BENCH="
 hyperfine:hyperfine

@@ -10,6 +10,7 @@ field by field, the functions lib/codec.h declares:
     xtcp_record_encode()          protobuf_c_message_pack(), straight-line
     xtcp_codec_decode_in_order()  the fields that come in number order
     xtcp_codec_decode_field()     any one field, by its key
+    xtcp_codec_wire_types[]       the wire types each known field may have
 
 lib/record.c holds the hand-written rest (the generic decode loop, unknown
 fields, memory); lib/wire.h every varint, tag and length.  The encoder writes
@@ -334,6 +335,24 @@ def gen_in_order(fields, ctype):
     return out
 
 
+def gen_wire_types(fields):
+    """By field number, the wire types xtcp_codec_decode_field() takes (a mask)."""
+    n = max(fl.number for fl in fields) + 1
+    out = []
+    out.append("const uint32_t xtcp_codec_numbers = %d;" % n)
+    out.append("")
+    out.append("const uint8_t xtcp_codec_wire_types[%d] = {" % n)
+    for fl in fields:
+        if fl.type == "bool":
+            # protobuf-c takes a bool from the raw bytes of any wire type.
+            mask = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 5)
+        else:
+            mask = 1 << fl.wire
+        out.append("\t[%d] = 0x%02x, /* %s */" % (fl.number, mask, fl.name))
+    out.append("};")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("proto")
@@ -366,6 +385,7 @@ def main():
     out += gen_encode(fields, ctype)
     out += gen_in_order(fields, ctype)
     out += gen_decode_field(fields, ctype)
+    out += [""] + gen_wire_types(fields)
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 

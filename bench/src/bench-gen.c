@@ -36,7 +36,7 @@ int cmd_gen(int argc, char **argv)
 	uint64_t n = 0, seed = 1, v6 = 40, rows = XTCP_DEFAULT_ROWS, sockets = 0, churn = 0, i;
 	const char *out_path = NULL;
 	bool have_n = false, bare = false;
-	struct xtcp_outfile of;
+	struct xtcp_outfile of = { .fd = -1 };
 	struct xtcp_output out;
 	struct xtcp_envelope env;
 	struct xtcp_synth g;
@@ -87,14 +87,9 @@ int cmd_gen(int argc, char **argv)
 		      "pipe it into xtcp-fmt or use -o FILE");
 		return EXIT_USAGE;      /* as every stream writer of the toolbox */
 	}
-	if (out_path) {
-		if (xtcp_outfile_open(&of, out_path) < 0) {
-			warn("cannot create '%s'", out_path);
-			return 1;
-		}
-		fd = of.fd;
-	}
-	signal(SIGPIPE, SIG_IGN);
+	if (out_path)
+		fd = output_open(&of, out_path);
+	catch_stop_signals();   /* a signal ends the run as if N were reached */
 	if (xtcp_output_init(&out, fd, 1 << 16) < 0 ||
 	    xtcp_envelope_init(&env, (size_t)rows, XTCP_DEFAULT_BYTES) < 0)
 		err(1, "gen");
@@ -104,6 +99,8 @@ int cmd_gen(int argc, char **argv)
 		err(1, "gen");
 	sp.v6_percent = (unsigned)v6;
 	for (i = 0; i < n; i++) {
+		bool last = i + 1 == n || stop_requested;
+
 		if (sockets)
 			xtcp_synth_polls_record(&sp, &rec);
 		else
@@ -112,11 +109,13 @@ int cmd_gen(int argc, char **argv)
 			xtcp_synth_bare(&rec);
 		if (xtcp_envelope_add(&env, &rec) < 0)
 			err(1, "gen");
-		while ((frame = xtcp_envelope_take(&env, i + 1 == n, &len, &nrows)) != NULL) {
+		while ((frame = xtcp_envelope_take(&env, last, &len, &nrows)) != NULL) {
 			if (xtcp_output_write(&out, frame, len) < 0)
 				goto err_write;
 			xtcp_envelope_done(&env);
 		}
+		if (last)
+			break;
 	}
 	if (xtcp_output_flush(&out) < 0)
 		goto err_write;
@@ -124,11 +123,7 @@ int cmd_gen(int argc, char **argv)
 	xtcp_envelope_release(&env);
 	if (sockets)
 		xtcp_synth_polls_release(&sp);
-	if (out_path && xtcp_outfile_commit(&of) < 0) {
-		warn("cannot write '%s'", out_path);
-		return 1;
-	}
-	return 0;
+	return output_finish(&of, out_path, 0);
 
 err_write:
 	e = errno;
@@ -136,10 +131,6 @@ err_write:
 	xtcp_envelope_release(&env);
 	if (sockets)
 		xtcp_synth_polls_release(&sp);
-	if (out_path)
-		xtcp_outfile_abort(&of);
-	if (e == EPIPE)
-		return 0;    /* the reader went away: stop quietly */
 	errno = e;
-	err(1, "writing the stream");
+	output_failed(&of, out_path);   /* EPIPE, the reader went away: quietly, exit 0 */
 }

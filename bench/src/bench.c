@@ -41,7 +41,7 @@ void bench_usage(FILE *fp)
 		"      --churn PCT      with --sockets: share of sockets replaced each poll\n"
 		"      --bare           records as xtcp-dump writes them: no uplink, ASN,\n"
 		"                       container, label, tag or location fields\n"
-		"  -o, --output FILE    write to FILE atomically instead of stdout\n"
+		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"micro: time the library's per-socket paths, in Go's benchmark format\n"
 		"      -run REGEX       only benchmarks whose name matches (POSIX ERE)\n"
 		"      -count N         run each benchmark N times (default 1)\n"

@@ -213,7 +213,7 @@ readme_has() {
 	# 5 bytes into row 3001
 	read -r at len < <(delimited row "$SBIN" 3001)
 	head -c $((at + 5)) "$SBIN" >"$T/cut.bin"
-	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
+	run -1 --separate-stderr bash -c "xtcp-fmt --from protobuf '$T/cut.bin' >'$T/cut.pb'"
 	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 3001 at byte $at: input ends inside the row (3 of $len bytes)" ]
 	head -n "$kept" "$SJSON" >"$T/kept.json"
 	diff <(xtcp-fmt -f json "$T/cut.pb") "$T/kept.json"

@@ -28,7 +28,8 @@ teardown_file() {
 	ip netns del "$P-a" 2>/dev/null || true
 	ip netns del "$P-b" 2>/dev/null || true
 	local ns
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-churn"); do ip netns del "$ns"; done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-\(churn\|gone\)"); do ip netns del "$ns"; done
+	rm -f /run/netns/"$P-stale"
 }
 
 # a dump a test left running when it failed
@@ -65,6 +66,11 @@ closed() {
 # writes_done PID N: PID made N write calls (xtcp-dump: one per poll)
 writes_done() {
 	[ "$(awk '/^syscw:/ {print $2}' /proc/"$1"/io)" -ge "$2" ]
+}
+
+# exited PID: PID is no longer running
+exited() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 # rows NETNS_ARGS...: "netns inode state" per record
@@ -106,8 +112,24 @@ rows() {
 	[[ "${lines[0]}" == "$P-a	"* ]]
 	run -0 rows -n "$P-a" -n "$P-b" -n "$P-a"
 	[ "${#lines[@]}" -eq 12 ]
+}
+
+@test "the caller's own namespace is named by its bind mount, as -n NAME names it" {
+	local a_inode c_inode cpid
+	a_inode=$(stat -L -c %i /run/netns/"$P-a")
+	run -0 bash -c "ip netns exec $P-a xtcp-dump | xtcp-fmt -f tsv --no-header --fields netns,netns_inode | sort -u"
+	[ "$output" = "$P-a	$a_inode" ]
+	# -n default is the caller's own namespace, whatever its name
 	run -0 bash -c "ip netns exec $P-a xtcp-dump -n default | xtcp-fmt -f tsv --no-header --fields netns | sort -u"
-	[ "$output" = "default" ]
+	[ "$output" = "$P-a" ]
+	run -0 bash -c "ip netns exec $P-a xtcp-dump -n all 2>/dev/null | xtcp-fmt -f tsv --no-header --fields netns,netns_inode | sort | uniq -c"
+	[[ "$output" == *" 8 $P-a	$a_inode"* ]]
+	[[ "$output" != *"netns:[$a_inode]"* ]]
+	# a namespace without a bind mount that is not the init one: netns:[INODE], as -n all calls it
+	cpid=$(cat "$BATS_FILE_TMPDIR/cpid")
+	c_inode=$(stat -L -c %i /proc/"$cpid"/ns/net)
+	run -0 bash -c "nsenter --net=/proc/$cpid/ns/net xtcp-dump | xtcp-fmt -f tsv --no-header --fields netns | sort -u"
+	[ "$output" = "netns:[$c_inode]" ]
 }
 
 @test "a frame never holds two namespaces" {
@@ -121,6 +143,93 @@ rows() {
 	[ "$stderr" = "xtcp-dump: network namespace '$P-nope': cannot open '/run/netns/$P-nope': No such file or directory" ]
 	run -1 --separate-stderr xtcp-dump -n /proc/999999999/ns/net
 	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "-n of a file that is no network namespace says so" {
+	run -1 --separate-stderr xtcp-dump -n /etc/passwd
+	[ "$stderr" = "xtcp-dump: '/etc/passwd' is not a network namespace file" ]
+	run -1 --separate-stderr xtcp-dump -n /proc/self/ns/mnt
+	[ "$stderr" = "xtcp-dump: '/proc/self/ns/mnt' is not a network namespace file" ]
+	# what a failed `ip netns add` leaves behind: named, an error; found by -n all, no namespace
+	touch /run/netns/"$P-stale"
+	run -1 --separate-stderr xtcp-dump -n "$P-stale"
+	[ "$stderr" = "xtcp-dump: network namespace '$P-stale': '/run/netns/$P-stale' is not a network namespace file" ]
+	run -0 --separate-stderr xtcp-dump -n all -c 3 -i 10ms
+	[[ "$stderr" != *"$P-stale"* ]]
+	rm /run/netns/"$P-stale"
+}
+
+# watch_then_delete NAME [ARGS...]: xtcp-dump -n NAME ARGS -c 0 into $T/s.pb,
+# stderr to $T/err; once it has a socket in NAME, NAME is deleted. Sets DUMP_PID.
+watch_then_delete() {
+	ip netns add "$1"
+	xtcp-dump -n "$1" "${@:2}" -i 50ms -c 0 >"$BATS_TEST_TMPDIR/s.pb" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	DUMP_PID=$!
+	wait_until sockets_in "$1" $DUMP_PID
+	ip netns del "$1"
+}
+
+# more_polls: the dump writes three more polls to $T/s.pb
+more_polls() {
+	local n
+	n=$(xtcp-fmt -f tsv --no-header --fields poll_sequence <"$BATS_TEST_TMPDIR/s.pb" 2>/dev/null | tail -1)
+	wait_until has_polls "$BATS_TEST_TMPDIR/s.pb" $((${n:-0} + 3))
+}
+
+# ended_with RC: the dump, stopped by SIGTERM if still running, exits with RC
+ended_with() {
+	local rc=0
+	kill -TERM $DUMP_PID 2>/dev/null || true
+	wait $DUMP_PID || rc=$?
+	DUMP_PID=
+	[ "$rc" -eq "$1" ]
+}
+
+# said_vanished NAME CAUSE...: the dump's stderr is one line, that NAME vanished
+# for one of the CAUSEs
+said_vanished() {
+	local err cause
+	err=$(without_schedule_notes <"$BATS_TEST_TMPDIR/err")
+	for cause in "${@:2}"; do
+		[ "$err" != "xtcp-dump: network namespace '$1' vanished: $cause" ] || return 0
+	done
+	echo "stderr: $err"
+	return 1
+}
+
+# what `ip netns del NAME` leaves, depending on when a refresh looks: nothing, or
+# (between its umount and unlink) a file that is no namespace
+deleted() {
+	echo "cannot open '/run/netns/$1': No such file or directory"
+	echo "'/run/netns/$1' is not a network namespace file"
+}
+
+@test "a named namespace that vanishes: one line, exit 1 when nothing is left to poll" {
+	watch_then_delete "$P-gone1"
+	wait_until exited $DUMP_PID
+	ended_with 1
+	mapfile -t causes < <(deleted "$P-gone1")
+	said_vanished "$P-gone1" "${causes[@]}"
+}
+
+@test "one of several named namespaces vanishes: one line, the others still polled, exit 1" {
+	watch_then_delete "$P-gone2" -n "$P-b"
+	wait_until grep -q vanished "$BATS_TEST_TMPDIR/err"
+	more_polls
+	ended_with 1
+	mapfile -t causes < <(deleted "$P-gone2")
+	said_vanished "$P-gone2" "${causes[@]}"
+}
+
+@test "a named namespace deleted and made again is another one: not followed, exit 1" {
+	watch_then_delete "$P-gone3" -n "$P-b"
+	ip netns add "$P-gone3"
+	wait_until grep -q vanished "$BATS_TEST_TMPDIR/err"
+	more_polls
+	[ -z "$(sockets_in "$P-gone3" $DUMP_PID)" ]
+	ended_with 1
+	mapfile -t causes < <(deleted "$P-gone3")
+	said_vanished "$P-gone3" "${causes[@]}" "'/run/netns/$P-gone3' leads to another namespace now"
 }
 
 @test "-r and -n together are a usage error" {
@@ -153,7 +262,8 @@ rows() {
 	DUMP_PID=
 	cat "$BATS_TEST_TMPDIR/err"
 	[ "$rc" -eq 0 ]
-	[ "$(grep -c "^xtcp-dump: network namespace '$P-churn[1-8]' vanished; no longer polled$" "$BATS_TEST_TMPDIR/err")" -eq 8 ]
+	# namespaces of -n all that come and go are churn, not news
+	run -1 grep "$P-churn" "$BATS_TEST_TMPDIR/err"
 	# every poll still delivered the stable namespaces (the one SIGTERM cut
 	# short may lack the namespaces it did not reach)
 	xtcp-fmt -f tsv --no-header --fields netns,poll_sequence <"$s" >"$BATS_TEST_TMPDIR/polls"
@@ -185,6 +295,38 @@ rows() {
 	[ "$rc" -eq 0 ]
 	[ "$fd1" -eq "$fd2" ]
 	[ $((rss2 - rss1)) -le 64 ]
+}
+
+@test "capabilities of a user namespace: -n all names what it cannot see and why, blames no capability" {
+	run -0 --separate-stderr bash -c "unshare --user --map-root-user xtcp-dump -n all | xtcp-fmt -f tsv --no-header --fields netns | sort -u"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" != *"needs CAP_"* ]]
+	[[ "$stderr" =~ "cannot enter "[0-9]+" more, first '"[^\']+"': Operation not permitted (CAP_SYS_ADMIN counts only inside this process's user namespace)" ]]
+	[[ "$stderr" =~ "cannot look up the namespace of "[0-9]+" processes, first process "[0-9]+" ("[^\)]+"): Permission denied (CAP_SYS_PTRACE counts only inside this process's user namespace)"$ ]]
+	run -1 --separate-stderr unshare --user --map-root-user xtcp-dump -n "$P-a"
+	[ "$stderr" = "xtcp-dump: cannot enter network namespace '$P-a' (/run/netns/$P-a): Operation not permitted (CAP_SYS_ADMIN counts only inside this process's user namespace)" ]
+}
+
+@test "a security module refusing a held CAP_SYS_PTRACE: the process and the cause are named" {
+	run python3 "$TOP/tests/data/landlocked.py" true
+	[ "$status" -ne 77 ] || skip "no Landlock"
+	run -0 --separate-stderr python3 "$TOP/tests/data/landlocked.py" xtcp-dump -n all
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" != *"needs CAP_"* ]]
+	[[ "$stderr" =~ "cannot look up the namespace of "[0-9]+" processes, first process "[0-9]+" ("[^\)]+"): Permission denied (despite CAP_SYS_PTRACE: a security module's policy, such as Landlock, AppArmor or SELinux)"$ ]]
+}
+
+@test "processes exiting and zombies during -n all: nothing to say" {
+	# a pid namespace of its own: the only processes are the ones made here
+	unshare --pid --fork --mount-proc bash -c '
+		python3 -c "import os, time
+for _ in range(20):
+    if os.fork() == 0:
+        os._exit(0)
+time.sleep(30)" &
+		( while :; do /bin/true; done ) &
+		xtcp-dump -n all -c 50 -i 10ms >/dev/null' 2>"$BATS_TEST_TMPDIR/err"
+	[ -z "$(without_schedule_notes <"$BATS_TEST_TMPDIR/err")" ]
 }
 
 @test "unprivileged: own namespace still dumped, one line says what is missing" {

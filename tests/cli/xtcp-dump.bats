@@ -52,7 +52,7 @@ v6 = [r for r in rows if r[\"inet_diag_msg_family\"] == 10]
 assert len(v4) == 7 and len(v6) == 5, (len(v4), len(v6))
 assert all(r[\"inet_diag_msg_socket_source\"] == \"127.0.0.1\" for r in v4)
 assert all(r[\"inet_diag_msg_socket_source\"] == \"::1\" for r in v6)
-assert all(r[\"schema_version\"] == 1 and r[\"netns\"] == \"default\" for r in rows)
+assert all(r[\"schema_version\"] == 1 and r[\"netns\"] == \"$NS\" for r in rows)
 assert all(r[\"poll_sequence\"] == 1 for r in rows)
 assert [r[\"record_counter\"] for r in rows] == list(range(1, 13))
 est = [r for r in rows if r[\"inet_diag_msg_state\"] == 1]

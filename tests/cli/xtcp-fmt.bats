@@ -4,7 +4,8 @@
 load helpers
 
 setup_file() {
-	export NS="xtcp-bats-fmt-$$"
+	# short enough for the text view's NETNS column: the records name it
+	export NS="xf-$$"
 	netns_up "$NS"
 	hold_start "$NS" 3 2
 	echo "$HOLD_PID" >"$BATS_FILE_TMPDIR/hold.pid"
@@ -66,7 +67,7 @@ print("\n".join(k for k in json.loads(sys.stdin.readline()) if k != "_unknown_fi
 	run -0 bash -c "xtcp-fmt '$LIVE' | head -c 1"
 	[ "$output" = "{" ]
 	run -0 script -qec "xtcp-fmt '$LIVE'" /dev/null
-	[[ "${lines[0]}" == NETNS*STATE*LOCAL*PEER*"RTT(ms)"*CWND*RETRANS*SENT*RECV*CONG* ]]
+	[[ "${lines[0]}" == STATE*LOCAL*PEER*"RTT(ms)"*CWND*RETRANS*SENT*RECV*CONG*NETNS* ]]
 	[ "${#lines[@]}" -eq 13 ]
 }
 
@@ -144,7 +145,7 @@ PY
 
 @test "json: --fields chooses and orders the keys" {
 	run -0 bash -c "xtcp-fmt -f json --fields tcp_info_rtt,netns,inet_diag_msg_socket_source_port '$LIVE' | head -1"
-	[[ "$output" =~ ^\{\"tcp_info_rtt\":[0-9]+,\"netns\":\"default\",\"inet_diag_msg_socket_source_port\":700[12]\}$ ]]
+	[[ "$output" =~ ^\{\"tcp_info_rtt\":[0-9]+,\"netns\":\"$NS\",\"inet_diag_msg_socket_source_port\":700[12]\}$ ]]
 }
 
 @test "json: states, congestion algorithm and addresses as names and text" {
@@ -188,7 +189,7 @@ PY
 
 @test "csv: a hostname with a quote and a comma is quoted (RFC 4180)" {
 	run -0 bash -c "xtcp-fmt -f csv --fields hostname,netns --no-header '$LIVE' | head -1"
-	[ "$output" = '"host""1,x",default' ]
+	[ "$output" = "\"host\"\"1,x\",$NS" ]
 }
 
 @test "csv --fields all: every field, in schema order" {
@@ -204,8 +205,8 @@ print(rows[0][0], rows[0][-1])"
 @test "tsv: a header and tab-separated values" {
 	run -0 xtcp-fmt -f tsv --fields netns,hostname,inet_diag_msg_socket_source_port,inet_diag_msg_state "$LIVE"
 	[ "${lines[0]}" = 'netns	hostname	inet_diag_msg_socket_source_port	inet_diag_msg_state' ]
-	[ "$(grep -c '^default	host"1,x	7001	LISTEN$' <<<"$output")" -eq 1 ]
-	[ "$(grep -c '^default	host"1,x	[0-9]*	ESTABLISHED$' <<<"$output")" -eq 10 ]
+	[ "$(grep -c "^$NS	host\"1,x	7001	LISTEN\$" <<<"$output")" -eq 1 ]
+	[ "$(grep -c "^$NS	host\"1,x	[0-9]*	ESTABLISHED\$" <<<"$output")" -eq 10 ]
 }
 
 @test "--no-header drops the header of csv, tsv and text, not of json" {
@@ -219,21 +220,49 @@ print(rows[0][0], rows[0][-1])"
 @test "text: a header and one aligned line per socket" {
 	run -0 xtcp-fmt -f text "$LIVE"
 	[ "${#lines[@]}" -eq 13 ]
-	[ "${lines[0]}" = "NETNS      STATE       LOCAL                  PEER                    RTT(ms)   CWND RETRANS   SENT   RECV CONG" ]
+	[ "${lines[0]}" = "STATE          LOCAL                                           PEER                                              RTT(ms)   CWND RETRANS   SENT   RECV CONG            NETNS" ]
 	local l
 	l=$(grep '127.0.0.1:7001 *0.0.0.0:\*' <<<"$output")
-	[[ "$l" =~ ^default\ +LISTEN\ +127\.0\.0\.1:7001\ +0\.0\.0\.0:\*\ +-\ +[0-9]+\ +0\ +0\ +0\ [a-z]+$ ]]
+	[[ "$l" =~ ^LISTEN\ +127\.0\.0\.1:7001\ +0\.0\.0\.0:\*\ +-\ +[0-9]+\ +0\ +0\ +0\ [a-z]+\ +$NS$ ]]
 	l=$(grep '\[::1\]:7002 *\[::\]:\*' <<<"$output")
-	[[ "$l" =~ ^default\ +LISTEN\ +\[::1\]:7002 ]]
-	# columns line up: RTT(ms) values end where the header's does
-	awk 'NR > 1 && $2 == "ESTABLISHED" { if (substr($0, 71, 7) !~ /^ *[0-9]+\.[0-9][0-9][0-9]$/) exit 1 }' <<<"$output"
+	[[ "$l" =~ ^LISTEN\ +\[::1\]:7002 ]]
 	# bytes in readable units
 	[[ "$output" == *" 100 "* ]]
+	# columns line up, by the header (IPv4 and IPv6 rows alike)
+	run -0 python3 "$TOP/tests/data/text-columns.py" --right 'RTT(ms),CWND,RETRANS,SENT,RECV' <<<"$output"
+	[ "$output" = "12 lines, 10 columns aligned" ]
 }
 
 @test "text --fields: the chosen columns" {
 	run -0 bash -c "xtcp-fmt -f text --fields netns,inet_diag_msg_socket_source_port,inet_diag_msg_state '$LIVE' | sort -u | head -2"
-	[ "${lines[0]}" = "default                                7001 ESTABLISHED" ]
+	[ "${lines[0]}" = "$(printf '%-45s%s' "$NS" '7001 ESTABLISHED')" ]
+}
+
+@test "text: columns stay in place for every family, address, name length and value, across frames" {
+	# IPv4 and full-length IPv6 (and mapped, and wildcard) endpoints, the longest
+	# state, unnamed states, every number at its maximum, names long and short,
+	# UTF-8; then the same records again as a second frame
+	cat >"$T/mix.json" <<'EOF'
+{"netns":"default","inet_diag_msg_family":"AF_INET","inet_diag_msg_state":"ESTABLISHED","inet_diag_msg_socket_source":"255.255.255.255","inet_diag_msg_socket_source_port":65535,"inet_diag_msg_socket_destination":"10.0.0.2","inet_diag_msg_socket_destination_port":443,"tcp_info_rtt":1234,"tcp_info_snd_cwnd":10,"tcp_info_bytes_sent":1234567,"tcp_info_bytes_received":999,"congestion_algorithm_string":"cubic"}
+{"netns":"cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d-and-a-much-longer-name-after-it","inet_diag_msg_family":"AF_INET6","inet_diag_msg_state":"BOUND_INACTIVE","inet_diag_msg_socket_source":"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff","inet_diag_msg_socket_source_port":65535,"inet_diag_msg_socket_destination":"fe80:1234:5678:9abc:def0:1234:5678:9abc","inet_diag_msg_socket_destination_port":65535,"tcp_info_rtt":4294967295,"tcp_info_snd_cwnd":4294967295,"tcp_info_total_retrans":4294967295,"tcp_info_bytes_sent":"18446744073709551615","tcp_info_bytes_received":"18446744073709551615","congestion_algorithm_string":"a-rather-long-congestion-control-name"}
+{"inet_diag_msg_family":"AF_INET6","inet_diag_msg_state":"LISTEN","inet_diag_msg_socket_source":"::","inet_diag_msg_socket_destination":"::"}
+{"netns":"café-ns","inet_diag_msg_family":"AF_INET6","inet_diag_msg_state":4294967295,"inet_diag_msg_socket_source":"::ffff:192.0.2.1","inet_diag_msg_socket_source_port":443,"inet_diag_msg_socket_destination":"2001:db8::1","inet_diag_msg_socket_destination_port":4294967295,"tcp_info_rtt":99999999,"tcp_info_snd_cwnd":999999,"tcp_info_total_retrans":10000000,"tcp_info_rto":1,"congestion_algorithm_string":"bbr"}
+{"netns":"x","inet_diag_msg_family":"AF_INET6","inet_diag_msg_state":"ESTABLISHED","inet_diag_msg_socket_source":"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff","inet_diag_msg_socket_source_port":4294967295,"inet_diag_msg_socket_destination":"0x00","tcp_info_rtt":100000000,"tcp_info_snd_mss":1448,"congestion_algorithm_string":"reno"}
+EOF
+	xtcp-fmt --from json "$T/mix.json" >"$T/one.pb"
+	cat "$T/one.pb" "$T/one.pb" >"$T/mix.pb"
+	run -0 xtcp-fmt -f text "$T/mix.pb"
+	[ "${#lines[@]}" -eq 11 ]
+	[[ "$output" == *"cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d-and-a-much-longer-name-after-it"* ]]
+	[[ "$output" == *" a-rather-long-… "* ]]
+	run -0 python3 "$TOP/tests/data/text-columns.py" --right 'RTT(ms),CWND,RETRANS,SENT,RECV' <<<"$output"
+	[ "$output" = "10 lines, 10 columns aligned" ]
+	# with --fields: every column but the last as wide as any value of its kind
+	run -0 xtcp-fmt -f text --fields netns,inet_diag_msg_state,inet_diag_msg_socket_source,inet_diag_msg_socket_source_port,tcp_info_rtt,tcp_info_bytes_sent,congestion_algorithm_enum,congestion_algorithm_string "$T/mix.pb"
+	[[ "$output" == *"cni-a13c77d2-0b… "* ]]
+	[[ "$output" == *" a-rather-long-congestion-control-name"* ]]
+	run -0 python3 "$TOP/tests/data/text-columns.py" --right inet_diag_msg_socket_source_port,tcp_info_rtt,tcp_info_bytes_sent <<<"$output"
+	[ "$output" = "10 lines, 8 columns aligned" ]
 }
 
 # --- round trips ------------------------------------------------------------------------
@@ -344,10 +373,12 @@ PY
 
 @test "the man page's examples run" {
 	run -0 bash -c "ip netns exec $NS xtcp-dump | xtcp-fmt -f text | head -1"
-	[[ "$output" == NETNS* ]]
+	[[ "$output" == STATE* ]]
 	run -0 bash -c "ip netns exec $NS xtcp-dump | xtcp-fmt -f tsv --fields netns,inet_diag_msg_state,tcp_info_rtt | sort -u | head -2"
-	[ "$(cut -f1,2 <<<"${lines[0]}")" = "default	ESTABLISHED" ]
-	[[ "$(cut -f3 <<<"${lines[0]}")" =~ ^[0-9]+$ ]]
+	local l
+	l=$(grep -v '^netns	' <<<"$output" | head -1)
+	[ "$(cut -f1,2 <<<"$l")" = "$NS	ESTABLISHED" ]
+	[[ "$(cut -f3 <<<"$l")" =~ ^[0-9]+$ ]]
 	# the cron line, into this test's directory (% is special only in crontab)
 	run -0 bash -c "ip netns exec $NS xtcp-dump --states established | xtcp-fmt -f csv -o '$T/sockets-\$(date +%Y%m%d-%H%M).csv'"
 	[ "$(cat "$T"/sockets-*.csv | wc -l)" -eq 11 ]
@@ -359,7 +390,7 @@ PY
   jq -c 'select(.inet_diag_msg_state == \"ESTABLISHED\") | {netns,
     local: \"\\(.inet_diag_msg_socket_source):\\(.inet_diag_msg_socket_source_port)\",
     rtt_ms: (.tcp_info_rtt / 1000)}' | head -1"
-	[[ "$output" =~ ^\{\"netns\":\"default\",\"local\":\"(127\.0\.0\.1|::1):[0-9]+\",\"rtt_ms\":[0-9.e-]+\}$ ]]
+	[[ "$output" =~ ^\{\"netns\":\"$NS\",\"local\":\"(127\.0\.0\.1|::1):[0-9]+\",\"rtt_ms\":[0-9.e-]+\}$ ]]
 	run -0 bash -c "ip netns exec $NS xtcp-dump | xtcp-fmt -f json --fields tcp_info_bytes_acked |
   jq -s 'map(.tcp_info_bytes_acked | tonumber) | add'"
 	[ "$output" -gt 0 ]
@@ -409,9 +440,9 @@ PY
 	local at len
 	read -r at len < <(delimited row "$T/s.bin" 601)
 	head -c $((at + 3)) "$T/s.bin" >"$T/cut.bin"
-	run -1 --separate-stderr xtcp-fmt --from protobuf -o "$T/cut.pb" "$T/cut.bin"
+	run -1 --separate-stderr bash -c "xtcp-fmt --from protobuf '$T/cut.bin' >'$T/cut.pb'"
 	[ "$stderr" = "xtcp-fmt: '$T/cut.bin': row 601 at byte $at: input ends inside the row ($((3 - 2)) of $len bytes)" ]
-	# every row before the cut is there, exact, and the file was committed
+	# every row before the cut is there, exact
 	[ "$(rows "$T/cut.pb")" -eq 600 ]
 	diff <(xtcp-fmt -f json "$CAP" | head -600) <(xtcp-fmt -f json "$T/cut.pb")
 	[ "$(xtcp-fmt -f protobuf "$T/cut.pb" | wc -c)" -eq "$at" ]
@@ -480,9 +511,9 @@ print(off)")
 	run -1 --separate-stderr xtcp-fmt -f csv --no-header "$T/t.pb"
 	[ "${#lines[@]}" -eq 200 ]
 	[[ "$stderr" == "xtcp-fmt: '$T/t.pb': frame 3 at byte $cut: input ends inside the frame (1"*" of "*" bytes)" ]]
-	# -o keeps what was valid too
+	# -o commits only a run that succeeded: the file is not made
 	run -1 --separate-stderr xtcp-fmt -f json -o "$T/o.json" "$T/t.pb"
-	[ "$(wc -l <"$T/o.json")" -eq 200 ]
+	[ ! -e "$T/o.json" ]
 }
 
 @test "a row that is not a record: the rows before it, then frame, byte and row" {
@@ -497,6 +528,18 @@ sys.stdout.buffer.write(frame([good]) + frame([good, b'\x08\xff']))" >"$T/s.pb"
 	run -1 --separate-stderr xtcp-fmt -f csv --no-header --fields netns "$T/s.pb"
 	[ "$output" = $'ns\nns' ]
 	[ "$stderr" = "xtcp-fmt: '$T/s.pb': frame 2 at byte 10: row 2 is not a valid record" ]
+	# -f protobuf, which copies rows without decoding them, checks each whole first;
+	# here the bad row is good up to a last field (3001) whose varint is cut short
+	python3 -c "
+import sys
+data = open('$T/s.pb', 'rb').read()
+bad = b'\x08\x01\xf2\x01\x02ns\xc8\xbb\x01\x80'
+env = data[11:-4] + b'\x52' + bytes([len(bad)]) + bad
+sys.stdout.buffer.write(data[:10] + bytes([len(env)]) + env)" >"$T/tail.pb"
+	run -1 --separate-stderr bash -c "xtcp-fmt -f protobuf '$T/tail.pb' >'$T/out.bin'"
+	[ "$stderr" = "xtcp-fmt: '$T/tail.pb': frame 2 at byte 10: row 2 is not a valid record" ]
+	run -0 bash -c "xtcp-fmt --from protobuf '$T/out.bin' | xtcp-fmt -f csv --no-header --fields netns"
+	[ "$output" = $'ns\nns' ]
 }
 
 @test "JSON given as a stream: the error suggests --from json" {

@@ -121,6 +121,21 @@ rows() {
 	[[ "$stderr" == *"cannot open '$T/missing.conf': No such file or directory" ]]
 }
 
+@test "-F reads a line no longer than 1 MiB and no NUL byte: /dev/zero is refused at once" {
+	run -2 --separate-stderr timeout 10 /usr/bin/time -f %M -o "$T/rss" \
+		xtcp-kafka -b 127.0.0.1:1 -t x -F /dev/zero "$S"
+	[ "$stderr" = "xtcp-kafka: '/dev/zero' line 1: a NUL byte: not a text file (see 'xtcp-kafka --help')" ]
+	[ "$(tail -1 "$T/rss")" -lt 32768 ]
+	python3 -c 'print("linger.ms=1"); print("client.id=" + "a" * (1 << 20))' >"$T/long.conf"
+	run -2 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t x -F "$T/long.conf" "$S"
+	[ "$stderr" = "xtcp-kafka: '$T/long.conf' line 2: longer than 1048576 bytes (see 'xtcp-kafka --help')" ]
+	# a line of exactly 1 MiB is read, and so is the line after it
+	mock_start -t t1
+	python3 -c 'print("#" + "a" * ((1 << 20) - 1)); print("linger.ms=fast")' >"$T/max.conf"
+	run -2 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 -F "$T/max.conf" "$S"
+	[[ "$stderr" == "xtcp-kafka: '$T/max.conf' line 2: Invalid value for configuration property "* ]]
+}
+
 # --- end to end -------------------------------------------------------------------
 
 @test "a capture's rows arrive in order, one frame per message, batched by --rows" {
@@ -220,6 +235,20 @@ rows() {
 	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
 }
 
+@test "a missing or refused topic: the topic and the broker's error are named, exit 1" {
+	# a broker without auto.create.topics.enable answers UNKNOWN_TOPIC_OR_PART (3)
+	mock_start -T nope:3
+	SECONDS=0
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t nope --timeout 1s "$S"
+	[ "$SECONDS" -le 15 ]
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 'nope' does not exist: broker error UNKNOWN_TOPIC_OR_PART)" ]
+	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
+	# an ACL refusing it: TOPIC_AUTHORIZATION_FAILED (29)
+	mock_start -T t2:29
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t2 --timeout 1s "$S"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 't2': broker error TOPIC_AUTHORIZATION_FAILED: Broker: Topic authorization failed)" ]
+}
+
 @test "broker down mid-stream and back within the timeout: every row delivered once" {
 	local rc=0
 	outage 10s
@@ -285,6 +314,15 @@ rows() {
 	head -c 1000 "$S" >"$T/trunc.pb"
 	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$T/trunc.pb"
 	[[ "${stderr_lines[0]}" == *"frame 1 at byte 0: input ends inside the frame"* ]]
+}
+
+@test "a row malformed after its key field: its frame goes nowhere, the row is named, exit 1" {
+	mock_start -t t1
+	# frame 4: rtt 9000, then field 3001 with its varint cut short (no hostname: key "")
+	{ cat "$S"; printf '\x0a\x52\x08\xf0\x4c\xa8\x46\xc8\xbb\x01\x80'; } >"$T/bad.pb"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --key hostname "$T/bad.pb"
+	[ "${stderr_lines[0]}" = "xtcp-kafka: '$T/bad.pb': frame 4 at byte $(stat -c %s "$S"): row 1 is not a valid record" ]
+	[[ "${stderr_lines[1]}" == "xtcp-kafka: rows=2173 messages=1 bytes="*" delivered=2173 failed=0" ]]
 }
 
 @test "SIGTERM: stop reading, deliver what was read, exit 0" {

@@ -279,6 +279,24 @@ PY
 	[ "$stderr" = "xtcp-rate: cannot write to standard output: No space left on device" ]
 }
 
+@test "-o commits only a run that succeeded; an empty input is refused; no record in is one empty frame out" {
+	local size
+	size=$(stat -c %s "$LIVE")
+	head -c $((size - 5)) "$LIVE" >"$T/cut.pb"
+	run -1 --separate-stderr xtcp-rate -o "$T/r.pb" "$T/cut.pb"
+	[ ! -e "$T/r.pb" ] && [ -z "$(ls -A "$T" | grep '^\.r\.pb')" ]
+	: >"$T/empty.pb"
+	run -1 --separate-stderr xtcp-rate -o "$T/r.pb" "$T/empty.pb"
+	[[ "$stderr" == *"not a single frame"*"'$T/r.pb' not written" ]]
+	[ ! -e "$T/r.pb" ]
+	# a filter that matched nothing says so with one empty frame; so does xtcp-rate after it
+	xtcp-filter 'rtt > 1h' "$LIVE" >"$T/none.pb"
+	[ "$(od -An -tx1 "$T/none.pb")" = " 00" ]
+	xtcp-rate "$T/none.pb" | cmp - "$T/none.pb"
+	xtcp-rate --changed -o "$T/r.pb" "$T/none.pb"
+	cmp "$T/r.pb" "$T/none.pb"
+}
+
 @test "SIGTERM ends a run cleanly: what was read is written, exit 0" {
 	local pid rc=0
 	mkfifo "$T/fifo"

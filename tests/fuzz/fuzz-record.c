@@ -1,6 +1,7 @@
 /*
  * Our record decoder against protobuf-c's on arbitrary bytes: both accept or
- * both reject (but for a varint over 64 bits, which only protobuf-c accepts); when both accept, the records are equal field by field
+ * both reject (but for a varint over 64 bits, which only protobuf-c accepts),
+ * and xtcp_record_check() with our decoder; when both accept, the records are equal field by field
  * (unknown fields included) and re-encoding them (ours and
  * protobuf_c_message_pack()) gives identical bytes.  Any difference aborts.
  */
@@ -89,6 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	rc = xtcp_record_decode(&dec, data, size, &ours);
+	/* the check without decoding accepts exactly what the decoder decodes */
+	if ((xtcp_record_check(data, size) == 0) != (rc == 0))
+		abort();
 	theirs = (XtcpFlatRecord__V1__XtcpFlatRecord *)protobuf_c_message_unpack(desc, NULL,
 										   size, data);
 	if (rc != 0 && theirs && has_overflowing_varint(data, size)) {

@@ -4,13 +4,17 @@
  * process, for the tests, make pgo and bench/.
  *
  * usage: xtcp-mock-kafka [-n BROKERS] [-t TOPIC [-p PARTITIONS]] [-e ERR:COUNT]
+ *                        [-T TOPIC:ERR]
  *
  * Prints the bootstrap servers ("127.0.0.1:PORT,...") on one line on stdout,
  * flushes, and stays up until SIGTERM or SIGINT.  -t creates TOPIC with PARTITIONS partitions (default 1) up
  * front; other topics are created on first use.  -e makes the next COUNT
  * Produce requests fail with the Kafka error code ERR (10 is
  * MESSAGE_TOO_LARGE: what a broker with a smaller message.max.bytes
- * answers; the mock has no size limit of its own).
+ * answers; the mock has no size limit of its own).  -T makes the metadata
+ * of TOPIC carry the Kafka error code ERR (3 is UNKNOWN_TOPIC_OR_PART: what
+ * a broker without auto.create.topics.enable answers for a topic that does
+ * not exist; 29 is TOPIC_AUTHORIZATION_FAILED).
  *
  * Faults on signals: SIGUSR1 takes every broker down (connections closed,
  * new ones refused), SIGUSR2 brings them back up.
@@ -63,8 +67,8 @@ static void set_brokers(rd_kafka_mock_cluster_t *mc, int n, int up)
 
 int main(int argc, char **argv)
 {
-	const char *topic = NULL;
-	int brokers = 1, partitions = 1, c, err_code = 0, err_count = 0, i;
+	const char *topic = NULL, *bad_topic = NULL;
+	int brokers = 1, partitions = 1, c, err_code = 0, err_count = 0, topic_err = 0, i;
 	char errstr[256], *colon;
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
@@ -73,7 +77,7 @@ int main(int argc, char **argv)
 	sigset_t mask, old;
 	rd_kafka_resp_err_t *errs;
 
-	while ((c = getopt(argc, argv, "n:t:p:e:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:p:e:T:h")) != -1) {
 		switch (c) {
 		case 'n':
 			brokers = (int)number(optarg, 1, 16, "broker count");
@@ -92,9 +96,17 @@ int main(int argc, char **argv)
 			err_code = (int)number(optarg, -200, 1000, "error code");
 			err_count = (int)number(colon + 1, 0, 1000, "error count");
 			break;
+		case 'T':
+			colon = strrchr(optarg, ':');
+			if (!colon || colon == optarg)
+				errx(2, "invalid -T '%s': want TOPIC:ERR", optarg);
+			*colon = '\0';
+			bad_topic = optarg;
+			topic_err = (int)number(colon + 1, -200, 1000, "error code");
+			break;
 		case 'h':
 			printf("usage: xtcp-mock-kafka [-n BROKERS] [-t TOPIC [-p PARTITIONS]] "
-			       "[-e ERR:COUNT]\n");
+			       "[-e ERR:COUNT] [-T TOPIC:ERR]\n");
 			return 0;
 		default:
 			return 2;
@@ -125,6 +137,8 @@ int main(int argc, char **argv)
 		errx(1, "cannot start the mock cluster");
 	if (topic && rd_kafka_mock_topic_create(mc, topic, partitions, 1))
 		errx(1, "cannot create topic '%s'", topic);
+	if (bad_topic)
+		rd_kafka_mock_topic_set_error(mc, bad_topic, (rd_kafka_resp_err_t)topic_err);
 	if (err_count) {
 		errs = calloc((size_t)err_count, sizeof(*errs));
 		if (!errs)

@@ -2,16 +2,21 @@
  * The capture reader over every pcap in tests/data/netlink, the same
  * messages as a raw dump and in every pcap byte order, and damaged files:
  * each must end in a clean -1 with a message saying where, never a crash.
+ * The same captures read a few bytes at a time and through pipes, the
+ * packets' times, and inputs that never end.
  */
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -72,6 +77,8 @@ struct dump {
 	size_t replies;		/* of them SOCK_DIAG_BY_FAMILY */
 	int last_type;
 	int end;		/* what the last xtcp_capture_next returned */
+	uint64_t where;		/* a digest of each message's offset, packet and time */
+	size_t max_cap;		/* the largest window the reader had */
 	char err[256];
 };
 
@@ -107,6 +114,10 @@ static int drain(struct xtcp_capture *c, struct dump *d)
 		if (nlh->nlmsg_len < NLMSG_HDRLEN)
 			misaligned += 1000;	/* the reader promised better */
 		dump_add(d, nlh);
+		d->where = (d->where * 1000003) ^ c->msg_offset ^ (c->packet_no << 40) ^
+			   (uint64_t)c->time_ns;
+		if (c->cap > d->max_cap)
+			d->max_cap = c->cap;
 	}
 	d->end = misaligned ? -2 : r;
 	snprintf(d->err, sizeof(d->err), "%s", c->err);
@@ -114,11 +125,12 @@ static int drain(struct xtcp_capture *c, struct dump *d)
 	return d->end;
 }
 
-static int drain_mem(const void *data, size_t len, struct dump *d)
+/* As drain_mem, @chunk bytes a read (0: as many as fit). */
+static int drain_chunked(const void *data, size_t len, size_t chunk, struct dump *d)
 {
 	struct xtcp_capture c;
 
-	if (xtcp_capture_open_mem(&c, data, len) < 0) {
+	if (xtcp_capture_open_mem_chunked(&c, data, len, chunk) < 0) {
 		memset(d, 0, sizeof(*d));
 		d->end = -3;
 		snprintf(d->err, sizeof(d->err), "%s", c.err);
@@ -127,9 +139,21 @@ static int drain_mem(const void *data, size_t len, struct dump *d)
 	return drain(&c, d);
 }
 
+static int drain_mem(const void *data, size_t len, struct dump *d)
+{
+	return drain_chunked(data, len, 0, d);
+}
+
 static int same_dump(const struct dump *a, const struct dump *b)
 {
-	return a->n == b->n && a->len == b->len && !memcmp(a->buf, b->buf, a->len);
+	return a->n == b->n && a->len == b->len && (!a->len || !memcmp(a->buf, b->buf, a->len));
+}
+
+/* The same messages at the same places, and the same end. */
+static int same_reading(const struct dump *a, const struct dump *b)
+{
+	return same_dump(a, b) && a->where == b->where && a->end == b->end &&
+	       !strcmp(a->err, b->err);
 }
 
 /* --- every pcap of the fixtures ------------------------------------------ */
@@ -381,6 +405,14 @@ static size_t pb_packet(struct pcap_builder *b, uint16_t proto, const void *msgs
 	return at;
 }
 
+/* A netlink message header saying @len bytes and type @type (16 bytes written). */
+static void nl_msg_hdr(uint8_t *out, uint32_t len, uint16_t type)
+{
+	memset(out, 0, 16);
+	wr32(out, len);
+	memcpy(out + 4, &type, 2);
+}
+
 /* A netlink message of @len bytes (>= 16), type @type, filled with @fill. */
 static void nl_msg(uint8_t *out, uint32_t len, uint16_t type, uint16_t flags, uint8_t fill)
 {
@@ -510,9 +542,9 @@ static void test_truncated(void)
 	size_t f;
 
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
-		size_t len, cut, bad = 0, clean_end = 0, errors = 0, boundaries = 0, pos;
+		size_t len, cut, bad = 0, clean_end = 0, errors = 0, boundaries = 0, pos, unlike = 0;
 		uint8_t *pcap = slurp(fixture(files[f]), &len);
-		struct dump full, d;
+		struct dump full, d, d7;
 
 		if (!ok(pcap != NULL, "read %s", files[f]))
 			continue;
@@ -547,10 +579,15 @@ static void test_truncated(void)
 					bad++;
 				}
 			}
+			/* 7 bytes a read: the same messages, the same end, the same words */
+			drain_chunked(pcap, cut, 7, &d7);
+			unlike += !same_reading(&d, &d7);
+			free(d7.buf);
 			free(d.buf);
 		}
 		is(bad, 0, "%s cut at each of %zu bytes: %zu clean ends at packet boundaries, "
 		   "%zu EBADMSG with the place", files[f], len, clean_end, errors);
+		is(unlike, 0, "%s: each cut read 7 bytes at a time ends the same", files[f]);
 		ok(boundaries >= 1 && errors > len / 2, "%s: both kinds were seen", files[f]);
 		free(full.buf);
 		free(pcap);
@@ -683,6 +720,260 @@ static void test_random(void)
 	   "ends, %zu refused at open", errors, ends, no_msg);
 }
 
+/* --- reading as the input comes ------------------------------------------ */
+
+static const char *const chunk_files[] = {
+	"5_15_164/5_15_164_tcp_1000_sockets.pcap",
+	"6_6_44/tcp_100_sockets.pcap",
+	"4_19_319/4_19_319_tcp_10_sockets.pcap",
+	"6_6_44/netlink_sock_diag_reply_single_packet_port443v6.pcap",
+	"6_6_44/netlink_sock_diag_response_port4002",
+};
+
+/* Any number of bytes a read gives the same reading, in a bounded window. */
+static void test_chunked(void)
+{
+	static const size_t chunks[] = { 1, 3, 16, 17, 1000, 65536 };
+	size_t f, i, len;
+
+	for (f = 0; f < sizeof(chunk_files) / sizeof(chunk_files[0]); f++) {
+		uint8_t *data = slurp(fixture(chunk_files[f]), &len);
+		struct dump ref, d;
+		size_t unlike = 0, over = 0;
+
+		if (!ok(data != NULL, "read %s", chunk_files[f]))
+			continue;
+		drain_mem(data, len, &ref);
+		ok(ref.end == 0 && ref.n > 0, "%s: %zu messages", chunk_files[f], ref.n);
+		ok(ref.max_cap <= 64 * 1024, "%s (%zu bytes): a window of %zu bytes", chunk_files[f],
+		   len, ref.max_cap);
+		for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+			drain_chunked(data, len, chunks[i], &d);
+			if (!same_reading(&ref, &d)) {
+				printf("# %zu bytes a read: %zu messages, end %d %s\n", chunks[i], d.n,
+				       d.end, d.err);
+				unlike++;
+			}
+			over += d.max_cap > XTCP_CAPTURE_BUF_MAX;
+			free(d.buf);
+		}
+		is(unlike, 0, "%s read 1, 3, 16, 17, 1000 and 65536 bytes at a time: the same "
+		   "messages, offsets and times", chunk_files[f]);
+		is(over, 0, "%s: the window never passed %u bytes", chunk_files[f],
+		   XTCP_CAPTURE_BUF_MAX);
+		free(ref.buf);
+		free(data);
+	}
+}
+
+/* A child writes @len bytes of @data into a pipe, @chunk at a time; returns its end. */
+static int pipe_from(const uint8_t *data, size_t len, size_t chunk, pid_t *pid)
+{
+	int fds[2];
+	size_t off, n;
+
+	if (pipe(fds) < 0)
+		return -1;
+	*pid = fork();
+	if (*pid == 0) {
+		close(fds[0]);
+		for (off = 0; off < len; off += n) {
+			n = len - off < chunk ? len - off : chunk;
+			if (write(fds[1], data + off, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+static void test_pipes(void)
+{
+	size_t f, len;
+
+	for (f = 0; f < sizeof(chunk_files) / sizeof(chunk_files[0]); f++) {
+		uint8_t *data = slurp(fixture(chunk_files[f]), &len);
+		struct xtcp_capture c;
+		struct dump ref, d;
+		pid_t pid;
+		int fd, status = -1;
+
+		if (!ok(data != NULL, "read %s", chunk_files[f]))
+			continue;
+		drain_mem(data, len, &ref);
+		fd = pipe_from(data, len, 333, &pid);
+		if (!ok(xtcp_capture_open_fd(&c, fd) == 0, "%s through a pipe: opens", chunk_files[f]))
+			printf("# %s\n", c.err);
+		drain(&c, &d);
+		ok(c.fd == -1 && fcntl(fd, F_GETFD) >= 0, "... and the pipe is still the caller's");
+		close(fd);
+		waitpid(pid, &status, 0);
+		ok(same_reading(&ref, &d), "%s through a pipe, 333 bytes a write: the same reading",
+		   chunk_files[f]);
+		free(d.buf);
+		free(ref.buf);
+		free(data);
+	}
+}
+
+/*
+ * A bad header ends the reading there: nothing after it is waited for (the
+ * writer keeps the pipe open) or read.
+ */
+static void test_stops_at_bad_header(void)
+{
+	static const uint8_t pcap_hdr[24] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 4, 0, 253, 0, 0, 0,
+	};
+	struct xtcp_capture c;
+	const struct nlmsghdr *nlh;
+	uint8_t msg[40];
+	int fds[2];
+
+	/* a raw message that claims 300000 bytes, and the pipe stays open */
+	if (pipe(fds) < 0)
+		return;
+	nl_msg_hdr(msg, 300000, SOCK_DIAG_BY_FAMILY);
+	ok(write(fds[1], msg, 16) == 16, "16 bytes into a pipe");
+	ok(xtcp_capture_open_fd(&c, fds[0]) == 0 && c.format == XTCP_CAPTURE_RAW,
+	   "a raw dump's first header is enough to open it");
+	errno = 0;
+	ok(xtcp_capture_next(&c, &nlh) == -1 && errno == EBADMSG &&
+	   !strcmp(c.err, "at byte 0: netlink message length 300000 is impossible (more than 262144)"),
+	   "a raw message over the maximum fails at once: %s", c.err);
+	xtcp_capture_release(&c);
+
+	/* a complete message is handed out before the input ends */
+	nl_msg_hdr(msg, 20, NLMSG_DONE);
+	ok(write(fds[1], msg, 20) == 20, "a whole 20-byte message into an open pipe");
+	ok(xtcp_capture_open_fd(&c, fds[0]) == 0 && xtcp_capture_next(&c, &nlh) == 1 &&
+	   nlh->nlmsg_type == NLMSG_DONE && c.time_ns == 0,
+	   "it is returned at once (no time: a raw dump has none)");
+	xtcp_capture_release(&c);
+
+	/* a pcap record that claims 4 GiB */
+	memcpy(msg, pcap_hdr, 24);
+	memset(msg + 24, 0, 16);
+	wr32(msg + 24 + 8, 0xffffffff);
+	ok(write(fds[1], msg, 40) == 40, "a pcap header and a record header into the pipe");
+	ok(xtcp_capture_open_fd(&c, fds[0]) == 0 && c.format == XTCP_CAPTURE_PCAP, "pcap opens");
+	errno = 0;
+	ok(xtcp_capture_next(&c, &nlh) == -1 && errno == EBADMSG &&
+	   !strcmp(c.err, "packet 1 at byte 24: packet length 4294967295 is impossible (more than 262144)"),
+	   "a record over the maximum fails at once: %s", c.err);
+	xtcp_capture_release(&c);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* Inputs that never end, or are large: the window stays what one record needs. */
+static void test_endless(void)
+{
+	struct xtcp_capture c;
+	const struct nlmsghdr *nlh;
+	uint8_t *big;
+	size_t i, n = 20000, len = n * 64;
+	struct dump d;
+
+	ok(xtcp_capture_open(&c, "/dev/zero") == 0 && c.format == XTCP_CAPTURE_RAW,
+	   "/dev/zero opens (as a raw dump)");
+	errno = 0;
+	ok(xtcp_capture_next(&c, &nlh) == -1 && errno == EBADMSG &&
+	   !strcmp(c.err, "at byte 0: netlink message length 0 is shorter than its header"),
+	   "/dev/zero: %s", c.err);
+	ok(c.cap <= 64 * 1024 && c.offset == 0, "... having read one window (%zu bytes)", c.cap);
+	xtcp_capture_release(&c);
+
+	/* 1.28 MB of 64-byte messages, then one bad header */
+	big = malloc(len + 16);
+	for (i = 0; i < n; i++)
+		nl_msg_hdr(big + i * 64, 64, SOCK_DIAG_BY_FAMILY);
+	nl_msg_hdr(big + len, 8, SOCK_DIAG_BY_FAMILY);
+	drain_chunked(big, len + 16, 4000, &d);
+	ok(d.n == n && d.end == -1 && d.max_cap <= 64 * 1024,
+	   "%zu messages in a %zu-byte window, then an error", d.n, d.max_cap);
+	ok(strstr(d.err, "at byte 1280000: netlink message length 8 is shorter than its header") != NULL,
+	   "... at its offset: %s", d.err);
+	free(d.buf);
+	free(big);
+
+	/* the largest legal records are read; the window grows to them and no further */
+	big = calloc(1, XTCP_CAPTURE_MAX_RECORD + 64);
+	nl_msg_hdr(big, XTCP_CAPTURE_MAX_RECORD, SOCK_DIAG_BY_FAMILY);
+	drain_chunked(big, XTCP_CAPTURE_MAX_RECORD, 5000, &d);
+	ok(d.end == 0 && d.n == 1 && d.max_cap <= XTCP_CAPTURE_BUF_MAX,
+	   "a raw message of exactly %u bytes is read (window %zu)", XTCP_CAPTURE_MAX_RECORD,
+	   d.max_cap);
+	free(d.buf);
+	free(big);
+}
+
+/* The packets' own times, in every pcap flavour; none in a raw dump. */
+static void test_times(void)
+{
+	static const int64_t micro[2] = { 1721999999123456000, 1722000000999999000 };
+	static const int64_t nano[2] = { 1721999999000123456, 1722000000000999999 };
+	struct pcap_builder b;
+	uint8_t msgs[32], *be;
+	size_t at[2], i, len;
+	int flavour;
+
+	pb_init(&b);
+	for (i = 0; i < 2; i++) {
+		nl_msg(msgs, 20, i ? NLMSG_DONE : SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 0);
+		at[i] = pb_packet(&b, NETLINK_SOCK_DIAG, msgs, 20);
+	}
+	wr32(b.buf + at[0], 1721999999);
+	wr32(b.buf + at[0] + 4, 123456);
+	wr32(b.buf + at[1], 1722000000);
+	wr32(b.buf + at[1] + 4, 999999);
+	for (flavour = 0; flavour < 4; flavour++) {
+		int is_nano = flavour & 1, is_be = flavour & 2;
+		const int64_t *want = is_nano ? nano : micro;
+		struct xtcp_capture c;
+		const struct nlmsghdr *nlh;
+		int good = 1;
+
+		if (is_nano)
+			b.buf[0] = 0x4d, b.buf[1] = 0x3c;
+		else
+			b.buf[0] = 0xd4, b.buf[1] = 0xc3;
+		be = is_be ? to_big_endian(b.buf, b.len, is_nano) : NULL;
+		if (xtcp_capture_open_mem(&c, be ? be : b.buf, b.len) < 0)
+			good = 0;
+		for (i = 0; good && i < 2; i++)
+			good = xtcp_capture_next(&c, &nlh) == 1 && c.time_ns == want[i];
+		ok(good, "%s-endian %ssecond pcap: each message carries its packet's time (%lld)",
+		   is_be ? "big" : "little", is_nano ? "nano" : "micro", (long long)c.time_ns);
+		xtcp_capture_release(&c);
+		free(be);
+	}
+
+	/* a fixture: the first kernel message's time is its record's, read here */
+	{
+		uint8_t *pcap = slurp(fixture("6_6_44/tcp_10_sockets.pcap"), &len);
+		struct xtcp_capture c;
+		const struct nlmsghdr *nlh;
+		size_t pos = 24;
+		uint64_t k;
+
+		if (!ok(pcap != NULL, "read tcp_10_sockets.pcap"))
+			return;
+		ok(xtcp_capture_open_mem(&c, pcap, len) == 0 && xtcp_capture_next(&c, &nlh) == 1,
+		   "tcp_10_sockets.pcap: a first kernel message");
+		for (k = 1; k < c.packet_no; k++)
+			pos += 16 + rd32(pcap + pos + 8);
+		is(c.time_ns, (int64_t)rd32(pcap + pos) * 1000000000 + (int64_t)rd32(pcap + pos + 4) * 1000,
+		   "... at the time of its packet %" PRIu64 " (July 2024)", c.packet_no);
+		ok(c.time_ns >= 1719792000000000000 && c.time_ns < 1722470400000000000,
+		   "... which is July 2024");
+		xtcp_capture_release(&c);
+		free(pcap);
+	}
+}
+
 static void test_open_errors(void)
 {
 	struct xtcp_capture c;
@@ -708,6 +999,12 @@ static void test_open_errors(void)
 	ok(xtcp_capture_open_mem(&c, "", 0) == -1 && errno == EINVAL, "empty buffer: EINVAL");
 	errno = 0;
 	ok(xtcp_capture_open(&c, "/") == -1 && errno == EISDIR, "a directory: EISDIR (%s)", c.err);
+	ok(!strcmp(c.err, "Is a directory"), "... in those words: '%s'", c.err);
+	errno = 0;
+	ok(xtcp_capture_open_fd(&c, 999) == -1 && errno == EBADF && !strcmp(c.err, "Bad file descriptor"),
+	   "a closed descriptor: EBADF, '%s'", c.err);
+	xtcp_capture_release(&c);
+	xtcp_capture_release(&c);
 	errno = 0;
 	ok(xtcp_capture_open_mem(&c, "\xd4\xc3\xb2\xa1\x02\x00", 6) == -1 && errno == EINVAL &&
 	   strstr(c.err, "truncated pcap file header"), "6-byte pcap: %s", c.err);
@@ -732,6 +1029,11 @@ int main(void)
 	test_truncated();
 	test_corrupted();
 	test_random();
+	test_chunked();
+	test_pipes();
+	test_stops_at_bad_header();
+	test_endless();
+	test_times();
 	test_open_errors();
 	return done_testing();
 }

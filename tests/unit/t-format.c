@@ -460,6 +460,9 @@ static void table_record(XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *src, 
 	rec->congestion_algorithm_string = (char *)(uintptr_t)"bbr";
 }
 
+/* The socket table's layout, by printf: fixed widths, NETNS last. */
+#define TABLE_LINE "%-14s %-47s %-47s %9s %6s %7s %6s %6s %-15s %s\n"
+
 static void test_table(void)
 {
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
@@ -481,22 +484,23 @@ static void test_table(void)
 	   "text without fields is the socket table");
 	n = xtcp_format_header(&fmt, hdr);
 	hdr[n] = '\0';
-	is_text(hdr, "NETNS      STATE       LOCAL                  PEER                    "
-		"RTT(ms)   CWND RETRANS   SENT   RECV CONG\n", "table header");
+	snprintf(want, sizeof(want), TABLE_LINE, "STATE", "LOCAL", "PEER", "RTT(ms)", "CWND",
+		 "RETRANS", "SENT", "RECV", "CONG", "NETNS");
+	is_text(hdr, want, "table header");
 	xtcp_format_release(&fmt);
 
 	table_record(&rec, src, dst);
-	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
-		"default    ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           12.345"
-		"     10       3   1.2M    999 bbr\n", "table row, IPv4");
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "default");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, "table row, IPv4");
 
 	for (n = 0; n < sizeof(sizes) / sizeof(sizes[0]); n++) {
 		char name[64];
 
 		rec.tcp_info_bytes_sent = sizes[n].v;
-		snprintf(want, sizeof(want), "default    ESTABLISHED 10.0.0.1:443           "
-			 "10.0.0.2:55555           12.345     10       3 %6s    999 bbr\n",
-			 sizes[n].text);
+		snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443",
+			 "10.0.0.2:55555", "12.345", "10", "3", sizes[n].text, "999", "bbr",
+			 "default");
 		snprintf(name, sizeof(name), "human size %" PRIu64 " is %s", sizes[n].v, sizes[n].text);
 		is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want, name);
 	}
@@ -507,23 +511,67 @@ static void test_table(void)
 	set_addr(&rec.inet_diag_msg_socket_source, src, AF_INET6, "::1");
 	set_addr(&rec.inet_diag_msg_socket_destination, dst, AF_INET6, "::");
 	rec.inet_diag_msg_socket_source_port = 7002;
-	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
-		"-          LISTEN      [::1]:7002             [::]:*                        -"
-		"      -       -      -      - -\n",
+	snprintf(want, sizeof(want), TABLE_LINE, "LISTEN", "[::1]:7002", "[::]:*", "-", "-", "-",
+		 "-", "-", "-", "-");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
 		"table row: IPv6 in brackets, port 0 as *, no tcp_info as -");
 
-	/* a long name pushes the line right until a column with room takes it up */
+	/* the widest of everything still fits its column */
 	table_record(&rec, src, dst);
-	rec.netns = (char *)(uintptr_t)"a-rather-long-namespace-name";
-	rec.tcp_info_bytes_sent = 1234567;
-	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
-		"a-rather-long-namespace-name ESTABLISHED 10.0.0.1:443 10.0.0.2:55555   12.345"
-		"     10       3   1.2M    999 bbr\n", "table: a long netns is absorbed by the slack");
+	rec.inet_diag_msg_family = AF_INET6;
+	rec.inet_diag_msg_state = 13;
+	set_addr(&rec.inet_diag_msg_socket_source, src, AF_INET6,
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	set_addr(&rec.inet_diag_msg_socket_destination, dst, AF_INET6,
+		 "fe80:1:22:333:4444:5555:6666:7777");
+	rec.inet_diag_msg_socket_source_port = 65535;
+	rec.inet_diag_msg_socket_destination_port = 65535;
+	rec.tcp_info_rtt = 99999999;
+	rec.tcp_info_snd_cwnd = 999999;
+	rec.tcp_info_total_retrans = 9999999;
+	rec.tcp_info_bytes_sent = UINT64_MAX;
+	rec.tcp_info_bytes_received = UINT64_MAX;
+	rec.congestion_algorithm_string = (char *)(uintptr_t)"fifteen-letters";
+	rec.netns = (char *)(uintptr_t)"cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d";
+	snprintf(want, sizeof(want), TABLE_LINE, "BOUND_INACTIVE",
+		 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+		 "[fe80:1:22:333:4444:5555:6666:7777]:65535", "99999.999", "999999", "9999999",
+		 "18.4E", "18.4E", "fifteen-letters", "cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: the widest IPv6 endpoint, state, RTT, counts and sizes fit their columns; "
+		"a long netns comes last, whole");
+
+	/* past what the columns hold: numbers shorten, strings are cut */
+	rec.inet_diag_msg_state = 4000000000u;
+	rec.inet_diag_msg_socket_source_port = 4294967295u;
+	rec.tcp_info_rtt = UINT32_MAX;
+	rec.tcp_info_snd_cwnd = UINT32_MAX;
+	rec.tcp_info_total_retrans = 10000000;
+	rec.congestion_algorithm_string = (char *)(uintptr_t)"sixteen-letters!";
+	snprintf(want, sizeof(want), TABLE_LINE, "4000000000",
+		 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:4294\xe2\x80\xa6",
+		 "[fe80:1:22:333:4444:5555:6666:7777]:65535", "4294967", "4.3G", "10.0M",
+		 "18.4E", "18.4E", "sixteen-letter\xe2\x80\xa6",
+		 "cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: RTT from 100 s in whole ms, counts past their width as sizes, an "
+		"endpoint or algorithm too long cut with an ellipsis");
+
+	table_record(&rec, src, dst);
 	rec.netns = (char *)(uintptr_t)"bad\n\x1b[2J\xff";
-	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec),
-		"bad??[2J\xef\xbf\xbd  ESTABLISHED 10.0.0.1:443           10.0.0.2:55555           "
-		"12.345     10       3   1.2M    999 bbr\n",
-		"table: control characters as ?, bad UTF-8 as U+FFFD (one column)");
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999", "bbr", "bad??[2J\xef\xbf\xbd");
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: control characters as ?, bad UTF-8 as U+FFFD");
+	rec.netns = (char *)(uintptr_t)"";
+	rec.congestion_algorithm_string =
+		(char *)(uintptr_t)"caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9";
+	snprintf(want, sizeof(want), TABLE_LINE, "ESTABLISHED", "10.0.0.1:443", "10.0.0.2:55555",
+		 "12.345", "10", "3", "1.2M", "999",
+		 "caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9\xe2\x80\xa6", "-");
+	/* printf pads by bytes: the cut cell is 15 columns in 20 bytes, so it adds no padding */
+	is_text(render(XTCP_FORMAT_TEXT, NULL, true, &rec), want,
+		"table: a name is cut by characters, not bytes (one column each)");
 
 	/* text with a field list */
 	xtcp_record_init(&rec);
@@ -534,10 +582,24 @@ static void test_table(void)
 			    NULL, NULL) == 0, "text with fields compiles");
 	n = xtcp_format_header(&fmt, hdr);
 	hdr[n] = '\0';
-	is_text(hdr, "netns      tcp_info_rtt inet_diag_msg_state\n", "text fields header");
+	is_text(hdr, "netns            tcp_info_rtt inet_diag_msg_state\n", "text fields header");
 	n = xtcp_format_record(&fmt, &rec, hdr);
 	hdr[n] = '\0';
-	is_text(hdr, "ns1                 250 TIME_WAIT\n", "text fields row: numbers right-aligned");
+	is_text(hdr, "ns1                       250 TIME_WAIT\n",
+		"text fields row: numbers right-aligned");
+	rec.netns = (char *)(uintptr_t)"seventeen-letters";
+	rec.tcp_info_rtt = UINT32_MAX;
+	rec.inet_diag_msg_state = 13;
+	n = xtcp_format_record(&fmt, &rec, hdr);
+	hdr[n] = '\0';
+	is_text(hdr, "seventeen-lette\xe2\x80\xa6   4294967295 BOUND_INACTIVE\n",
+		"text fields row: a string past 16 columns cut, the widest number fits");
+	xtcp_format_release(&fmt);
+	ok(xtcp_format_init(&fmt, XTCP_FORMAT_TEXT, "tcp_info_rtt,netns", true, NULL, NULL) == 0,
+	   "text with a string last compiles");
+	n = xtcp_format_record(&fmt, &rec, hdr);
+	hdr[n] = '\0';
+	is_text(hdr, "  4294967295 seventeen-letters\n", "text fields row: the last column whole");
 	xtcp_format_release(&fmt);
 }
 

@@ -169,6 +169,26 @@ static void test_config(void)
 	xtcp_kafka_free(k);
 }
 
+/*
+ * A row that is good up to its key field and malformed after it (a varint
+ * cut short in field 3001): the frame is refused whole, nothing is taken.
+ */
+static void test_bad_tail(void)
+{
+	struct xtcp_kafka *k = mock_producer(0, 0, XTCP_KAFKA_KEY_HOSTNAME, NULL);
+	const struct xtcp_kafka_stats *st = xtcp_kafka_stats(k);
+	static const uint8_t env[] = {
+		0x52, 0x03, 0xa2, 0x01, 0x00,                           /* hostname "" */
+		0x52, 0x07, 0xa2, 0x01, 0x01, 'h', 0xc8, 0xbb, 0x01,    /* hostname "h", 3001 cut */
+	};
+
+	ok(xtcp_kafka_add_envelope(k, env, sizeof(env)) < 0 && errno == EBADMSG &&
+	   strstr(xtcp_kafka_error(k), "row 2 is not a valid record"),
+	   "a row malformed after its key: EBADMSG, the row named (%s)", xtcp_kafka_error(k));
+	is(st->rows, 0, "and no row of that frame is taken");
+	xtcp_kafka_free(k);
+}
+
 int main(void)
 {
 	test_row_field();
@@ -176,5 +196,6 @@ int main(void)
 	test_key();
 	test_too_large();
 	test_config();
+	test_bad_tail();
 	return done_testing();
 }

@@ -956,7 +956,7 @@ static int load_socks(const char *path, struct socks *s)
 		e = &s->v[s->n];
 		xtcp_record_init(&e->rec);
 		if (xtcp_netlink_parse(&parser, nlh, &e->rec) < 0) {
-			printf("# %s: message at byte %zu does not parse\n", path, c.msg_offset);
+			printf("# %s: message at byte %" PRIu64 " does not parse\n", path, c.msg_offset);
 			r = -1;
 			break;
 		}

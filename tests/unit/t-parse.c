@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -105,6 +106,28 @@ static void test_outfile(void)
 	ok(stat(path, &st) == 0 && st.st_size == 5, "outfile: abort keeps the old file");
 	snprintf(path, sizeof(path), "%s/missing/out.pb", dir);
 	ok(xtcp_outfile_open(&f, path) == -1 && errno == ENOENT, "outfile: missing directory is ENOENT");
+	ok(xtcp_outfile_open(&f, dir) == -1 && errno == EISDIR, "outfile: a directory is EISDIR");
+	snprintf(path, sizeof(path), "%s/loop", dir);
+	ok(symlink("loop", path) == 0 && xtcp_outfile_open(&f, path) == -1 && errno == ELOOP &&
+	   unlink(path) == 0, "outfile: a link to itself is ELOOP");
+	{
+		struct xtcp_outfile a, b;
+
+		snprintf(path, sizeof(path), "%s/out.pb", dir);
+		ok(xtcp_outfile_open(&a, path) == 0 && xtcp_outfile_open(&b, path) == 0 &&
+		   write(a.fd, "x", 1) == 1, "outfile: two open at once");
+		xtcp_outfile_abort_all();
+		ok(a.fd == -1 && !a.path && b.fd == -1 && !b.path && stat(path, &st) == 0 &&
+		   st.st_size == 5, "outfile: abort_all closes every one, the old file stays");
+		xtcp_outfile_abort(&a);
+		ok(!a.path, "outfile: abort of a closed outfile does nothing");
+		/* /dev/null's twin, never /dev/null itself: a regression would replace it */
+		snprintf(path, sizeof(path), "%s/null", dir);
+		ok(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0 && xtcp_outfile_open(&f, path) == 0 &&
+		   !f.tmp && write(f.fd, "x", 1) == 1 && xtcp_outfile_commit(&f) == 0 &&
+		   stat(path, &st) == 0 && S_ISCHR(st.st_mode) && unlink(path) == 0,
+		   "outfile: a device is written directly");
+	}
 	snprintf(cmd, sizeof(cmd), "n=$(ls -A %s | wc -l); rm -rf %s; test $n -eq 1", dir, dir);
 	ok(system(cmd) == 0, "outfile: no temporary file left behind");
 }

@@ -300,7 +300,8 @@ out:
 
 /*
  * Decode @buf with both decoders: they must agree on success, and on success
- * give equal records whose re-encodings (ours and protobuf-c's) are identical.
+ * give equal records whose re-encodings (ours and protobuf-c's) are identical;
+ * xtcp_record_check() must accept exactly what our decoder decodes.
  * The input is copied to an exact-size heap buffer so ASan sees any overread.
  */
 static int check_bytes(struct xtcp_decoder *dec, const uint8_t *buf, size_t len, int *decoded,
@@ -309,7 +310,7 @@ static int check_bytes(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 	XtcpFlatRecord__V1__XtcpFlatRecord ours, *theirs;
 	uint8_t *in = malloc(len ? len : 1), *c = NULL, *d = NULL;
 	size_t clen, dlen;
-	int rc, ok = 0;
+	int rc, checked, dec_errno, ok = 0;
 
 	if (!in)
 		abort();
@@ -317,8 +318,18 @@ static int check_bytes(struct xtcp_decoder *dec, const uint8_t *buf, size_t len,
 		memcpy(in, buf, len);
 	errno = 0;
 	rc = xtcp_record_decode(dec, in, len, &ours);
+	dec_errno = errno;
 	theirs = pc_unpack(in, len);
 	*decoded = rc == 0;
+	errno = 0;
+	checked = xtcp_record_check(in, len);
+	if ((checked == 0) != (rc == 0) || (checked < 0 && errno != EBADMSG)) {
+		snprintf(why, why_len, "xtcp_record_check %s (errno %d), the decoder %s",
+			 checked == 0 ? "accepts" : "rejects", errno, rc == 0 ? "decodes" : "fails");
+		hexdump("input", buf, len);
+		goto out;
+	}
+	errno = dec_errno;
 	if (rc != 0 && theirs && errno == EBADMSG && has_overflowing_varint(buf, len)) {
 		ok = 1;         /* the one difference by design, see tests/helpers/wire-ref.h */
 		goto out;
