@@ -234,7 +234,7 @@ print(rows[0][0], rows[0][-1])"
 }
 
 @test "text --fields: the chosen columns" {
-	run -0 bash -c "xtcp-fmt -f text --fields netns,inet_diag_msg_socket_source_port,inet_diag_msg_state '$LIVE' | sort -u | head -2"
+	run -0 bash -c "xtcp-fmt -f text --no-header --fields netns,inet_diag_msg_socket_source_port,inet_diag_msg_state '$LIVE' | sort -u | head -2"
 	[ "${lines[0]}" = "$(printf '%-45s%s' "$NS" '7001 ESTABLISHED')" ]
 }
 
