@@ -179,7 +179,8 @@ static int rate_stream(void *arg, int fd, const char *name)
 	}
 	rc->frames_in += r.frame_no;
 	frames = r.frame_no;
-	n = reader_end(&r, n, name, "JSON lines? turn them into a stream with xtcp-fmt --from json");
+	n = reader_end(&r, n, name,
+		       "JSON lines? turn them into a stream with xtcp-fmt --from json");
 	return refuse_empty_input(frames, n, name, rc->out_path);
 }
 

@@ -36,10 +36,11 @@ enum action {
 static const uint8_t skip_unknown[8] = {
 	A_SKIP_VARINT, A_SKIP_I64, A_SKIP_LEN, A_BAD, A_BAD, A_SKIP_I32, A_BAD, A_BAD
 };
-#define NONE UINT32_MAX
+
+#define NONE UINT32_MAX         /* no entry */
+#define OUT_MAX 64              /* rate fields: one bit each in xtcp_rate_result.present */
 
 /* A field the follower writes, and where its value comes from. */
-
 struct out_field {
 	uint8_t tag[XTCP_TAG_MAX];
 	uint8_t tag_len;
@@ -98,7 +99,7 @@ struct xtcp_rate {
 	size_t n_wide;          /* the first n_wide counters are 64-bit */
 	uint8_t per_s_counter[XTCP_RATE_COUNTERS_MAX];  /* the counters with a rate */
 	size_t n_per_s;
-	struct out_field out[64];                       /* the fields written, by number */
+	struct out_field out[OUT_MAX];                  /* the fields written, by number */
 	size_t n_out;
 	uint8_t interval_out;                           /* indexes of out[] */
 	uint8_t delta_out[XTCP_RATE_COUNTERS_MAX];
@@ -148,12 +149,16 @@ static bool is_counter_type(const struct xtcp_field *f)
 	return f && (f->kind == XTCP_VALUE_U32 || f->kind == XTCP_VALUE_U64);
 }
 
-static void add_out(struct xtcp_rate *r, const struct xtcp_field *f, size_t value)
+/* A field to write, its value at @value in struct xtcp_rate_result; returns its index, or -1. */
+static int add_out(struct xtcp_rate *r, const struct xtcp_field *f, size_t value)
 {
-	struct out_field *o = &r->out[r->n_out++];
+	struct out_field *o = &r->out[r->n_out];
 
+	if (r->n_out == OUT_MAX)
+		return -1;
 	o->tag_len = (uint8_t)xtcp_varint_put(o->tag, XTCP_WIRE_KEY(f->number, XTCP_WIRE_VARINT));
 	o->value = value;
+	return (int)r->n_out++;
 }
 
 /* The counter whose field is @name[0..n), or -1. */
@@ -162,7 +167,8 @@ static int counter_named(const struct xtcp_rate *r, const char *name, size_t n)
 	size_t c;
 
 	for (c = 0; c < r->n_counters; c++)
-		if (strlen(r->counters[c].field->name) == n && !strncmp(r->counters[c].field->name, name, n))
+		if (strlen(r->counters[c].field->name) == n &&
+		    !strncmp(r->counters[c].field->name, name, n))
 			return (int)c;
 	return -1;
 }
@@ -199,26 +205,29 @@ static int find_counters(struct xtcp_rate *r)
 	}
 	for (i = 0; i < xtcp_schema_n; i++) {
 		const struct xtcp_field *f = &xtcp_schema[i];
+		int out = 0;
 
 		if (ends_with(f->name, "_delta", &stem)) {
 			c = counter_named(r, f->name, stem);
-			r->delta_out[c] = (uint8_t)r->n_out;
-			add_out(r, f, offsetof(struct xtcp_rate_result, delta) + (size_t)c * sizeof(uint64_t));
+			out = add_out(r, f, offsetof(struct xtcp_rate_result, delta) +
+					    (size_t)c * sizeof(uint64_t));
+			r->delta_out[c] = (uint8_t)out;
 		} else if (ends_with(f->name, "_per_s", &stem)) {
 			c = counter_named(r, f->name, stem);
 			if (c < 0 || f->kind != XTCP_VALUE_U64)
 				return -1;
+			out = add_out(r, f, offsetof(struct xtcp_rate_result, per_s) +
+					    (size_t)c * sizeof(uint64_t));
 			r->counters[c].per_s = f;
 			r->per_s_counter[r->n_per_s++] = (uint8_t)c;
-			r->per_s_out[c] = (uint8_t)r->n_out;
-			add_out(r, f, offsetof(struct xtcp_rate_result, per_s) + (size_t)c * sizeof(uint64_t));
+			r->per_s_out[c] = (uint8_t)out;
 		} else if (!strcmp(f->name, "rate_interval_ns")) {
 			if (f->kind != XTCP_VALUE_U64)
 				return -1;
-			r->interval_out = (uint8_t)r->n_out;
-			add_out(r, f, offsetof(struct xtcp_rate_result, interval_ns));
+			out = add_out(r, f, offsetof(struct xtcp_rate_result, interval_ns));
+			r->interval_out = (uint8_t)out;
 		}
-		if (r->n_out > 64)
+		if (out < 0)
 			return -1;
 	}
 	return r->n_out && r->interval_out != NO_OUT ? 0 : -1;
@@ -665,10 +674,9 @@ static uint32_t add_entry(struct xtcp_rate *r, uint64_t hash)
 		i = r->free_list;
 		r->free_list = entry_at(r, i)->next;
 	} else {
-		size_t before = r->pool_bytes;
+		size_t before = r->pool_bytes, need = ((size_t)r->n_entries + 1) * r->stride;
 
-		if (r->n_entries == NONE - 1 ||
-		    XTCP_ALLOC_GROW(r->pool, ((size_t)r->n_entries + 1) * r->stride, r->pool_bytes) < 0)
+		if (r->n_entries == NONE - 1 || XTCP_ALLOC_GROW(r->pool, need, r->pool_bytes) < 0)
 			return NONE;
 		r->allocations += r->pool_bytes != before;
 		i = r->n_entries++;

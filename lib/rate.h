@@ -62,17 +62,25 @@ struct xtcp_rate_counter {
 	bool wide;                              /* 64 bits, else 32 */
 };
 
-/* What xtcp_rate_follow() found for one record. */
-#define XTCP_RATE_NEW 1u        /* the socket starts (over) here */
-#define XTCP_RATE_CHANGED 2u    /* inet_diag_msg_state or a counter differs from the previous record */
+/*
+ * What xtcp_rate_follow() found for one record.  XTCP_RATE_NEW: the socket
+ * starts (over) here; XTCP_RATE_CHANGED: inet_diag_msg_state or a counter
+ * differs from the previous record.  delta[] and per_s[] are by counter, in
+ * the order of xtcp_rate_counters() (per_s 0 for a counter without a rate);
+ * bit i of @present says that the i-th rate field by number is not 0 (what
+ * xtcp_rate_encode() writes); @replace that the row holds rate fields
+ * already (xtcp-rate twice).
+ */
+#define XTCP_RATE_NEW 1u
+#define XTCP_RATE_CHANGED 2u
 
 struct xtcp_rate_result {
 	unsigned flags;
 	uint64_t interval_ns;
-	uint64_t delta[XTCP_RATE_COUNTERS_MAX];    /* by counter, as xtcp_rate_counters() orders them */
-	uint64_t per_s[XTCP_RATE_COUNTERS_MAX];    /* 0 for a counter without a _per_s field */
-	uint64_t present;       /* for xtcp_rate_encode: bit i, the i-th rate field by number is not 0 */
-	bool replace;           /* the row holds rate fields already (xtcp-rate twice) */
+	uint64_t delta[XTCP_RATE_COUNTERS_MAX];
+	uint64_t per_s[XTCP_RATE_COUNTERS_MAX];
+	uint64_t present;
+	bool replace;
 };
 
 struct xtcp_rate_stats {

@@ -399,8 +399,8 @@ static void test_churn(void)
 		if (poll == 20)
 			allocs_warm = st.allocations;
 	}
-	is(wrong, 0, "%d sockets, 5%% replaced each poll, %d polls: every record new or not as it should be, every delta right",
-	   SOCKETS, POLLS);
+	is(wrong, 0, "%d sockets, 5%% replaced each poll, %d polls: every record new or not "
+	   "as it should be, every delta right", SOCKETS, POLLS);
 	xtcp_rate_stats(rt, &st);
 	ok(most <= SOCKETS + SOCKETS * 5 / 100 * (FORGET + 2),
 	   "entries stay O(sockets alive): at most %zu for %d alive", most, SOCKETS);
