@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "outfile.h"
@@ -289,6 +290,58 @@ static int read_input(const char *path, input_reader read, void *arg)
 	if (path)
 		close(fd);
 	return rc;
+}
+
+/*
+ * Each FILE of argv[first..argc) in turn ("-" is standard input), or
+ * standard input when there is none, through read_input(); it stops at the
+ * first that fails and when a stop signal came.  Returns -1 when one
+ * failed, else 0.
+ */
+__attribute__((unused))
+static int read_inputs(int argc, char **argv, int first, input_reader read, void *arg)
+{
+	int i;
+
+	if (first == argc)
+		return read_input(NULL, read, arg);
+	for (i = first; i < argc && !stop_requested; i++)
+		if (read_input(strcmp(argv[i], "-") ? argv[i] : NULL, read, arg) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * A stream tool's output: -o FILE (@out_path; see output_open()) or
+ * standard output (@out_path NULL), behind a 64 KiB buffer.  Returns
+ * whether to flush it at each frame: when it is a pipe or a terminal that a
+ * reader waits on, not a regular file.  Exits 1 after reporting a failure.
+ */
+__attribute__((unused))
+static bool output_buffer_open(struct xtcp_output *out, struct xtcp_outfile *outfile,
+			       const char *out_path)
+{
+	struct stat st;
+	int fd = out_path ? output_open(outfile, out_path) : STDOUT_FILENO;
+
+	if (xtcp_output_init(out, fd, 1u << 16) < 0)
+		err(1, "cannot allocate the output buffer");
+	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
+}
+
+/*
+ * The end of output_buffer_open()'s output, @failed saying whether the run
+ * failed: what is buffered written (as output_failed() says when that
+ * fails), then output_finish().  Returns what output_finish() returns; @out
+ * is still to be released.
+ */
+__attribute__((unused))
+static int output_buffer_finish(struct xtcp_output *out, struct xtcp_outfile *outfile,
+				const char *out_path, int failed)
+{
+	if (xtcp_output_flush(out) < 0)
+		output_failed(outfile, out_path);
+	return output_finish(outfile, out_path, failed);
 }
 
 #endif

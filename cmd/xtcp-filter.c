@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -197,8 +196,7 @@ static int process(void *arg, int fd, const char *name)
 int main(int argc, char **argv)
 {
 	struct filter_cmd fc;
-	struct stat st;
-	int fd = STDOUT_FILENO, failed = 0, i;
+	int failed;
 
 	memset(&fc, 0, sizeof(fc));
 	parse_options(&fc, argc, argv);
@@ -219,20 +217,10 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	if (fc.out_path)
-		fd = output_open(&fc.outfile, fc.out_path);
-	fc.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
-	if (xtcp_output_init(&fc.out, fd, 1u << 16) < 0)
-		err(1, "cannot allocate the output buffer");
+	fc.flush_often = output_buffer_open(&fc.out, &fc.outfile, fc.out_path);
 	if (xtcp_envelope_init(&fc.env, 0, 0) < 0)
 		err(1, "cannot allocate a frame");
-
-	if (optind == argc) {
-		failed = read_input(NULL, process, &fc) < 0;
-	} else {
-		for (i = optind; i < argc && !failed && !stop_requested; i++)
-			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &fc) < 0;
-	}
+	failed = read_inputs(argc, argv, optind, process, &fc) < 0;
 
 	/*
 	 * Everything valid before an error is written; -o commits only a run
@@ -249,9 +237,7 @@ int main(int argc, char **argv)
 		if (xtcp_output_write(&fc.out, line, (size_t)n) < 0)
 			output_failed(&fc.outfile, fc.out_path);
 	}
-	if (xtcp_output_flush(&fc.out) < 0)
-		output_failed(&fc.outfile, fc.out_path);
-	failed = output_finish(&fc.outfile, fc.out_path, failed);
+	failed = output_buffer_finish(&fc.out, &fc.outfile, fc.out_path, failed);
 	xtcp_output_release(&fc.out);
 	xtcp_envelope_release(&fc.env);
 	xtcp_filter_free(fc.filter);

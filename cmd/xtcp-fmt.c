@@ -39,6 +39,7 @@ struct fmt {
 	struct xtcp_output out;
 	struct xtcp_outfile outfile;
 	bool flush_often;       /* the output is a pipe or terminal: flush per frame or line */
+	struct xtcp_poll poll;  /* the text view's: a line between polls */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
 	struct xtcp_decoder dec;
 	struct xtcp_envelope env;
@@ -174,6 +175,8 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 	struct xtcp_row_iter it;
 	const uint8_t *env, *row;
 	size_t len, row_len, row_no;
+	struct stat st;
+	bool input_waits = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
 	uint64_t frames;
 	int rc;
 
@@ -192,11 +195,19 @@ static int format_stream(struct fmt *f, int fd, const char *name)
 				xtcp_reader_release(&r);
 				return -1;
 			}
-			if ((f->delimited ? xtcp_output_write_delimited(&f->out, row, row_len) :
-			     xtcp_format_write(&f->format, &f->rec, &f->out)) < 0)
+			if (f->delimited ? xtcp_output_write_delimited(&f->out, row, row_len) < 0 :
+			    xtcp_format_write_poll(&f->format, &f->poll, &f->rec, &f->out) < 0 ||
+			    xtcp_format_write(&f->format, &f->rec, &f->out) < 0)
 				output_failed(&f->outfile, f->out_path);
 		}
-		if (f->flush_often && xtcp_output_flush(&f->out) < 0)
+		/*
+		 * A frame's lines are out before the wait for the next: into a
+		 * pipe or terminal at every frame, into a file (tail -f) when the
+		 * input is one that makes us wait and the next frame has not
+		 * come; a file read into a file still goes in large writes.
+		 */
+		if ((f->flush_often || (input_waits && xtcp_reader_would_block(&r))) &&
+		    xtcp_output_flush(&f->out) < 0)
 			output_failed(&f->outfile, f->out_path);
 	}
 	frames = r.frame_no;
@@ -305,8 +316,7 @@ static int process(void *arg, int fd, const char *name)
 int main(int argc, char **argv)
 {
 	struct fmt f;
-	struct stat st;
-	int fd = STDOUT_FILENO, failed = 0, i;
+	int failed;
 
 	memset(&f, 0, sizeof(f));
 	xtcp_record_init(&f.rec);
@@ -337,31 +347,19 @@ int main(int argc, char **argv)
 
 	catch_stop_signals();
 
-	if (f.out_path)
-		fd = output_open(&f.outfile, f.out_path);
-	f.flush_often = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
-	if (xtcp_output_init(&f.out, fd, 1u << 16) < 0)
-		err(1, "cannot allocate the output buffer");
+	f.flush_often = output_buffer_open(&f.out, &f.outfile, f.out_path);
 	if (f.from) {
 		if (xtcp_envelope_init(&f.env, XTCP_DEFAULT_ROWS, XTCP_DEFAULT_BYTES) < 0)
 			err(1, "cannot allocate a frame");
 	} else if (!f.delimited && xtcp_format_write_header(&f.format, &f.out) < 0) {
 		output_failed(&f.outfile, f.out_path);
 	}
-
-	if (optind == argc) {
-		failed = read_input(NULL, process, &f) < 0;
-	} else {
-		for (i = optind; i < argc && !failed && !stop_requested; i++)
-			failed = read_input(strcmp(argv[i], "-") ? argv[i] : NULL, process, &f) < 0;
-	}
+	failed = read_inputs(argc, argv, optind, process, &f) < 0;
 
 	/* Everything valid before an error is written; -o commits only a run that succeeded. */
 	if (f.from)
 		emit_frames(&f, true);
-	if (xtcp_output_flush(&f.out) < 0)
-		output_failed(&f.outfile, f.out_path);
-	failed = output_finish(&f.outfile, f.out_path, failed);
+	failed = output_buffer_finish(&f.out, &f.outfile, f.out_path, failed);
 	xtcp_output_release(&f.out);
 	xtcp_envelope_release(&f.env);
 	xtcp_decoder_release(&f.dec);

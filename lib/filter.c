@@ -989,12 +989,8 @@ struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *
 	}
 	for (i = 0; i < f->table_n; i++)
 		f->table[i] = TABLE_UNKNOWN;
-	for (i = 0; i < nf; i++) {
-		ProtobufCType ty = d->fields[i].type;
-
-		f->table[d->fields[i].id] = ty == PROTOBUF_C_TYPE_STRING ||
-					    ty == PROTOBUF_C_TYPE_BYTES ? 2 : 0;
-	}
+	for (i = 0; i < nf; i++)
+		f->table[d->fields[i].id] = (uint16_t)xtcp_desc_wire_type(&d->fields[i]);
 
 	memset(&ps, 0, sizeof(ps));
 	ps.f = f;

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "schema.h"
 #include "tcp.h"
@@ -1226,4 +1228,27 @@ int xtcp_format_write_header(const struct xtcp_format *fmt, struct xtcp_output *
 	if (!fmt->header)
 		return 0;
 	return write_line(out, xtcp_format_header_max(fmt), render_header, fmt, NULL);
+}
+
+int xtcp_format_write_poll(const struct xtcp_format *fmt, struct xtcp_poll *poll,
+			   const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out)
+{
+	char line[96], when[40] = "";
+	time_t secs = (time_t)(rec->timestamp_ns / 1000000000);
+	struct tm tm;
+	int n;
+
+	if (fmt->kind != XTCP_FORMAT_TEXT ||
+	    !xtcp_poll_next(poll, rec->poll_sequence, rec->timestamp_ns) || poll->count == 1)
+		return 0;
+	if (rec->timestamp_ns > 0 && gmtime_r(&secs, &tm))
+		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int)(rec->timestamp_ns / 1000000 % 1000));
+	if (rec->poll_sequence)
+		n = snprintf(line, sizeof(line), "--- poll %llu%s%s ---\n",
+			     (unsigned long long)rec->poll_sequence, when[0] ? ", " : "", when);
+	else
+		n = snprintf(line, sizeof(line), "---%s%s ---\n", when[0] ? " " : "", when);
+	return xtcp_output_write(out, line, (size_t)n);
 }

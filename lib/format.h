@@ -150,4 +150,18 @@ size_t xtcp_format_value(enum xtcp_format_kind kind, const struct xtcp_field *f,
 size_t xtcp_format_label_value(const struct xtcp_field *f,
 			       const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *out);
 
+/*
+ * The text view between polls (struct xtcp_poll, lib/record.h: @poll
+ * follows them, zeroed to start) writes a line of its own before the first
+ * record of each poll after the first:
+ *
+ *	--- poll 2, 2026-01-01T00:00:10.000Z ---
+ *
+ * the poll's poll_sequence and its timestamp_ns in UTC to the millisecond
+ * (either left out when 0).  Other kinds write nothing.  Returns as
+ * xtcp_format_write().
+ */
+int xtcp_format_write_poll(const struct xtcp_format *fmt, struct xtcp_poll *poll,
+			   const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out);
+
 #endif

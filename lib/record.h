@@ -88,4 +88,29 @@ int xtcp_record_check(const uint8_t *row, size_t len);
 int xtcp_record_field_bytes(const uint8_t *row, size_t len, uint32_t number,
 			    const uint8_t **data, size_t *data_len);
 
+/*
+ * Polls.  xtcp-dump stamps every record of one poll, whatever its
+ * namespace or frame, with the same poll_sequence and timestamp_ns (when
+ * the poll began), so a poll is a run of consecutive records equal in both;
+ * separate runs that each count from poll 1 (cron files read one after the
+ * other) still differ in time.  Start with a zeroed struct xtcp_poll:
+ * xtcp_poll_next() says whether a record of @sequence and @timestamp_ns
+ * begins a poll (the first record does), and remembers it.
+ */
+struct xtcp_poll {
+	uint64_t sequence;
+	int64_t timestamp_ns;
+	uint64_t count;         /* polls begun so far */
+};
+
+static inline int xtcp_poll_next(struct xtcp_poll *p, uint64_t sequence, int64_t timestamp_ns)
+{
+	if (p->count && p->sequence == sequence && p->timestamp_ns == timestamp_ns)
+		return 0;
+	p->sequence = sequence;
+	p->timestamp_ns = timestamp_ns;
+	p->count++;
+	return 1;
+}
+
 #endif

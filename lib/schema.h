@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "wire.h"
 
 #define XTCP_RECORD_DESC (&xtcp_flat_record__v1__xtcp_flat_record__descriptor)
 
@@ -59,6 +60,32 @@ static inline const ProtobufCFieldDescriptor *xtcp_field_desc(const struct xtcp_
 static inline const struct xtcp_field *xtcp_field_of(const ProtobufCFieldDescriptor *fd)
 {
 	return &xtcp_schema[fd - XTCP_RECORD_DESC->fields];
+}
+
+/* The wire type a field of @fd's type is written with. */
+static inline unsigned xtcp_desc_wire_type(const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return XTCP_WIRE_LEN;
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		return XTCP_WIRE_I32;
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return XTCP_WIRE_I64;
+	default:
+		return XTCP_WIRE_VARINT;
+	}
+}
+
+static inline unsigned xtcp_field_wire_type(const struct xtcp_field *f)
+{
+	return xtcp_desc_wire_type(xtcp_field_desc(f));
 }
 
 /* The field named exactly @name[0..len), or NULL. */

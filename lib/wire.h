@@ -211,6 +211,27 @@ static inline struct xtcp_varint xtcp_varint_squeeze(const uint8_t *p, uint64_t 
 	return r;
 }
 
+/*
+ * A varint whose first 8 bytes (@x) all go on, with 10 bytes readable at @p:
+ * 9 or 10 bytes long (timestamps, 2^64-1), or malformed.
+ */
+static inline struct xtcp_varint xtcp_varint_long(const uint8_t *p, uint64_t x)
+{
+	struct xtcp_varint r = xtcp_varint_squeeze(p, x, UINT64_C(1) << 63);
+
+	if (p[8] < 0x80) {
+		r.next = p + 9;
+		r.value |= (uint64_t)p[8] << 56;
+	} else if (p[9] <= 1) {
+		r.next = p + 10;
+		r.value |= (uint64_t)(p[8] & 0x7f) << 56 | (uint64_t)p[9] << 63;
+	} else {
+		r.next = NULL;
+		r.value = 0;
+	}
+	return r;
+}
+
 /* A value varint of any length, bounds-checked; 8 bytes at once when there are 8. */
 static inline struct xtcp_varint xtcp_varint_read(const uint8_t *p, const uint8_t *end)
 {
@@ -226,7 +247,8 @@ static inline struct xtcp_varint xtcp_varint_read(const uint8_t *p, const uint8_
 	x = xtcp_wire_load_le64(p);
 	stop = ~x & UINT64_C(0x8080808080808080);
 	if (!stop)
-		return xtcp_varint_read_slow(p, end, XTCP_VARINT_MAX);
+		return end - p >= XTCP_VARINT_MAX ? xtcp_varint_long(p, x) :
+						    xtcp_varint_read_slow(p, end, XTCP_VARINT_MAX);
 	return xtcp_varint_squeeze(p, x, stop);
 }
 
@@ -289,7 +311,8 @@ xtcp_varint_read_fast64(const uint8_t *p, const uint8_t *end)
 	x = xtcp_wire_load_le64(p);
 	stop = ~x & UINT64_C(0x8080808080808080);
 	if (!stop)
-		return xtcp_varint_read_slow(p, end, XTCP_VARINT_MAX);
+		return end - p >= XTCP_VARINT_MAX ? xtcp_varint_long(p, x) :
+						    xtcp_varint_read_slow(p, end, XTCP_VARINT_MAX);
 	return xtcp_varint_squeeze(p, x, stop);
 }
 
@@ -356,6 +379,48 @@ xtcp_wire_tag(const uint8_t *p, const uint8_t *end)
 		return r;
 	}
 	return xtcp_varint_read_slow(p, end, XTCP_TAG_MAX);
+}
+
+/*
+ * For scanners with room to spare (XTCP_TAG_MAX + XTCP_VARINT_MAX bytes
+ * readable at @p): a tag of one to three bytes (fields below 2^18, this
+ * schema's all) without bounds checks.  .next is NULL for a longer tag and
+ * for a malformed one; xtcp_wire_tag() then says which.
+ */
+static inline struct xtcp_varint xtcp_wire_tag_fast(const uint8_t *p)
+{
+	struct xtcp_varint r = { NULL, 0 };
+
+	if (p[0] < 0x80) {
+		if (p[0] >= 8) {
+			r.next = p + 1;
+			r.value = p[0];
+		}
+	} else if (p[1] < 0x80) {
+		r.next = p + 2;
+		r.value = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+	} else if (p[2] < 0x80) {
+		r.next = p + 3;
+		r.value = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
+	}
+	return r;
+}
+
+/*
+ * Skip a value varint with XTCP_VARINT_MAX bytes readable at @p, of any
+ * length, without bounds checks; NULL when it is malformed.
+ */
+static inline const uint8_t *xtcp_varint_skip_fast(const uint8_t *p)
+{
+	uint64_t x, stop;
+
+	if (p[0] < 0x80)
+		return p + 1;
+	memcpy(&x, p, 8);
+	stop = ~x & UINT64_C(0x8080808080808080);
+	if (stop)
+		return p + __builtin_ctzll(stop) / 8 + 1;
+	return p[8] < 0x80 ? p + 9 : p[9] <= 1 ? p + 10 : NULL;
 }
 
 /* A length prefix: .next is the payload, .value its length; NULL if it runs past @end. */

@@ -11,6 +11,7 @@
 #   6. xtcp-dump -r replays of every fixture capture
 #   7. synthetic streams (xtcp-bench gen) through filter and fmt
 #   8. xtcp-stat in every format, live and over the streams above
+#   9. xtcp-rate over the live polls and over generated polls with churn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${XTCP_BIN:?set XTCP_BIN to the instrumented binaries}
@@ -79,6 +80,12 @@ done
 	--quantiles 0.5,0.9,0.99,0.999 "$work/gen.pb" >/dev/null
 "$BIN/xtcp-stat" -f openmetrics --by src,sport --max-series 100 "$work/gen.pb" >/dev/null 2>&1
 in_ns "$BIN/xtcp-dump" -c 3 -i 100ms | "$BIN/xtcp-stat" --by state,family >/dev/null
+step "rate"
+"$BIN/xtcp-bench" gen -n 50000 --sockets 5000 --churn 2 --bare >"$work/polls.pb"
+"$BIN/xtcp-rate" "$work/live.pb" | "$BIN/xtcp-filter" 'rate_bytes_acked > 1M || retrans_delta > 0' >/dev/null
+"$BIN/xtcp-rate" "$work/polls.pb" >"$work/rated.pb"
+"$BIN/xtcp-rate" --changed "$work/rated.pb" >/dev/null
+in_ns "$BIN/xtcp-dump" -c 3 -i 100ms | "$BIN/xtcp-rate" | "$BIN/xtcp-fmt" -f text >/dev/null
 
 step "kafka into the mock cluster"
 "$BIN/xtcp-mock-kafka" -t xtcp -p 3 >"$work/brokers" &

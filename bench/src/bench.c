@@ -15,7 +15,8 @@ void bench_usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: xtcp-bench load -n N [--netns NAME] [--v6 PCT] [--cc LIST] [--traffic]\n"
-		"       xtcp-bench gen -n N [--seed S] [--v6 PCT] [--rows N] [-o FILE]\n"
+		"       xtcp-bench gen -n N [--seed S] [--v6 PCT] [--rows N] [--sockets N [--churn PCT]]\n"
+		"                      [--bare] [-o FILE]\n"
 		"       xtcp-bench micro [-run REGEX] [-count N] [-benchtime DUR]\n"
 		"       xtcp-bench floor [--netns NAME] [--ext LIST]\n"
 		"Make TCP socket load, synthetic streams and measurements for xtcp.\n"
@@ -35,6 +36,11 @@ void bench_usage(FILE *fp)
 		"      --seed S         PRNG seed (default 1)\n"
 		"      --v6 PCT         share of IPv6 sockets (default 40)\n"
 		"      --rows N         rows per frame (default %u)\n"
+		"      --sockets N      polls of the same N sockets, counters growing (default:\n"
+		"                       every record another socket)\n"
+		"      --churn PCT      with --sockets: share of sockets replaced each poll\n"
+		"      --bare           records as xtcp-dump writes them: no uplink, ASN,\n"
+		"                       container, label, tag or location fields\n"
 		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"micro: time the library's per-socket paths, in Go's benchmark format\n"
 		"      -run REGEX       only benchmarks whose name matches (POSIX ERE)\n"

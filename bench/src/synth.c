@@ -7,7 +7,9 @@
 
 #include "synth.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -156,8 +158,8 @@ static void put_metadata(struct xtcp_synth *g, xtcp_rec *rec, const struct netns
 
 	rec->schema_version = XTCP_SCHEMA_VERSION;
 	rec->daemon_version = LIT("xtcp-bench-gen");
-	rec->timestamp_ns = BASE_NS + (int64_t)(n / POLL_ROWS) * POLL_NS +
-			    (int64_t)(n % POLL_ROWS) * 1000;
+	/* every record of a poll with the poll's time, as xtcp-dump stamps them */
+	rec->timestamp_ns = BASE_NS + (int64_t)(n / POLL_ROWS) * POLL_NS;
 	rec->hostname = LIT("web-07.fra1.example.net");
 	rec->location = LIT("fra1");
 	rec->netns = LIT(ns->name);
@@ -468,6 +470,121 @@ void xtcp_synth_record(struct xtcp_synth *g, xtcp_rec *rec)
 	}
 	put_tcp(g, rec, v6, state);
 	g->count++;
+}
+
+void xtcp_synth_bare(xtcp_rec *rec)
+{
+	char *empty = LIT("");
+
+	rec->location = rec->label = rec->tag = empty;
+	rec->container_id = rec->container_runtime = rec->container_name = empty;
+	rec->container_image = empty;
+	rec->uplink1_ifname = rec->uplink1_nic_driver = rec->uplink1_nic_model = empty;
+	rec->uplink1_nic_bus_info = rec->uplink1_nic_fw_version = empty;
+	rec->uplink1_lldp_chassis_name = rec->uplink1_lldp_chassis_id = empty;
+	rec->uplink1_lldp_mgmt_ip = rec->uplink1_lldp_port_id = rec->uplink1_lldp_port_descr = empty;
+	rec->uplink2_ifname = rec->uplink2_nic_driver = rec->uplink2_nic_model = empty;
+	rec->uplink2_nic_bus_info = rec->uplink2_nic_fw_version = empty;
+	rec->uplink2_lldp_chassis_name = rec->uplink2_lldp_chassis_id = empty;
+	rec->uplink2_lldp_mgmt_ip = rec->uplink2_lldp_port_id = rec->uplink2_lldp_port_descr = empty;
+	rec->uplink1_nic_pci_vendor = rec->uplink1_nic_pci_device = rec->uplink1_nic_speed_mbps = 0;
+	rec->uplink2_nic_pci_vendor = rec->uplink2_nic_pci_device = rec->uplink2_nic_speed_mbps = 0;
+	rec->inet_diag_msg_socket_dest_asn = rec->inet_diag_msg_socket_next_hop_asn = 0;
+}
+
+/* --- polls of the same sockets ------------------------------------------ */
+
+int xtcp_synth_polls_init(struct xtcp_synth_polls *sp, uint64_t seed, size_t sockets,
+			  unsigned churn_percent)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->seed = seed;
+	sp->sockets = sockets;
+	sp->churn_percent = churn_percent;
+	sp->v6_percent = 40;
+	sp->generation = calloc(sockets, sizeof(*sp->generation));
+	sp->born = calloc(sockets, sizeof(*sp->born));
+	if (!sp->generation || !sp->born) {
+		xtcp_synth_polls_release(sp);
+		errno = ENOMEM;
+		return -1;
+	}
+	xtcp_synth_init(&sp->churn, seed ^ 0x636875726eull);
+	return 0;
+}
+
+void xtcp_synth_polls_release(struct xtcp_synth_polls *sp)
+{
+	free(sp->generation);
+	free(sp->born);
+	sp->generation = sp->born = NULL;
+}
+
+/* A counter grown by @polls steps of @step; the 32-bit ones wrap. */
+static void grow32(uint32_t *counter, uint64_t polls, uint64_t step)
+{
+	*counter = (uint32_t)(*counter + polls * step);
+}
+
+static void grow64(uint64_t *counter, uint64_t polls, uint64_t step)
+{
+	*counter += polls * step;
+}
+
+static void grow_counters(struct xtcp_synth *g, xtcp_rec *rec, uint64_t polls)
+{
+	uint64_t acked, recv, mss = rec->tcp_info_snd_mss ? rec->tcp_info_snd_mss : 1448;
+
+	/* a steady rate of the socket's own: idle, a trickle, or up to 10 MB/s */
+	switch (range(g, 0, 3)) {
+	case 0:
+		return;
+	case 1:
+		acked = range(g, 1, 20000);
+		break;
+	default:
+		acked = range(g, 1, 100000000);
+		break;
+	}
+	recv = acked / range(g, 1, 64);
+	grow64(&rec->tcp_info_bytes_acked, polls, acked);
+	grow64(&rec->tcp_info_bytes_sent, polls, acked + acked / 100);
+	grow64(&rec->tcp_info_bytes_retrans, polls, acked / 100);
+	grow64(&rec->tcp_info_bytes_received, polls, recv);
+	grow32(&rec->tcp_info_data_segs_out, polls, acked / mss + 1);
+	grow32(&rec->tcp_info_data_segs_in, polls, recv / mss + 1);
+	grow32(&rec->tcp_info_segs_out, polls, acked / mss + recv / mss / 2 + 2);
+	grow32(&rec->tcp_info_segs_in, polls, recv / mss + acked / mss / 2 + 2);
+	grow32(&rec->tcp_info_delivered, polls, acked / mss + 1);
+	grow32(&rec->tcp_info_total_retrans, polls, acked / 100 / mss);
+	grow64(&rec->tcp_info_busy_time, polls, POLL_NS / 1000 / 2);
+}
+
+void xtcp_synth_polls_record(struct xtcp_synth_polls *sp, xtcp_rec *rec)
+{
+	uint64_t poll = sp->count / sp->sockets;
+	size_t slot = (size_t)(sp->count % sp->sockets), i;
+	struct xtcp_synth seeder;
+
+	if (slot == 0 && poll > 0 && sp->churn_percent) {
+		for (i = 0; i < sp->sockets; i++) {
+			if (range(&sp->churn, 0, 99) >= sp->churn_percent)
+				continue;
+			sp->generation[i]++;
+			sp->born[i] = (uint32_t)poll;
+		}
+	}
+	xtcp_synth_init(&seeder, sp->seed);
+	seeder.state ^= slot * 0x9e3779b97f4a7c15ull + sp->generation[slot];
+	xtcp_synth_init(&sp->g, xtcp_synth_next(&seeder));
+	sp->g.v6_percent = sp->v6_percent;
+	xtcp_synth_record(&sp->g, rec);
+	rec->timestamp_ns = BASE_NS + (int64_t)poll * POLL_NS;
+	rec->poll_sequence = poll + 1;
+	rec->record_counter = sp->count + 1;
+	if (rec->tcp_info_state && rec->inet_diag_msg_state != 10)
+		grow_counters(&sp->g, rec, poll - sp->born[slot]);
+	sp->count++;
 }
 
 /* --- the kernel's view of a record ------------------------------------- */

@@ -56,6 +56,46 @@ uint64_t xtcp_synth_next(struct xtcp_synth *g);
 void xtcp_synth_record(struct xtcp_synth *g, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 
 /*
+ * @rec as today's xtcp-dump would write it, kernel-sized: without what only
+ * an enriching collector or the dump's options fill (location, label, tag,
+ * the uplinks, the ASNs, the container fields).  The draws are the same as
+ * without, so a seed still names the same sockets.
+ */
+void xtcp_synth_bare(XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
+ * Polls of the same sockets (xtcp-bench gen --sockets): @sockets sockets,
+ * every one in every poll, in the same order; poll p (from 0) is 10 s after
+ * poll p-1, and all its records carry the poll's timestamp_ns and
+ * poll_sequence p+1, as xtcp-dump's do.  A socket is the synthetic record
+ * of a generator seeded from (seed, slot, generation) -- the same draws in
+ * every poll -- whose counters grow by a steady amount per poll of its own
+ * (some sockets idle, growing by nothing), the 32-bit ones wrapping as the
+ * kernel's do.  Before each poll after the first, each slot's socket is
+ * replaced by a new one (the next generation: new cookie and addresses,
+ * counters from the start) with probability @churn_percent.
+ */
+struct xtcp_synth_polls {
+	uint64_t seed;
+	size_t sockets;
+	unsigned churn_percent;
+	unsigned v6_percent;     /* as in struct xtcp_synth */
+	uint64_t count;          /* records generated so far */
+	uint32_t *generation;    /* by slot */
+	uint32_t *born;          /* the poll the slot's socket appeared in */
+	struct xtcp_synth g;     /* the current record's generator */
+	struct xtcp_synth churn; /* the draws that decide churn */
+};
+
+/* Returns 0, or -1 with errno ENOMEM. */
+int xtcp_synth_polls_init(struct xtcp_synth_polls *sp, uint64_t seed, size_t sockets,
+			  unsigned churn_percent);
+void xtcp_synth_polls_release(struct xtcp_synth_polls *sp);
+
+/* The next record: slot count % sockets of poll count / sockets.  Valid as xtcp_synth_record's. */
+void xtcp_synth_polls_record(struct xtcp_synth_polls *sp, XtcpFlatRecord__V1__XtcpFlatRecord *rec);
+
+/*
  * The SOCK_DIAG_BY_FAMILY reply a kernel would send for the kernel fields of
  * @rec (struct inet_diag_msg and the attributes xtcp-dump asks for: meminfo,
  * tcp_info, cong, tos, tclass for IPv6, skmeminfo, shutdown, the congestion

@@ -39,6 +39,8 @@ check_tool() {
 
 @test "xtcp-stat: --help, man page and completions list the same options" {
 	check_tool xtcp-stat
+@test "xtcp-rate: --help, man page and completions list the same options" {
+	check_tool xtcp-rate
 }
 
 @test "every man page renders without warnings" {
@@ -75,7 +77,7 @@ PY
 
 @test "--version: the release number, and the commit when built from git" {
 	local tool
-	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-stat xtcp-bench; do
+	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-stat xtcp-rate xtcp-bench; do
 		run -0 "$tool" --version
 		[[ "$output" =~ ^$tool\ [0-9]+\.[0-9]+\.[0-9]+(\+[0-9a-f]{7,}(-dirty)?)?$ ]] ||
 			{ echo "$output"; return 1; }
@@ -88,7 +90,7 @@ PY
 @test "--help, --version and --list-fields report a failed write, exit 1" {
 	[ -e /dev/full ] || skip "no /dev/full"
 	local tool opt
-	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-bench xtcp-stat; do
+	for tool in xtcp-dump xtcp-fmt xtcp-filter xtcp-kafka xtcp-bench xtcp-stat xtcp-rate; do
 		for opt in --help --version; do
 			run -1 --separate-stderr bash -c "$tool $opt > /dev/full"
 			[ "$stderr" = "$tool: cannot write standard output: No space left on device" ] ||
@@ -105,7 +107,7 @@ PY
 
 @test "a closed standard input or output is an error, not an empty stream" {
 	local tool
-	for tool in "xtcp-fmt" "xtcp-fmt --from json" "xtcp-filter rtt" "xtcp-kafka -b 127.0.0.1:1 -t t" "xtcp-stat"; do
+	for tool in "xtcp-fmt" "xtcp-fmt --from json" "xtcp-filter rtt" "xtcp-kafka -b 127.0.0.1:1 -t t" "xtcp-stat" "xtcp-rate"; do
 		run -1 --separate-stderr bash -c "$tool <&-"
 		[[ "$stderr" == *"standard input"*"Bad file descriptor"* ]] || { echo "$tool: $stderr"; return 1; }
 	done

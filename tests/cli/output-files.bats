@@ -33,7 +33,7 @@ teardown() {
 }
 
 # Every writer of a file: the tools with -o, and xtcp-dump's -w.
-WRITERS="dump filter fmt gen save"
+WRITERS="dump filter fmt gen rate save"
 
 # writer NAME [-o FILE]: one run of a writer on a fixed input; for "save" (xtcp-dump -w in
 # the test namespace) -o FILE stands for -w FILE
@@ -45,6 +45,7 @@ writer() {
 	filter) xtcp-filter "$@" 'state == LISTEN' "$CAP" ;;
 	fmt) xtcp-fmt -f csv "$@" "$CAP" ;;
 	gen) xtcp-bench gen -n 50 "$@" ;;
+	rate) xtcp-rate "$@" "$CAP" ;;
 	save) ip netns exec "$NS" xtcp-dump --states listen "${@/#-o/-w}" >/dev/null ;;
 	esac
 }
@@ -260,6 +261,9 @@ failed_run() {
 	failed_run "filter: a missing input" xtcp-filter -o OUT 'rtt > 0' /nonexistent
 	failed_run "filter: a truncated stream" xtcp-filter -o OUT 'rtt > 0' "$T/t.pb"
 	failed_run "filter -c: a truncated stream" xtcp-filter -c -o OUT 'rtt > 0' "$T/t.pb"
+	failed_run "rate: a missing input" xtcp-rate -o OUT /nonexistent
+	failed_run "rate: a truncated stream" xtcp-rate -o OUT "$T/t.pb"
+	failed_run "rate: garbage" xtcp-rate --changed -o OUT "$T/garbage"
 }
 
 @test "a full disk under -o or -w: exit 1, one line, the old file intact, no temporary file" {
@@ -354,6 +358,8 @@ failed_run() {
 	run -1 --separate-stderr xtcp-filter -o "$T/out.pb" 'rtt > 0' "$T/empty.pb"
 	[ "$stderr" = "xtcp-filter: '$T/empty.pb': not a single frame, as a failed xtcp-dump leaves; '$T/out.pb' not written" ]
 	run -1 --separate-stderr xtcp-filter -c -o "$T/out.pb" 'rtt > 0' "$T/empty.pb"
+	run -1 --separate-stderr xtcp-rate -o "$T/out.pb" "$T/empty.pb"
+	[ "$stderr" = "xtcp-rate: '$T/empty.pb': not a single frame, as a failed xtcp-dump leaves; '$T/out.pb' not written" ]
 	only "$T" empty.pb frame.pb
 	# a stream whose frame holds no row is a valid stream
 	run -0 xtcp-fmt -f csv --fields netns -o "$T/out.csv" "$T/frame.pb"

@@ -112,6 +112,44 @@ print(n)' "$BATS_TEST_TMPDIR/rows.json"
 	[[ $stderr == *"-n N is required"* ]]
 	run -2 xtcp-bench gen -n 5 --v6 101
 	run -2 xtcp-bench gen -n 5 extra
+	run -2 --separate-stderr xtcp-bench gen -n 5 --churn 5
+	[[ $stderr == *"--churn needs --sockets"* ]]
+	run -2 xtcp-bench gen -n 5 --sockets 0
+	run -2 xtcp-bench gen -n 5 --sockets 3 --churn 101
+}
+
+@test "gen --sockets: polls of the same sockets, counters growing, some replaced" {
+	xtcp-bench gen -n 4000 --sockets 200 --churn 10 --seed 5 | xtcp-show >"$BATS_TEST_TMPDIR/polls.json"
+	run -0 python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 4000
+polls = [rows[i:i + 200] for i in range(0, 4000, 200)]
+same = replaced = grew = idle = 0
+for p, poll in enumerate(polls):
+    # one poll: its sequence and time on every record, 10 s after the one before
+    assert {r["poll_sequence"] for r in poll} == {p + 1}
+    assert {int(r["timestamp_ns"]) for r in poll} == {1767225600 * 10**9 + p * 10**10}
+    if not p:
+        continue
+    for a, b in zip(polls[p - 1], poll):
+        if a["inet_diag_msg_socket_cookie"] != b["inet_diag_msg_socket_cookie"]:
+            replaced += 1
+            continue
+        same += 1
+        # the same socket: the same identity, counters never down (64-bit ones)
+        for k in ("inet_diag_msg_socket_source_port", "inet_diag_msg_socket_destination_port",
+                  "inet_diag_msg_state", "hostname", "netns_inode"):
+            assert a.get(k) == b.get(k), k
+        d = int(b.get("tcp_info_bytes_acked", 0)) - int(a.get("tcp_info_bytes_acked", 0))
+        assert d >= 0
+        grew += d > 0
+        idle += d == 0
+print(same, replaced, grew, idle)
+# about 10% replaced a poll, most sockets moving, some idle
+assert 0.07 < replaced / (same + replaced) < 0.13
+assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
+	echo "$output"
 }
 
 @test "load: 300 connections in a private namespace, counted by ss; removed after SIGTERM" {
@@ -211,6 +249,25 @@ print(n)' "$BATS_TEST_TMPDIR/rows.json"
 	run -2 xtcp-bench floor --ext bogus
 	run -1 --separate-stderr xtcp-bench floor --netns no-such-ns-$$
 	[[ $stderr == "xtcp-bench: cannot enter namespace 'no-such-ns-$$': No such file or directory" ]]
+}
+
+@test "gen --bare: the same sockets without the enrichment fields, kernel-sized" {
+	xtcp-bench gen -n 500 --sockets 100 --seed 4 | xtcp-show >"$BATS_TEST_TMPDIR/full.json"
+	xtcp-bench gen -n 500 --sockets 100 --seed 4 --bare | xtcp-show >"$BATS_TEST_TMPDIR/bare.json"
+	run -0 python3 -c '
+import json, sys
+full = [json.loads(l) for l in open(sys.argv[1])]
+bare = [json.loads(l) for l in open(sys.argv[2])]
+gone = ("location", "label", "tag", "container", "uplink", "inet_diag_msg_socket_dest_asn",
+        "inet_diag_msg_socket_next_hop_asn")
+assert len(full) == len(bare) == 500
+for f, b in zip(full, bare):
+    assert not [k for k in b if k.startswith(gone) and b[k] not in (0, "")], b
+    assert {k: v for k, v in f.items() if not k.startswith(gone)} == \
+           {k: v for k, v in b.items() if not k.startswith(gone)}
+print("ok")' "$BATS_TEST_TMPDIR/full.json" "$BATS_TEST_TMPDIR/bare.json"
+	[ "$output" = ok ]
+	[ "$(xtcp-bench gen -n 1000 --bare | wc -c)" -lt "$(($(xtcp-bench gen -n 1000 | wc -c) * 6 / 10))" ]
 }
 
 @test "gen refuses a terminal with exit 2, as every stream writer does" {

@@ -345,8 +345,11 @@ assert c[0] == ["hostname", "label", "tag", "location"]
 assert all(r == [host, label, ",", '"'] for r in c[1:]) and len(c) == len(rows) + 1
 print(len(rows))
 PY
-	# text stays one line per socket
-	[ "$(xtcp-fmt -f text --fields hostname,label "$T/s.pb" | wc -l)" -eq "$(($(wc -l <"$T/a.json") + 1))" ]
+	# text stays one line per socket (and one before each poll after the first)
+	local polls
+	polls=$(xtcp-fmt -f tsv --no-header --fields poll_sequence,timestamp_ns "$T/s.pb" | uniq | wc -l)
+	[ "$(xtcp-fmt -f text --fields hostname,label "$T/s.pb" | wc -l)" -eq \
+	  "$(($(wc -l <"$T/a.json") + 1 + polls - 1))" ]
 }
 
 @test "values equal ss's for the same sockets (captures), through the JSON output" {
@@ -685,6 +688,49 @@ sys.stdout.buffer.write(data[:10] + bytes([len(env)]) + env)" >"$T/tail.pb"
 	exec 5>&-
 	wait $reader
 	two_lines
+}
+
+@test "into a file, a frame's lines are out before the wait for the next (tail -f), in every format" {
+	local fmt lines
+	for fmt in text json csv; do
+		rm -f "$T/fifo"
+		mkfifo "$T/fifo"
+		xtcp-fmt -f $fmt "$T/fifo" >"$T/out.$fmt" &
+		local reader=$!
+		# one frame of two records, and the writer (the test) keeps the fifo open
+		exec 5>"$T/fifo"
+		xtcp-bench gen -n 2 --seed 3 >&5
+		lines=$([ $fmt = json ] && echo 2 || echo 3)
+		written() { [ "$(wc -l <"$T/out.$fmt")" -eq "$lines" ]; }
+		wait_until written
+		exec 5>&-
+		wait $reader
+		written
+	done
+	# a file to a file still goes out in large writes, not one a frame
+	xtcp-bench gen -n 20000 --rows 10 --seed 3 -o "$T/many.pb"
+	# (LeakSanitizer cannot work under ptrace)
+	ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=write -o "$T/trace" \
+		xtcp-fmt -f text "$T/many.pb" >"$T/many.txt"
+	[ "$(grep -c '^[0-9]* *write(1,' "$T/trace")" -le $(($(stat -c %s "$T/many.txt") / 65536 + 2)) ]
+}
+
+@test "text: a line between polls, with the poll and its time; nothing in one poll, nor in other formats" {
+	xtcp-bench gen -n 2500 --seed 7 | xtcp-fmt -f text >"$T/polls.txt"
+	run -0 grep -n '^---' "$T/polls.txt"
+	[ "${lines[0]}" = "1002:--- poll 2, 2026-01-01T00:00:10.000Z ---" ]
+	[ "${lines[1]}" = "2003:--- poll 3, 2026-01-01T00:00:20.000Z ---" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(wc -l <"$T/polls.txt")" -eq 2503 ]
+	run -0 bash -c "xtcp-bench gen -n 2500 --seed 7 | xtcp-fmt -f text --fields poll_sequence,tcp_info_rtt | grep -c '^---'"
+	[ "$output" = 2 ]
+	run -1 bash -c "xtcp-bench gen -n 2500 --seed 7 | xtcp-fmt -f csv | grep -c '^---'"
+	run -1 grep -c '^---' <(xtcp-fmt -f text "$LIVE")
+	# without a time, or without a sequence
+	printf '%s\n' '{"poll_sequence":1}' '{"poll_sequence":2}' '{"timestamp_ns":1767225600123456789}' |
+		xtcp-fmt --from json | xtcp-fmt -f text --no-header --fields tcp_info_rtt >"$T/bare.txt"
+	[ "$(sed -n 2p "$T/bare.txt")" = "--- poll 2 ---" ]
+	[ "$(sed -n 4p "$T/bare.txt")" = "--- 2026-01-01T00:00:00.123Z ---" ]
 }
 
 @test "a frame length that overflows 64 bits is an error naming the frame and byte" {

@@ -25,6 +25,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -207,13 +208,16 @@ def main():
             assert "".join(value) == plain(expect(r, k)), (k, cell)
             checked += 1
 
-    # text: one line per record, printable
+    # text: one line per record, printable, and a line before each poll after the first
+    polls = [(r.get("poll_sequence", 0), r.get("timestamp_ns", 0)) for r in recs]
+    marks = sum(a != b for a, b in zip(polls, polls[1:]))
     out = run(["-f", "text"], pb).decode("utf-8")
     tl = out.split("\n")
-    assert tl[-1] == "" and len(tl) == len(recs) + 2, len(tl)
+    assert tl[-1] == "" and len(tl) == len(recs) + 2 + marks, len(tl)
+    assert len([l for l in tl if re.fullmatch(r"---( poll \d+)?,? ?(\S+Z)? ---", l)]) == marks
     assert not any(c < " " or c == "\x7f" for c in out.replace("\n", "")), "control characters"
     out = run(["-f", "text", "--fields", ",".join(cols)], pb).decode("utf-8")
-    assert len(out.split("\n")) == len(recs) + 2
+    assert len(out.split("\n")) == len(recs) + 2 + marks
 
     print("%d records, %d values equal in json, csv and tsv" % (len(recs), checked))
 

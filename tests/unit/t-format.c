@@ -661,7 +661,7 @@ static char *rnd_string(void)
 		"{}", "[", "'",
 	};
 	size_t n = rnd_below(4) ? rnd_below(12) : rnd_below(400), i;
-	char *s = take(n * 4 + 1), *p = s;
+	char *s = take(n * 5 + 1), *p = s;      /* no piece is longer than "netns" */
 
 	for (i = 0; i < n; i++)
 		p = stpcpy(p, pieces[rnd_below(sizeof(pieces) / sizeof(pieces[0]))]);
