@@ -101,6 +101,7 @@ struct xtcp_rate {
 	size_t n_per_s;
 	struct out_field out[OUT_MAX];                  /* the fields written, by number */
 	size_t n_out;
+	uint32_t out_first;     /* the lowest number of a field written */
 	uint8_t interval_out;                           /* indexes of out[] */
 	uint8_t delta_out[XTCP_RATE_COUNTERS_MAX];
 	uint8_t per_s_out[XTCP_RATE_COUNTERS_MAX];
@@ -158,6 +159,8 @@ static int add_out(struct xtcp_rate *r, const struct xtcp_field *f, size_t value
 		return -1;
 	o->tag_len = (uint8_t)xtcp_varint_put(o->tag, XTCP_WIRE_KEY(f->number, XTCP_WIRE_VARINT));
 	o->value = value;
+	if (!r->n_out || f->number < r->out_first)
+		r->out_first = f->number;
 	return (int)r->n_out++;
 }
 
@@ -841,41 +844,11 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 
 /* --- the row out --------------------------------------------------------- */
 
-static uint8_t *copy_own_fields(const struct xtcp_rate *r, const uint8_t *row, size_t len,
-				uint8_t *out)
+static uint8_t *put_rate_fields(const struct xtcp_rate *r, const struct xtcp_rate_result *res,
+				uint8_t *p)
 {
-	struct xtcp_wire_reader rd;
-	struct xtcp_wire_field f;
-
-	xtcp_wire_reader_init(&rd, row, len);
-	while (xtcp_wire_next(&rd, &f) > 0) {
-		size_t n = (size_t)(rd.p - f.at);
-
-		if (f.number < r->n_roles && r->roles[f.number] >> 4 == R_OUT)
-			continue;
-		memcpy(out, f.at, n);
-		out += n;
-	}
-	return out;
-}
-
-const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,
-				const uint8_t *row, size_t len, size_t *out_len)
-{
-	size_t need = len + r->n_out * (XTCP_TAG_MAX + XTCP_VARINT_MAX), before = r->row_cap;
 	uint64_t present;
-	uint8_t *p;
 
-	if (XTCP_ALLOC_GROW(r->row, need, r->row_cap) < 0)
-		return NULL;
-	r->allocations += r->row_cap != before;
-	if (res->replace) {
-		p = copy_own_fields(r, row, len, r->row);
-	} else {
-		if (len)
-			memcpy(r->row, row, len);
-		p = r->row + len;
-	}
 	for (present = res->present; present; present &= present - 1) {
 		const struct out_field *o = &r->out[__builtin_ctzll(present)];
 		uint64_t v;
@@ -884,6 +857,44 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 		memcpy(p, o->tag, o->tag_len);
 		p = xtcp_varint_put64(p + o->tag_len, v);
 	}
+	return p;
+}
+
+/*
+ * The row's own fields (without the rate fields it held, with @res->replace)
+ * and the rate fields, in number order: a record's fields are written in
+ * ascending order, and readers that stop early (xtcp_filter_match) rely on
+ * it, so the rate fields go before the first of the row's fields numbered
+ * above them (xtcp-dump's owner fields, 3200 up), not at the end.
+ */
+const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,
+				const uint8_t *row, size_t len, size_t *out_len)
+{
+	size_t need = len + r->n_out * (XTCP_TAG_MAX + XTCP_VARINT_MAX), before = r->row_cap;
+	struct xtcp_wire_reader rd;
+	struct xtcp_wire_field f;
+	bool written = false;
+	uint8_t *p;
+
+	if (XTCP_ALLOC_GROW(r->row, need, r->row_cap) < 0)
+		return NULL;
+	r->allocations += r->row_cap != before;
+	p = r->row;
+	xtcp_wire_reader_init(&rd, row, len);
+	while (xtcp_wire_next(&rd, &f) > 0) {
+		size_t n = (size_t)(rd.p - f.at);
+
+		if (res->replace && f.number < r->n_roles && r->roles[f.number] >> 4 == R_OUT)
+			continue;
+		if (!written && f.number >= r->out_first) {
+			p = put_rate_fields(r, res, p);
+			written = true;
+		}
+		memcpy(p, f.at, n);
+		p += n;
+	}
+	if (!written)
+		p = put_rate_fields(r, res, p);
 	*out_len = (size_t)(p - r->row);
 	return r->row;
 }

@@ -122,8 +122,9 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 
 /*
  * The row with the rate fields of @res (those its present bits mark): its
- * own fields as they are (rate fields it held dropped), then the rate
- * fields, in number order.  Returns the bytes, valid until the next call, and sets *out_len;
+ * own fields as they are (rate fields it held dropped, with @res->replace)
+ * and the rate fields, all in number order when the row's own were (the
+ * rate fields go before the first of its fields numbered above them).  Returns the bytes, valid until the next call, and sets *out_len;
  * NULL with errno ENOMEM.
  */
 const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,

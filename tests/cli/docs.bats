@@ -39,6 +39,8 @@ check_tool() {
 
 @test "xtcp-stat: --help, man page and completions list the same options" {
 	check_tool xtcp-stat
+}
+
 @test "xtcp-rate: --help, man page and completions list the same options" {
 	check_tool xtcp-rate
 }

@@ -225,14 +225,14 @@ print(rows[0][0], rows[0][-1])"
 	[ "${lines[0]}" = "STATE          LOCAL                                           PEER                                              RTT(ms)   CWND RETRANS   SENT   RECV CONG            OWNER                    NETNS" ]
 	local l
 	l=$(grep '127.0.0.1:7001 *0.0.0.0:\*' <<<"$output")
-	[[ "$l" =~ ^LISTEN\ +127\.0\.0\.1:7001\ +0\.0\.0\.0:\*\ +-\ +[0-9]+\ +0\ +0\ +0\ [a-z]+\ +$NS$ ]]
+	[[ "$l" =~ ^LISTEN\ +127\.0\.0\.1:7001\ +0\.0\.0\.0:\*\ +-\ +[0-9]+\ +0\ +0\ +0\ [a-z]+\ +-\ +$NS$ ]]
 	l=$(grep '\[::1\]:7002 *\[::\]:\*' <<<"$output")
 	[[ "$l" =~ ^LISTEN\ +\[::1\]:7002 ]]
 	# bytes in readable units
 	[[ "$output" == *" 100 "* ]]
 	# columns line up, by the header (IPv4 and IPv6 rows alike)
 	run -0 python3 "$TOP/tests/data/text-columns.py" --right 'RTT(ms),CWND,RETRANS,SENT,RECV' <<<"$output"
-	[ "$output" = "12 lines, 10 columns aligned" ]
+	[ "$output" = "12 lines, 11 columns aligned" ]
 }
 
 @test "text --fields: the chosen columns" {
@@ -258,7 +258,7 @@ EOF
 	[[ "$output" == *"cni-a13c77d2-0b5e-4f6a-9c8d-1e2f3a4b5c6d-and-a-much-longer-name-after-it"* ]]
 	[[ "$output" == *" a-rather-long-… "* ]]
 	run -0 python3 "$TOP/tests/data/text-columns.py" --right 'RTT(ms),CWND,RETRANS,SENT,RECV' <<<"$output"
-	[ "$output" = "10 lines, 10 columns aligned" ]
+	[ "$output" = "10 lines, 11 columns aligned" ]
 	# with --fields: every column but the last as wide as any value of its kind
 	run -0 xtcp-fmt -f text --fields netns,inet_diag_msg_state,inet_diag_msg_socket_source,inet_diag_msg_socket_source_port,tcp_info_rtt,tcp_info_bytes_sent,congestion_algorithm_enum,congestion_algorithm_string "$T/mix.pb"
 	[[ "$output" == *"cni-a13c77d2-0b… "* ]]

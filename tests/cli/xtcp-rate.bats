@@ -184,7 +184,7 @@ PY
 
 # --- the stream ---------------------------------------------------------------------
 
-@test "rows go out as they came, rate fields after them; xtcp-rate twice is xtcp-rate once" {
+@test "rows go out as they came, the rate fields in number order among them; xtcp-rate twice is xtcp-rate once" {
 	local in
 	for in in "$LIVE" "$CASES" "$GEN"; do
 		xtcp-rate "$in" >"$T/once.pb"
@@ -198,18 +198,18 @@ PY
 	  "$(xtcp-rate "$LIVE" | xtcp-show 2>&1 >/dev/null | tail -1)" ]
 }
 
-@test "unknown fields (a newer writer) pass through, the rate fields after them" {
+@test "unknown fields (a newer writer) pass through, the rate fields before those numbered above them" {
 	python3 "$TOP/tests/data/rate-rows.py" unknown "$T/u.pb"
 	xtcp-rate "$T/u.pb" >"$T/out.pb"
 	run -0 python3 "$TOP/tests/data/rate-rows.py" check "$T/u.pb" "$T/out.pb"
 	[ "$output" = "frames=2 rows=2 suffixed=1" ]
 	xtcp-fmt -f protobuf "$T/out.pb" >"$T/rows.bin"
 	run -0 bash -c "python3 '$TOP/tests/data/delimited.py' body '$T/rows.bin' 2 | protoc --decode_raw"
-	[ "${lines[-5]}" = '5000: 7' ]
-	[ "${lines[-4]}" = '5001: "newer"' ]
-	[ "${lines[-3]}" = '3100: 10000000000' ]
-	[ "${lines[-2]}" = '3102: 4096' ]
-	[ "${lines[-1]}" = '3130: 409' ]
+	[ "${lines[-5]}" = '3100: 10000000000' ]
+	[ "${lines[-4]}" = '3102: 4096' ]
+	[ "${lines[-3]}" = '3130: 409' ]
+	[ "${lines[-2]}" = '5000: 7' ]
+	[ "${lines[-1]}" = '5001: "newer"' ]
 }
 
 @test "several FILEs and - are one stream, as cat would make it" {

@@ -57,11 +57,21 @@ def check(a, b):
     for ra, rb in zip(fa, fb):
         assert len(ra) == len(rb), ("rows in a frame", len(ra), len(rb))
         for x, y in zip(ra, rb):
-            own = b"".join(x[s:e] for num, _, s, e, _ in fields(x)
-                           if not RATE_FIRST <= num <= RATE_LAST)
-            assert y.startswith(own), "row %d does not start with its input row" % n
-            nums = [(num, wt) for num, wt, _, _, _ in fields(y[len(own):])]
-            assert all(RATE_FIRST <= num <= RATE_LAST and wt == 0 for num, wt in nums), nums
+            own = [x[s:e] for num, _, s, e, _ in fields(x) if not RATE_FIRST <= num <= RATE_LAST]
+            onum = [num for num, _, _, _, _ in fields(x) if not RATE_FIRST <= num <= RATE_LAST]
+            fy = list(fields(y))
+            # the rate fields, together, before the first own field numbered above them
+            at = next((i for i, num in enumerate(onum) if num >= RATE_FIRST), len(onum))
+            rate = [(num, wt) for num, wt, _, _, _ in fy[at:] if RATE_FIRST <= num <= RATE_LAST]
+            k = len(rate)
+            assert [y[s:e] for _, _, s, e, _ in fy[:at]] == own[:at], \
+                "row %d: its own fields below the rate fields changed" % n
+            assert all(RATE_FIRST <= num <= RATE_LAST for num, _, _, _, _ in fy[at:at + k]), \
+                "row %d: the rate fields are not together at field %d" % (n, at)
+            assert [y[s:e] for _, _, s, e, _ in fy[at + k:]] == own[at:], \
+                "row %d: its own fields above the rate fields changed" % n
+            nums = rate
+            assert all(wt == 0 for _, wt in nums), nums
             assert [num for num, _ in nums] == sorted({num for num, _ in nums}), nums
             suffixed += bool(nums)
             n += 1
