@@ -871,8 +871,7 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 				const uint8_t *row, size_t len, size_t *out_len)
 {
 	size_t need = len + r->n_out * (XTCP_TAG_MAX + XTCP_VARINT_MAX), before = r->row_cap;
-	struct xtcp_wire_reader rd;
-	struct xtcp_wire_field f;
+	const uint8_t *q = row, *end = row + len;
 	bool written = false;
 	uint8_t *p;
 
@@ -880,18 +879,25 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 		return NULL;
 	r->allocations += r->row_cap != before;
 	p = r->row;
-	xtcp_wire_reader_init(&rd, row, len);
-	while (xtcp_wire_next(&rd, &f) > 0) {
-		size_t n = (size_t)(rd.p - f.at);
+	/*
+	 * Walked as scan() walks it (the row is well formed: scan() read it),
+	 * so a tag above 2^29 - 1 is an unknown field, kept, as the decoder
+	 * keeps it.
+	 */
+	while (q < end) {
+		const uint8_t *field = q;
+		struct xtcp_varint x = xtcp_wire_tag(q, end);
+		uint64_t number = x.value >> 3;
 
-		if (res->replace && f.number < r->n_roles && r->roles[f.number] >> 4 == R_OUT)
+		q = xtcp_wire_skip(x.next, end, (unsigned)(x.value & 7));
+		if (res->replace && number < r->n_roles && r->roles[number] >> 4 == R_OUT)
 			continue;
-		if (!written && f.number >= r->out_first) {
+		if (!written && number >= r->out_first) {
 			p = put_rate_fields(r, res, p);
 			written = true;
 		}
-		memcpy(p, f.at, n);
-		p += n;
+		memcpy(p, field, (size_t)(q - field));
+		p += q - field;
 	}
 	if (!written)
 		p = put_rate_fields(r, res, p);

@@ -438,6 +438,39 @@ static void test_malformed(void)
 	xtcp_rate_free(rt);
 }
 
+/* A row whose rate fields are replaced keeps fields of any tag, beyond 2^29 too, as they came. */
+static void test_replace_keeps_odd_fields(void)
+{
+	/* a 5-byte tag of field number 2^29 and more (protobuf-c keeps it, as 32 bits), fixed64 */
+	static const uint8_t odd[] = { 0xe9, 0xca, 0x9c, 0xc3, 0x18, 1, 2, 3, 4, 5, 6, 7, 8 };
+	static uint8_t twice[4096];
+	struct xtcp_rate *rt = xtcp_rate_new(3), *again = xtcp_rate_new(3);
+	struct xtcp_rate_result res;
+	const uint8_t *out;
+	size_t len, n;
+	xtcp_rec r;
+
+	sock(&r, 21, 1);
+	r.tcp_info_bytes_acked = 10;
+	follow(rt, &r, &res);
+	sock(&r, 21, 2);
+	r.tcp_info_bytes_acked = 30;
+	len = enc(&r);
+	memcpy(row + len, odd, sizeof(odd));
+	len += sizeof(odd);
+	ok(xtcp_rate_follow(rt, row, len, &res) == 0 &&
+	   res.delta[counter(rt, "tcp_info_bytes_acked")] == 20,
+	   "a row with a field of a 5-byte tag is followed");
+	out = xtcp_rate_encode(rt, &res, row, len, &n);
+	memcpy(twice, out, n);
+	/* the rate fields now in the row are replaced by a follower that sees it first */
+	ok(xtcp_rate_follow(again, twice, n, &res) == 0 && res.replace &&
+	   (out = xtcp_rate_encode(again, &res, twice, n, &n)) && n == len && !memcmp(out, row, len),
+	   "its rate fields replaced, the other fields are all there, that one included");
+	xtcp_rate_free(rt);
+	xtcp_rate_free(again);
+}
+
 int main(void)
 {
 	test_counters();
@@ -446,5 +479,6 @@ int main(void)
 	test_forget();
 	test_churn();
 	test_malformed();
+	test_replace_keeps_odd_fields();
 	return done_testing();
 }
