@@ -54,7 +54,7 @@ load_start() {
 	xtcp-bench gen -n 3000 --seed 11 -o "$BATS_TEST_TMPDIR/b.pb"
 	xtcp-bench gen -n 3000 --seed 12 >"$BATS_TEST_TMPDIR/c.pb"
 	cmp "$BATS_TEST_TMPDIR/a.pb" "$BATS_TEST_TMPDIR/b.pb"
-	! cmp -s "$BATS_TEST_TMPDIR/a.pb" "$BATS_TEST_TMPDIR/c.pb"
+	run ! cmp -s "$BATS_TEST_TMPDIR/a.pb" "$BATS_TEST_TMPDIR/c.pb"
 	# other frame sizes, the same rows
 	xtcp-bench gen -n 3000 --seed 11 --rows 7 | xtcp-show >"$BATS_TEST_TMPDIR/small.json"
 	xtcp-show <"$BATS_TEST_TMPDIR/a.pb" | cmp - "$BATS_TEST_TMPDIR/small.json"

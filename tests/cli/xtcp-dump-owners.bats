@@ -210,7 +210,7 @@ ss_args() {
 	kill "$pid"
 	[ -z "$(without_schedule_notes <<<"$stderr")" ] || { echo "$stderr"; false; }
 	[ "${#lines[@]}" -eq 40 ]
-	! grep -qv $'^[0-9]*\t'"$pid"$'\town-churn\t[12]$' <<<"$output"
+	if grep -v $'^[0-9]*\t'"$pid"$'\town-churn\t[12]$' <<<"$output"; then false; fi
 	# and short-lived children were there to be read (and to vanish) in some polls
 	grep -q $'\t2$' <<<"$output"
 }

@@ -203,7 +203,7 @@ PY
 	grep -qx '# TYPE xtcp_tcp_snd_cwnd_segments summary' "$T/x.prom"
 	grep -qx '# TYPE xtcp_tcp_total_retrans_max_segments gauge' "$T/x.prom"
 	grep -q '^xtcp_tcp_rtt_seconds{netns="blue",state="ESTABLISHED",quantile="0.99"} 0\.' "$T/x.prom"
-	! grep -q '# EOF' "$T/x.prom"
+	run ! grep -q '# EOF' "$T/x.prom"
 	# the values are the json figures in base units: rtt in microseconds as seconds
 	grep -m1 'poll_sequence":3,.*"blue","state":"ESTABLISHED"' < <(xtcp-stat -f json --fields rtt --quantiles 0.5 "$GEN") >"$T/j"
 	run -0 python3 -c "
