@@ -238,7 +238,8 @@ static int reader_end(struct xtcp_reader *r, int rc, const char *name, const cha
  * xtcp-filter whenever its input held one, so an empty stream is what a
  * writer that failed leaves, and `xtcp-dump -n gone | xtcp-fmt -o FILE`
  * must not make a FILE that says "no sockets".  An input that SIGINT,
- * SIGTERM or SIGHUP ended is not refused.  Returns @rc, or -1 after
+ * SIGTERM or SIGHUP ended is not refused.  An empty @out_path stands for
+ * a sink that is not a file (xtcp-kafka's topic).  Returns @rc, or -1 after
  * reporting.
  */
 __attribute__((unused))
@@ -246,8 +247,9 @@ static int refuse_empty_input(uint64_t frames, int rc, const char *name, const c
 {
 	if (rc < 0 || frames || !out_path || stop_requested)
 		return rc;
-	warnx("%s: not a single frame, as a failed xtcp-dump leaves; '%s' not written", name,
-	      out_path);
+	warnx("%s: not a single frame, as a failed xtcp-dump leaves; %s%s%s", name,
+	      *out_path ? "'" : "", *out_path ? out_path : "nothing sent",
+	      *out_path ? "' not written" : "");
 	return -1;
 }
 

@@ -196,6 +196,7 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *name)
 {
 	struct xtcp_reader r;
 	const uint8_t *env;
+	uint64_t frames;
 	size_t len;
 	int rc;
 
@@ -217,7 +218,8 @@ static int deliver(struct xtcp_kafka *k, int fd, const char *name)
 			kafka_failed(k, "cannot produce");
 		}
 	}
-	return reader_end(&r, rc, name, NULL);
+	frames = r.frame_no;
+	return refuse_empty_input(frames, reader_end(&r, rc, name, NULL), name, "");
 }
 
 static int process(void *arg, int fd, const char *name)

@@ -215,10 +215,17 @@ rows() {
 	python3 "$TOP/tests/data/kafka-compare.py" "$T/sent.json" "${parts[@]}"
 }
 
-@test "empty input: nothing to send, exit 0" {
+@test "no socket: nothing to send, exit 0; no frame at all (a failed writer): exit 1" {
 	mock_start -t t1
-	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 </dev/null
+	xtcp-filter "tcp_info_state == 99" "$S" >"$BATS_TEST_TMPDIR/none.pb"
+	[ -s "$BATS_TEST_TMPDIR/none.pb" ]
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 "$BATS_TEST_TMPDIR/none.pb"
 	[ "$stderr" = "xtcp-kafka: rows=0 messages=0 bytes=0 delivered=0 failed=0" ]
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 </dev/null
+	[ "${stderr_lines[0]}" = "xtcp-kafka: standard input: not a single frame, as a failed xtcp-dump leaves; nothing sent" ]
+	[ "${stderr_lines[1]}" = "xtcp-kafka: rows=0 messages=0 bytes=0 delivered=0 failed=0" ]
+	run -1 --separate-stderr bash -c "xtcp-dump -n xtcp-no-such-ns | xtcp-kafka -q -b $BROKERS -t t1"
+	[[ "$stderr" == *"not a single frame"* ]]
 	run -0 --separate-stderr xtcp-kafka -q -b "$BROKERS" -t t1 "$S"
 	[ -z "$stderr" ]
 }
