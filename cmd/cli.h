@@ -247,9 +247,11 @@ static int refuse_empty_input(uint64_t frames, int rc, const char *name, const c
 {
 	if (rc < 0 || frames || !out_path || stop_requested)
 		return rc;
-	warnx("%s: not a single frame, as a failed xtcp-dump leaves; %s%s%s", name,
-	      *out_path ? "'" : "", *out_path ? out_path : "nothing sent",
-	      *out_path ? "' not written" : "");
+	if (*out_path)
+		warnx("%s: not a single frame, as a failed xtcp-dump leaves; '%s' not written",
+		      name, out_path);
+	else
+		warnx("%s: not a single frame, as a failed xtcp-dump leaves; nothing sent", name);
 	return -1;
 }
 
