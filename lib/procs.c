@@ -210,7 +210,8 @@ static uint32_t socket_inode(const char *link, ssize_t len)
 	return (uint32_t)v;
 }
 
-static void read_comm(struct xtcp_procs *p, struct xtcp_proc *proc)
+/* Read the name of @proc.  Returns 0, or 1 when the process is gone. */
+static int read_comm(struct xtcp_procs *p, struct xtcp_proc *proc)
 {
 	char path[32];
 	ssize_t n;
@@ -219,14 +220,19 @@ static void read_comm(struct xtcp_procs *p, struct xtcp_proc *proc)
 	snprintf(path, sizeof(path), "%u/comm", proc->pid);
 	fd = openat(p->proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return errno == ENOENT || errno == ESRCH;
 	n = read(fd, proc->comm, sizeof(proc->comm) - 1);
+	if (n < 0 && errno == ESRCH) {
+		close(fd);
+		return 1;
+	}
 	close(fd);
 	if (n <= 0)
-		return;
+		return 0;
 	if (proc->comm[n - 1] == '\n')
 		n--;
 	proc->comm[n] = 0;
+	return 0;
 }
 
 /*
@@ -292,7 +298,9 @@ static int read_fds(struct xtcp_procs *p, struct xtcp_proc *proc, const struct s
 				p->found[u++] = p->found[i];
 		n = u;
 	}
-	read_comm(p, proc);
+	/* gone between its descriptors and its name: left out, as when gone before */
+	if (read_comm(p, proc))
+		return 1;
 done:
 	proc->fd_ino = st->st_ino;
 	proc->nfds = st->st_size;
