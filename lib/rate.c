@@ -68,6 +68,7 @@ struct scanned {
 	uint32_t state;
 	uint32_t info_state;
 	bool replace;
+	size_t split;           /* the offset of the first field numbered out_first or above */
 	uint64_t counter[XTCP_RATE_COUNTERS_MAX];
 };
 
@@ -102,6 +103,7 @@ struct xtcp_rate {
 	struct out_field out[OUT_MAX];                  /* the fields written, by number */
 	size_t n_out;
 	uint32_t out_first;     /* the lowest number of a field written */
+	uint64_t out_first_key; /* its key with wire type 0: a key at or above it is numbered so */
 	uint8_t interval_out;                           /* indexes of out[] */
 	uint8_t delta_out[XTCP_RATE_COUNTERS_MAX];
 	uint8_t per_s_out[XTCP_RATE_COUNTERS_MAX];
@@ -347,6 +349,7 @@ struct xtcp_rate *xtcp_rate_new(unsigned forget_polls)
 		xtcp_rate_free(r);
 		return NULL;
 	}
+	r->out_first_key = (uint64_t)r->out_first << 3;
 	r->stride = (sizeof(struct entry) + r->n_wide * 8 + (r->n_counters - r->n_wide) * 4 + 7) &
 		    ~(size_t)7;
 	return r;
@@ -452,12 +455,13 @@ static inline void take_varint(const struct xtcp_rate *r, struct scanned *s, uns
 
 static int scan(const struct xtcp_rate *r, const uint8_t *p, size_t len, struct scanned *s)
 {
-	const uint8_t *end, *roomy_end, *actions = r->actions;
-	uint64_t n_actions = r->n_actions;
+	const uint8_t *row = p, *end, *roomy_end, *actions = r->actions;
+	uint64_t n_actions = r->n_actions, split_key = r->out_first_key;
 
 	memset(s, 0, offsetof(struct scanned, counter));
 	memset(s->counter, 0, r->n_counters * sizeof(s->counter[0]));
 	s->host = r->no_host;
+	s->split = len;
 	if (!len)
 		return 0;       /* a record of zeros (@p may be NULL) */
 	end = p + len;
@@ -470,6 +474,10 @@ static int scan(const struct xtcp_rate *r, const uint8_t *p, size_t len, struct 
 		if (p < roomy_end) {
 			x = xtcp_wire_tag_fast(p);
 			if (x.next) {
+				if (x.value >= split_key) {
+					s->split = (size_t)(p - row);
+					split_key = UINT64_MAX;
+				}
 				p = x.next;
 				act = x.value < n_actions ? actions[x.value] : skip_unknown[x.value & 7];
 				if (act != A_SKIP_VARINT)
@@ -482,6 +490,10 @@ static int scan(const struct xtcp_rate *r, const uint8_t *p, size_t len, struct 
 		x = xtcp_wire_tag(p, end);
 		if (!x.next)
 			goto bad;
+		if (x.value >= split_key) {
+			s->split = (size_t)(p - row);
+			split_key = UINT64_MAX;
+		}
 		p = x.next;
 		act = x.value < n_actions ? actions[x.value] : skip_unknown[x.value & 7];
 act:
@@ -810,6 +822,7 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 		return -1;
 	clear_result(r, res);
 	res->replace = s.replace;
+	res->split = s.split;
 	if (xtcp_poll_next(&r->poll, s.poll, s.ts))
 		forget_absent(r);
 
@@ -879,6 +892,16 @@ const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_resu
 		return NULL;
 	r->allocations += r->row_cap != before;
 	p = r->row;
+	if (!res->replace && res->split <= len) {
+		/* the scan found where the rate fields go: the row in two copies */
+		if (res->split)
+			memcpy(p, row, res->split);
+		p = put_rate_fields(r, res, p + res->split);
+		if (len > res->split)
+			memcpy(p, row + res->split, len - res->split);
+		*out_len = (size_t)(p - r->row) + (len - res->split);
+		return r->row;
+	}
 	/*
 	 * Walked as scan() walks it (the row is well formed: scan() read it),
 	 * so a tag above 2^29 - 1 is an unknown field, kept, as the decoder

@@ -81,6 +81,7 @@ struct xtcp_rate_result {
 	uint64_t per_s[XTCP_RATE_COUNTERS_MAX];
 	uint64_t present;
 	bool replace;
+	size_t split;           /* where in the row the rate fields go (xtcp_rate_encode) */
 };
 
 struct xtcp_rate_stats {
@@ -124,8 +125,9 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
  * The row with the rate fields of @res (those its present bits mark): its
  * own fields as they are (rate fields it held dropped, with @res->replace)
  * and the rate fields, all in number order when the row's own were (the
- * rate fields go before the first of its fields numbered above them).  Returns the bytes, valid until the next call, and sets *out_len;
- * NULL with errno ENOMEM.
+ * rate fields go before the first of its fields numbered above them).
+ * @res is what xtcp_rate_follow() said of this @row.  Returns the bytes,
+ * valid until the next call, and sets *out_len; NULL with errno ENOMEM.
  */
 const uint8_t *xtcp_rate_encode(struct xtcp_rate *r, const struct xtcp_rate_result *res,
 				const uint8_t *row, size_t len, size_t *out_len);
