@@ -10,6 +10,9 @@
 #     same summaries, and -f openmetrics;
 #  3. allocations per row: xtcp-bench micro's StatPerRow (0 allocs/op: the
 #     poll's arrays are reused, so a run allocates only for its largest poll).
+#  4. memory with churn: the peak RSS of xtcp-stat over 10 and over 100
+#     polls of 10000 sockets with 5% replaced each poll (flat: a poll's
+#     groups are released when it is written).
 #
 # Results go to bench/results/stat-*.{json,md}.  Compare ratios: absolute
 # times drift on a shared machine.
@@ -60,3 +63,9 @@ rate "$ROWS" bench/results/stat-gen.json
 
 echo "== 3. allocations per row"
 xtcp-bench micro -run StatPerRow -benchtime 1s
+
+echo "== 4. memory with churn (5% a poll): 10 and 100 polls of 10000 sockets"
+for polls in 10 100; do
+	xtcp-bench gen -n $((polls * 10000)) --sockets 10000 --churn 5 |
+		/usr/bin/time -f "$polls polls: max RSS %M KiB, %e s" xtcp-stat --by src,sport >/dev/null
+done 2>&1 | tee bench/results/stat-memory.txt

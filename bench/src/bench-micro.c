@@ -23,6 +23,7 @@
 #include "format.h"
 #include "netlink.h"
 #include "parse.h"
+#include "rate.h"
 #include "record.h"
 #include "stat.h"
 #include "stream.h"
@@ -45,6 +46,7 @@ static uint64_t now_ns(void)
 /* --- micro ---------------------------------------------------------------- */
 
 #define SET 256          /* distinct synthetic sockets the benchmarks cycle over */
+#define RATE_POLLS 8     /* polls of them RatePerRow cycles over: 7 in 8 rows are deltas */
 
 struct micro {
 	uint8_t *nl[SET];              /* kernel replies */
@@ -64,6 +66,9 @@ struct micro {
 	struct xtcp_filter *filter;
 #endif
 	struct xtcp_stat *stat;
+	struct xtcp_rate *rate;
+	uint8_t *rate_row[RATE_POLLS][SET];    /* the sockets polled again and again */
+	size_t rate_len[RATE_POLLS][SET];
 	uint64_t sink;
 };
 
@@ -181,6 +186,22 @@ static void bench_stat(struct micro *m, uint64_t n)
 	xtcp_stat_reset(m->stat);
 }
 
+/* xtcp-rate's work for one row: its socket followed, the row written with its rate fields. */
+static void bench_rate(struct micro *m, uint64_t n)
+{
+	struct xtcp_rate_result res;
+	uint64_t i;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		size_t k = i % (SET * RATE_POLLS), p = k / SET, s = k % SET;
+
+		if (xtcp_rate_follow(m->rate, m->rate_row[p][s], m->rate_len[p][s], &res) == 0 &&
+		    xtcp_rate_encode(m->rate, &res, m->rate_row[p][s], m->rate_len[p][s], &len))
+			m->sink += len;
+	}
+}
+
 static void bench_gen(struct micro *m, uint64_t n)
 {
 	uint64_t i;
@@ -207,6 +228,7 @@ static const struct benchmark {
 	{ "EnvelopeAppend", bench_envelope },
 	{ "DumpPerSocket", bench_dump_socket },
 	{ "StatPerRow", bench_stat },
+	{ "RatePerRow", bench_rate },
 	{ "GenRecord", bench_gen },
 };
 
@@ -275,6 +297,29 @@ static int micro_setup(struct micro *m)
 		/* one poll first: the arrays a poll needs are then there */
 		bench_stat(m, STAT_POLL);
 	}
+	{
+		size_t p;
+
+		m->rate = xtcp_rate_new(XTCP_RATE_FORGET_DEFAULT);
+		if (!m->rate)
+			return -1;
+		for (p = 0; p < RATE_POLLS; p++) {
+			for (i = 0; i < SET; i++) {
+				xtcp_rec r2 = m->rec[i];
+
+				r2.timestamp_ns += (int64_t)p * 1000000000;
+				r2.poll_sequence = p + 1;
+				r2.tcp_info_bytes_acked += p * 14480;
+				r2.tcp_info_segs_out += (uint32_t)p * 10;
+				m->rate_row[p][i] = malloc(xtcp_record_encoded_max(&r2));
+				if (!m->rate_row[p][i])
+					return -1;
+				m->rate_len[p][i] = xtcp_record_encode(&r2, m->rate_row[p][i]);
+			}
+		}
+		/* every socket once first: the table and the row buffer are then there */
+		bench_rate(m, SET);
+	}
 	return 0;
 }
 
@@ -296,6 +341,9 @@ static void micro_release(struct micro *m)
 	xtcp_filter_free(m->filter);
 #endif
 	xtcp_stat_free(m->stat);
+	xtcp_rate_free(m->rate);
+	for (i = 0; i < SET * RATE_POLLS; i++)
+		free(m->rate_row[i / SET][i % SET]);
 	free(m->out);
 }
 
