@@ -43,8 +43,10 @@ summary=$out/owners-summary.md
 {
 	echo "# Owners: cost per poll ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"
 	echo
-	echo "| load | sockets | processes | no owners | cgroup (default) | -p | ss -tn | ss -tpn | warm poll: no owners | warm: cgroup | warm: -p |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "Wall and CPU (user + system) in ms, means of hyperfine runs (± the standard deviation of wall)."
+	echo
+	echo "| load | sockets | processes | command | one poll: wall | one poll: CPU | warm poll: wall | warm poll: CPU | one poll / ss -tpn (wall, CPU) |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 } >"$summary"
 
 for load in $LOADS; do
@@ -86,15 +88,21 @@ for load in $LOADS; do
 	python3 - "$out/owners-$load-one.json" "$out/owners-$load-many.json" "$POLLS" \
 		"$load" "$have" "$procs" >>"$summary" <<'PY'
 import json, sys
-one = {r['command']: r['mean'] for r in json.load(open(sys.argv[1]))['results']}
-many = {r['command']: r['mean'] for r in json.load(open(sys.argv[2]))['results']}
+def load(path):
+    return {r['command']: r for r in json.load(open(path))['results']}
+one, many = load(sys.argv[1]), load(sys.argv[2])
 k = int(sys.argv[3])
-ms = lambda s: '%.1f ms' % (s * 1e3)
-warm = {c: (many[c] - one[c]) / (k - 1) for c in ("no owners", "cgroup", "with -p")}
-print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-    sys.argv[4], sys.argv[5], sys.argv[6], ms(one['no owners']), ms(one['cgroup']), ms(one["with -p"]),
-    ms(one['ss -tn']), ms(one['ss -tpn']), ms(warm['no owners']), ms(warm['cgroup']),
-    ms(warm["with -p"])))
+cpu = lambda r: r['user'] + r['system']
+ss = one['ss -tpn']
+for c in ("no owners", "cgroup", "with -p", "ss -tn", "ss -tpn"):
+    r = one[c]
+    warm = '| - | -'
+    if c in many:
+        m = many[c]
+        warm = '| %.1f | %.1f' % ((m['mean'] - r['mean']) / (k - 1) * 1e3, (cpu(m) - cpu(r)) / (k - 1) * 1e3)
+    print('| %s | %s | %s | %s | %.1f ± %.1f | %.1f %s | %.2f, %.2f |' % (
+        sys.argv[4], sys.argv[5], sys.argv[6], c, r['mean'] * 1e3, r['stddev'] * 1e3, cpu(r) * 1e3,
+        warm, r['mean'] / ss['mean'], cpu(r) / cpu(ss)))
 PY
 	stop_load
 done

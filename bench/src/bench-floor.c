@@ -4,6 +4,7 @@
  */
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ int cmd_floor(int argc, char **argv)
 	}
 	bench_args_none("floor", argc, argv);
 	if (netns && xtcp_sockload_netns_enter(netns) < 0) {
-		warn("cannot enter namespace '%s'", netns);
+		warnx("cannot enter namespace '%s': %s", netns, xtcp_sockload_netns_strerror(errno));
 		return 1;
 	}
 	if (xtcp_diag_open(&d) < 0)

@@ -236,7 +236,7 @@ int cmd_load(int argc, char **argv)
 		if (xtcp_sockload_netns_setup(true) < 0)
 			load_fail(&l, NULL, 0, "setting up the namespace");
 	} else {
-		warn("cannot enter namespace '%s'", l.netns);
+		warnx("cannot enter namespace '%s': %s", l.netns, xtcp_sockload_netns_strerror(errno));
 		return 1;
 	}
 

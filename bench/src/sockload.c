@@ -90,6 +90,11 @@ int xtcp_sockload_netns_enter(const char *name)
 	return r;
 }
 
+const char *xtcp_sockload_netns_strerror(int e)
+{
+	return e == EINVAL ? "not a network namespace file" : strerror(e);
+}
+
 int xtcp_sockload_netns_remove(const char *name)
 {
 	char path[256];

@@ -28,6 +28,8 @@ int xtcp_sockload_netns_create(const char *name);
 
 /* Move the calling process into /run/netns/NAME (ENOENT when there is none). */
 int xtcp_sockload_netns_enter(const char *name);
+/* Why entering failed (errno @e): EINVAL, from setns, is a file that is no network namespace. */
+const char *xtcp_sockload_netns_strerror(int e);
 
 /* Unmount and remove /run/netns/NAME, as `ip netns del` does. */
 int xtcp_sockload_netns_remove(const char *name);

@@ -249,6 +249,10 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 	run -2 xtcp-bench floor --ext bogus
 	run -1 --separate-stderr xtcp-bench floor --netns no-such-ns-$$
 	[[ $stderr == "xtcp-bench: cannot enter namespace 'no-such-ns-$$': No such file or directory" ]]
+	run -1 --separate-stderr xtcp-bench floor --netns /etc/passwd
+	[ "$stderr" = "xtcp-bench: cannot enter namespace '/etc/passwd': not a network namespace file" ]
+	run -2 --separate-stderr xtcp-bench load -n 1 --netns /etc/passwd
+	[[ $stderr == "xtcp-bench: --netns: '/etc/passwd' is not a namespace name"* ]]
 }
 
 @test "gen --bare: the same sockets without the enrichment fields, kernel-sized" {
