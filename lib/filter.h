@@ -31,6 +31,18 @@
  * addresses (::ffff:a.b.c.d); an IPv6 prefix matches AF_INET6 addresses;
  * "==" is "in" with a full-length prefix.  State fields take state names
  * (ESTABLISHED, estab, time-wait, connected, ...; any case) and numbers.
+ *
+ * ss's syntax (ss(8) FILTER) is read with ss's meaning: "=" and the words
+ * eq ne lt gt le ge (geq leq neq) as comparisons, single "&" and "|", two
+ * tests side by side as "and", src/dst/sport/dport/state/dev/fwmark
+ * followed by a value without an operator, ports ":22", ":https" (tcp
+ * services of /etc/services, looked up here), "*"; hosts "10.0.0.1:80",
+ * "[::1]:22", "*:22"; interface names (if_nametoindex, in the calling
+ * thread's namespace); "fwmark = MARK/MASK"; and a leading state filter
+ * "state A state B exclude C EXPR" that applies to all of EXPR.  ss gives
+ * "and" and "or" one precedence, left to right; so that no text means two
+ * things, an expression using any of ss's forms where an "or" is followed
+ * by an unparenthesised "and" is an error (EINVAL).
  */
 
 #include <stdbool.h>
