@@ -62,6 +62,11 @@ struct prefix {
 	uint8_t addr[16];
 };
 
+/* Where a node's text is in the expression (for xtcp_filter_term). */
+struct span {
+	uint32_t start, len;
+};
+
 struct val {
 	uint64_t v;
 	const uint8_t *p;
@@ -71,6 +76,8 @@ struct val {
 struct xtcp_filter {
 	struct node *nodes;
 	size_t n_nodes, cap_nodes;
+	struct span *spans;
+	size_t cap_spans;
 	uint32_t *kids;
 	size_t n_kids, cap_kids;
 	char *pool;
@@ -118,6 +125,7 @@ struct parser {
 	enum cmp cmp;
 	const char *start;
 	size_t len;
+	const char *prev_end; /* the end of the token before the current one */
 	const char *text;     /* T_STRING: the contents without quotes */
 	size_t text_len;
 	int depth;
@@ -170,6 +178,7 @@ static void next(struct parser *ps)
 {
 	const char *p = ps->p;
 
+	ps->prev_end = ps->start ? ps->start + ps->len : ps->src;
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
 	ps->start = p;
@@ -294,10 +303,23 @@ static int add_node(struct parser *ps, const struct node *n)
 {
 	struct xtcp_filter *f = ps->f;
 
-	if (XTCP_ALLOC_GROW(f->nodes, f->n_nodes + 1, f->cap_nodes) < 0)
+	if (XTCP_ALLOC_GROW(f->nodes, f->n_nodes + 1, f->cap_nodes) < 0 ||
+	    XTCP_ALLOC_GROW(f->spans, f->n_nodes + 1, f->cap_spans) < 0)
 		return oom(ps);
 	f->nodes[f->n_nodes] = *n;
+	f->spans[f->n_nodes].start = (uint32_t)(ps->start - ps->src);
+	f->spans[f->n_nodes].len = 0;
 	return (int)f->n_nodes++;
+}
+
+/* Node @idx is the text from @from to the end of the last token read. */
+static int spans(struct parser *ps, int idx, const char *from)
+{
+	if (idx >= 0 && ps->prev_end > from) {
+		ps->f->spans[idx].start = (uint32_t)(from - ps->src);
+		ps->f->spans[idx].len = (uint32_t)(ps->prev_end - from);
+	}
+	return idx;
 }
 
 static int add_const(struct parser *ps, bool v)
@@ -1141,6 +1163,7 @@ static int parse_test(struct parser *ps)
 
 static int parse_unary(struct parser *ps)
 {
+	const char *from = ps->start;
 	int idx;
 
 	/* a test inside N parentheses or negations is N + 1 unaries deep */
@@ -1167,7 +1190,7 @@ static int parse_unary(struct parser *ps)
 		idx = parse_test(ps);
 	}
 	ps->depth--;
-	return idx;
+	return spans(ps, idx, from);
 }
 
 /*
@@ -1180,7 +1203,7 @@ static int parse_chain(struct parser *ps, bool is_or, size_t *n_out)
 	int items_buf[16], *items = items_buf, idx;
 	size_t n = 0, cap = 16, inner;
 	enum tok op = is_or ? T_OR : T_AND;
-	const char *op_at = NULL;
+	const char *op_at = NULL, *from = ps->start;
 
 	for (;;) {
 		inner = 1;
@@ -1204,7 +1227,7 @@ static int parse_chain(struct parser *ps, bool is_or, size_t *n_out)
 	}
 	*n_out = n;
 	if (idx >= 0)
-		idx = add_list(ps, is_or ? N_OR : N_AND, items, n);
+		idx = spans(ps, add_list(ps, is_or ? N_OR : N_AND, items, n), from);
 	if (items != items_buf)
 		free(items);
 	return idx;
@@ -1260,10 +1283,13 @@ static int parse_top(struct parser *ps)
 
 		items[0] = add_node(ps, &n);
 	}
-	if (items[0] < 0 || ps->tok == T_END)
+	if (items[0] < 0)
+		return -1;
+	spans(ps, items[0], start.start);
+	if (ps->tok == T_END)
 		return items[0];
 	items[1] = parse_or(ps);
-	return items[1] < 0 ? -1 : add_list(ps, N_AND, items, 2);
+	return items[1] < 0 ? -1 : spans(ps, add_list(ps, N_AND, items, 2), start.start);
 }
 
 /* --- public: compile -------------------------------------------------------------------- */
@@ -1281,6 +1307,7 @@ void xtcp_filter_free(struct xtcp_filter *f)
 	pcre2_match_context_free(f->regex_limits);
 	pcre2_match_data_free(f->regex_match);
 	free(f->nodes);
+	free(f->spans);
 	free(f->kids);
 	free(f->pool);
 	free(f->prefixes);
@@ -1367,6 +1394,84 @@ void xtcp_filter_set_strict(struct xtcp_filter *f, bool strict)
 size_t xtcp_filter_n_fields(const struct xtcp_filter *f)
 {
 	return f->n_slots;
+}
+
+uint32_t xtcp_filter_root(const struct xtcp_filter *f)
+{
+	return f->root;
+}
+
+void xtcp_filter_term(const struct xtcp_filter *f, uint32_t i, struct xtcp_filter_term *t)
+{
+	const struct node *n = &f->nodes[i];
+	const ProtobufCFieldDescriptor *fd = f->slot_desc[n->slot];
+	bool is_unsigned = fd->type == PROTOBUF_C_TYPE_UINT32 || fd->type == PROTOBUF_C_TYPE_UINT64;
+
+	memset(t, 0, sizeof(*t));
+	t->text_start = f->spans[i].start;
+	t->text_len = f->spans[i].len;
+	t->kind = XTCP_TERM_OTHER;
+	switch (n->kind) {
+	case N_AND:
+	case N_OR:
+		t->kind = n->kind == N_AND ? XTCP_TERM_AND : XTCP_TERM_OR;
+		t->kids = f->kids + n->a;
+		t->n_kids = n->n;
+		break;
+	case N_NOT:
+		t->kind = XTCP_TERM_NOT;
+		t->kids = &n->a;
+		t->n_kids = 1;
+		break;
+	case N_CONST:
+		t->kind = XTCP_TERM_CONST;
+		t->value = n->lo != 0;
+		break;
+	case N_RANGE:
+		if (is_unsigned) {
+			t->kind = XTCP_TERM_RANGE;
+			t->lo = n->lo;
+			t->hi = n->lo + n->span;
+		}
+		break;
+	case N_NONZERO:
+		if (is_unsigned) {
+			t->kind = XTCP_TERM_RANGE;
+			t->lo = 1;
+			t->hi = fd->type == PROTOBUF_C_TYPE_UINT32 ? UINT32_MAX : UINT64_MAX;
+		}
+		break;
+	case N_MASK:
+		t->kind = XTCP_TERM_MASK;
+		t->lo = n->lo;
+		break;
+	case N_BITS:
+		t->kind = XTCP_TERM_BITS;
+		t->lo = n->lo;
+		t->hi = n->span;
+		break;
+	case N_PREFIX: {
+		const struct prefix *pf = &f->prefixes[n->a];
+
+		t->kind = XTCP_TERM_PREFIX;
+		t->family = pf->v4 ? AF_INET : AF_INET6;
+		t->prefix_len = pf->bits;
+		memcpy(t->addr, pf->addr, sizeof(t->addr));
+		break;
+	}
+	default:
+		break;
+	}
+	if (t->kind != XTCP_TERM_AND && t->kind != XTCP_TERM_OR && t->kind != XTCP_TERM_NOT &&
+	    t->kind != XTCP_TERM_CONST)
+		t->field = fd;
+}
+
+void xtcp_filter_assume(struct xtcp_filter *f, uint32_t i)
+{
+	struct node n = { .kind = N_CONST, .lo = 1 };
+
+	f->nodes[i] = n;
 }
 
 /* --- public: evaluate ------------------------------------------------------------------- */
