@@ -726,19 +726,11 @@ static void explain(struct dump *d)
 		print_term(d, "kernel decides", d->bc.decided[i]);
 	for (i = 0; i < d->bc.n_narrowed; i++)
 		print_term(d, "kernel narrows, user space re-checks", d->bc.narrowed[i]);
-	if (xtcp_bytecode_exact(&d->bc)) {
+	if (xtcp_bytecode_exact(&d->bc))
 		printf("user space: nothing\n");
-	} else {
-		struct xtcp_filter_term root;
-		uint32_t top = xtcp_filter_root(d->filter);
-
-		xtcp_filter_term(d->filter, top, &root);
-		if (root.kind != XTCP_TERM_AND)
-			print_term(d, "user space", top);
-		for (i = 0; root.kind == XTCP_TERM_AND && i < root.n_kids; i++)
-			if (!listed(d->bc.decided, d->bc.n_decided, root.kids[i]))
-				print_term(d, "user space", root.kids[i]);
-	}
+	for (i = 0; i < d->bc.n_conjuncts; i++)
+		if (!listed(d->bc.decided, d->bc.n_decided, d->bc.conjuncts[i]))
+			print_term(d, "user space", d->bc.conjuncts[i]);
 	if (fclose(stdout) != 0)
 		err(1, "cannot write the explanation");
 	exit(0);

@@ -426,6 +426,7 @@ void xtcp_bytecode_release(struct xtcp_bytecode *bc)
 	free(bc->code);
 	free(bc->decided);
 	free(bc->narrowed);
+	free(bc->conjuncts);
 	memset(bc, 0, sizeof(*bc));
 }
 
@@ -433,6 +434,7 @@ bool xtcp_bytecode_exact(const struct xtcp_bytecode *bc)
 {
 	return bc->n_decided == bc->n_conjuncts;
 }
+
 
 static int push(uint32_t **list, size_t *n, uint32_t term)
 {
@@ -445,12 +447,26 @@ static int push(uint32_t **list, size_t *n, uint32_t term)
 	return 0;
 }
 
+/* The conjuncts of @i: the kids of ANDs, however nested ("A && (B && C)"). */
+static int conjuncts(const struct xtcp_filter *f, uint32_t i, struct xtcp_bytecode *bc)
+{
+	struct xtcp_filter_term t;
+	size_t k;
+
+	xtcp_filter_term(f, i, &t);
+	if (t.kind != XTCP_TERM_AND)
+		return push(&bc->conjuncts, &bc->n_conjuncts, i);
+	for (k = 0; k < t.n_kids; k++)
+		if (conjuncts(f, t.kids[k], bc) < 0)
+			return -1;
+	return 0;
+}
+
 int xtcp_bytecode_compile(struct xtcp_bytecode *bc, const struct xtcp_filter *f)
 {
 	struct builder b = { .f = f };
-	struct xtcp_filter_term root;
 	struct approx *parts = NULL;
-	uint32_t over = T_TRUE, states = ALL_STATES, one = 0;
+	uint32_t over = T_TRUE, states = ALL_STATES;
 	const uint32_t *conj;
 	size_t i, n;
 	int rc = -1;
@@ -458,15 +474,10 @@ int xtcp_bytecode_compile(struct xtcp_bytecode *bc, const struct xtcp_filter *f)
 	memset(bc, 0, sizeof(*bc));
 	add_term(&b, K_TRUE, 0, 0);
 	add_term(&b, K_FALSE, 0, 0);
-	xtcp_filter_term(f, xtcp_filter_root(f), &root);
-	if (root.kind == XTCP_TERM_AND) {
-		conj = root.kids;
-		n = root.n_kids;
-	} else {
-		one = xtcp_filter_root(f);
-		conj = &one;
-		n = 1;
-	}
+	if (conjuncts(f, xtcp_filter_root(f), bc) < 0)
+		goto out;
+	conj = bc->conjuncts;
+	n = bc->n_conjuncts;
 	parts = calloc(n, sizeof(*parts));
 	if (!parts)
 		goto out;
@@ -501,7 +512,6 @@ int xtcp_bytecode_compile(struct xtcp_bytecode *bc, const struct xtcp_filter *f)
 			bc->len = b.out_len;
 		}
 	}
-	bc->n_conjuncts = n;
 	for (i = 0; i < n; i++) {
 		const struct approx *p = &parts[i];
 		bool decided = (p->bc_exact && !bc->too_large) ||

@@ -16,7 +16,7 @@
  * "anything" there (so "port 22 or rtt > 5ms" sends nothing for the or),
  * and the parts it decides only approximately are re-checked.  What the
  * request decides exactly are whole top-level conjuncts of the expression
- * (A && B && C: each of A, B, C); @decided lists them, and the caller
+ * (A && B && C, or A && (B && C): each of A, B, C); @decided lists them, and the caller
  * passes them to xtcp_filter_assume() and evaluates the rest.
  *
  * Approximations, from the kernel's inet_diag_bc_sk(): the mark the kernel
@@ -53,7 +53,8 @@ struct xtcp_bytecode {
 	size_t n_decided;
 	uint32_t *narrowed;     /* conjuncts the request narrows, re-checked in user space */
 	size_t n_narrowed;
-	size_t n_conjuncts;     /* top-level conjuncts in all */
+	uint32_t *conjuncts;    /* the top-level conjuncts (kids of ANDs, however nested) */
+	size_t n_conjuncts;
 	bool too_large;         /* the code went over XTCP_BYTECODE_MAX: none is sent */
 };
 
