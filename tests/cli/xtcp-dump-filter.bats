@@ -9,6 +9,7 @@
 # compared by family, addresses, ports and state.
 
 bats_require_minimum_version 1.5.0
+load helpers
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${XTCP_BUILD:=$TOP/build}"
@@ -16,32 +17,14 @@ PATH="$XTCP_BUILD/bin:$PATH"
 CASES=$TOP/tests/data/bcfilter-cases.txt
 FIELDS=inet_diag_msg_family,inet_diag_msg_socket_source,inet_diag_msg_socket_source_port,inet_diag_msg_socket_destination,inet_diag_msg_socket_destination_port,inet_diag_msg_state
 
-cleanup_ns() {
-	if [ -s "$BATS_FILE_TMPDIR/conns.pid" ]; then
-		kill "$(cat "$BATS_FILE_TMPDIR/conns.pid")" 2>/dev/null || true
-		rm -f "$BATS_FILE_TMPDIR/conns.pid"
-	fi
-	ip netns del "$NS" 2>/dev/null || true
-}
-
 setup_file() {
 	export NS="xtcp-bats-bc-$$-$RANDOM"
 	[ "$(id -u)" -eq 0 ] || return 0           # the tests skip
-	ip netns add "$NS" || return 1
-	ip -n "$NS" link set lo up || { cleanup_ns; return 1; }
-	ip netns exec "$NS" python3 "$TOP/tests/data/conns.py" \
-		>"$BATS_FILE_TMPDIR/conns.out" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/conns.pid"
-	for _ in $(seq 600); do        # 60 s at most, however loaded the machine is
-		grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out" && break
-		sleep 0.1
-	done
-	grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out" || { cat "$BATS_FILE_TMPDIR/conns.out" >&2; cleanup_ns; return 1; }
-	sleep 0.5       # idle: the FIN exchanges are over
+	conns_up "$NS"
 }
 
 teardown_file() {
-	cleanup_ns
+	conns_down "$NS"
 }
 
 setup() {
