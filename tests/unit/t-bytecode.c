@@ -147,7 +147,9 @@ static bool run(const uint8_t *code, int len, const struct sock *s)
 		bool yes = true;
 
 		memcpy(&op, bc, sizeof(op));
-		memcpy(&arg, bc + 4, sizeof(arg));
+		memset(&arg, 0, sizeof(arg));
+		if (op.yes >= 8)        /* a port op's value is the "no" of the next op */
+			memcpy(&arg, bc + 4, sizeof(arg));
 		switch (op.code) {
 		case INET_DIAG_BC_JMP: yes = false; break;
 		case INET_DIAG_BC_S_GE: yes = s->sport >= arg.no; break;
