@@ -521,6 +521,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("-r and -p cannot be combined: a capture's sockets are not this host's");
 	if (d->explain && !d->filter_expr)
 		usage_error("--explain needs --filter");
+	if (d->explain && d->read_path)
+		usage_error("--explain asks about the kernel; -r reads a capture");
 	if (!want4 && !want6)
 		want4 = want6 = 1;
 	if (want4)

@@ -145,3 +145,24 @@ xtcp_ss_rows() {
 	run -2 --separate-stderr xtcp-filter 'sport = :22 or sport = :23 and dport = :1'
 	[[ $stderr == *"ss reads 'A or B and C' as '(A or B) and C'"* ]]
 }
+
+@test "a kernel that refuses the bytecode (a mark test without CAP_NET_ADMIN): a note, then user space" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local drop="setpriv --inh-caps=-net_admin --bounding-set=-net_admin"
+	ip netns exec "$NS" $drop xtcp-dump >"$D/all.pb"
+	xtcp-filter 'mark == 0x10 || sport == 4000' "$D/all.pb" | rows >"$D/user.txt"
+	run -0 --separate-stderr ip netns exec "$NS" $drop sh -c 'xtcp-dump --filter "$1" | xtcp-fmt -f tsv --no-header --fields "$2" | sort' sh 'mark == 0x10 || sport == 4000' "$FIELDS"
+	[ "$stderr" = "xtcp-dump: note: the kernel refused the --filter bytecode (Operation not permitted); filtering in user space" ]
+	[ "$output" = "$(cat "$D/user.txt")" ]
+	[ -s "$D/user.txt" ]
+}
+
+@test "--filter on a capture (-r) filters in user space" {
+	local cap=$TOP/tests/data/netlink/6_6_44/tcp_100_sockets.pcap
+	xtcp-dump -r "$cap" | xtcp-filter 'sport = :22 or dport >= :1024' | rows >"$D/user.txt"
+	xtcp-dump -r "$cap" --filter 'sport = :22 or dport >= :1024' | rows >"$D/kernel.txt"
+	[ -s "$D/user.txt" ]
+	cmp "$D/user.txt" "$D/kernel.txt"
+	run -2 --separate-stderr xtcp-dump -r "$cap" --filter 'sport = :22' --explain
+	[ "$stderr" = "xtcp-dump: --explain asks about the kernel; -r reads a capture (see 'xtcp-dump --help')" ]
+}
