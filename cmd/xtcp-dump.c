@@ -20,9 +20,11 @@
 #include <linux/sock_diag.h>
 
 #include "alloc.h"
+#include "bytecode.h"
 #include "cli.h"
 #include "capture.h"
 #include "diag.h"
+#include "filter.h"
 #include "netlink.h"
 #include "netns.h"
 #include "outfile.h"
@@ -50,8 +52,12 @@ struct dump {
 
 	bool processes;                 /* -p */
 	bool no_cgroup;                 /* --no-cgroup */
+	const char *filter_expr;        /* --filter */
+	bool explain;                   /* --explain */
 
 	/* state */
+	struct xtcp_filter *filter;     /* what user space checks of --filter; NULL: nothing */
+	struct xtcp_bytecode bc;        /* what the kernel checks */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
 	struct xtcp_owners owners;
 	bool owners_on;
@@ -89,6 +95,11 @@ static void usage(FILE *fp)
 		"                       all, connected, synchronized; default all)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
+		"      --filter EXPR    keep the sockets EXPR matches (xtcp-filter's language);\n"
+		"                       ports, prefixes, states, device, mark and cgroup go to\n"
+		"                       the kernel as sock_diag bytecode\n"
+		"      --explain        with --filter: print what goes to the kernel and what\n"
+		"                       stays in user space, and exit\n"
 		"  -p, --processes      also record a process holding each socket (process_pid,\n"
 		"                       process_comm, process_count; as ss -p)\n"
 		"      --no-cgroup      do not resolve cgroup ids into cgroup_path, container_id,\n"
@@ -122,6 +133,8 @@ enum {
 	OPT_BYTES,
 	OPT_JITTER,
 	OPT_NO_CGROUP,
+	OPT_FILTER,
+	OPT_EXPLAIN,
 };
 
 static const struct option long_options[] = {
@@ -135,6 +148,8 @@ static const struct option long_options[] = {
 	{ "ext", required_argument, NULL, OPT_EXT },
 	{ "processes", no_argument, NULL, 'p' },
 	{ "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "tag", required_argument, NULL, OPT_TAG },
@@ -178,6 +193,16 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 		return -1;
 	if (d->owners_on && xtcp_owners_fill(&d->owners, &d->rec) < 0)
 		err(1, "cannot look up the owner of a socket");
+	if (d->filter) {
+		/* record_counter counts the records written: a filter sees the next one's */
+		d->rec.record_counter = d->record_counter + 1;
+		rc = xtcp_filter_match_record(d->filter, &d->rec);
+		if (rc < 0)
+			errx(1, "--filter: a regular expression went over its limit of %u steps on "
+			     "a socket (see xtcp-filter(1))", XTCP_FILTER_REGEX_STEPS);
+		if (rc == 0)
+			return 0;
+	}
 	d->rec.record_counter = ++d->record_counter;
 	rc = xtcp_envelope_add(&d->env, &d->rec);
 	if (rc < 0)
@@ -208,6 +233,36 @@ static void save_failed(struct dump *d)
 	exit(1);
 }
 
+/* The whole of --filter in user space, from now on (the kernel refused the bytecode). */
+static void filter_in_user_space(struct dump *d)
+{
+	struct xtcp_filter_error e;
+
+	xtcp_filter_free(d->filter);
+	d->filter = xtcp_filter_new(d->filter_expr, &e);
+	if (!d->filter)
+		err(1, "cannot compile the expression");
+	free(d->bc.code);
+	d->bc.code = NULL;
+	d->bc.len = 0;
+}
+
+/* One dump with --filter's request; a kernel that refuses the bytecode gets none. */
+static int dump_family(struct dump *d, struct xtcp_diag *diag, int family)
+{
+	int rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, d->bc.code, d->bc.len,
+					 on_socket, d);
+
+	if (rc < 0 && d->bc.code && diag->failed == XTCP_DIAG_KERNEL &&
+	    (errno == EINVAL || errno == EPERM)) {
+		warnx("note: the kernel refused the --filter bytecode (%s); filtering in user space",
+		      strerror(errno));
+		filter_in_user_space(d);
+		rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, NULL, 0, on_socket, d);
+	}
+	return rc;
+}
+
 /* One poll of one namespace; returns 0, or -1 after reporting a failure. */
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
@@ -223,7 +278,7 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 			uint64_t mark_counter = d->record_counter;
 
 			xtcp_envelope_mark(&d->env, &mark);
-			if (xtcp_diag_dump(diag, d->families[i], d->states, d->ext, on_socket, d) == 0)
+			if (dump_family(d, diag, d->families[i]) == 0)
 				break;
 			if (diag->failed == XTCP_DIAG_SAVE)
 				save_failed(d);
@@ -407,6 +462,12 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		case OPT_NO_CGROUP:
 			d->no_cgroup = true;
 			break;
+		case OPT_FILTER:
+			d->filter_expr = optarg;
+			break;
+		case OPT_EXPLAIN:
+			d->explain = true;
+			break;
 		case OPT_HOSTNAME:
 			d->rec.hostname = optarg;
 			break;
@@ -458,6 +519,10 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("-r and -n cannot be combined: a capture is not a namespace");
 	if (d->read_path && d->processes)
 		usage_error("-r and -p cannot be combined: a capture's sockets are not this host's");
+	if (d->explain && !d->filter_expr)
+		usage_error("--explain needs --filter");
+	if (d->explain && d->read_path)
+		usage_error("--explain asks about the kernel; -r reads a capture");
 	if (!want4 && !want6)
 		want4 = want6 = 1;
 	if (want4)
@@ -618,6 +683,94 @@ static int poll_live(struct dump *d)
 	return failed || d->netns_lost ? -1 : 0;
 }
 
+static void print_term(const struct dump *d, const char *what, uint32_t term)
+{
+	struct xtcp_filter_term t;
+
+	xtcp_filter_term(d->filter, term, &t);
+	printf("%s: %.*s\n", what, (int)t.text_len, d->filter_expr + t.text_start);
+}
+
+static bool listed(const uint32_t *terms, size_t n, uint32_t term)
+{
+	while (n--)
+		if (terms[n] == term)
+			return true;
+	return false;
+}
+
+/* --explain: the request and what user space still checks, on stdout. */
+static void explain(struct dump *d)
+{
+	char *text;
+	size_t i, need;
+
+	printf("filter: %s\n", d->filter_expr);
+	if (d->states == XTCP_STATES_ALL)
+		printf("states: all\n");
+	else
+		printf("states: 0x%08x (the dump asks the kernel for these only)\n", d->states);
+	if (d->bc.too_large)
+		printf("kernel bytecode: none, the expression needs more than %u bytes\n",
+		       XTCP_BYTECODE_MAX);
+	else if (!d->bc.code)
+		printf("kernel bytecode: none\n");
+	else {
+		need = xtcp_bytecode_format(d->bc.code, d->bc.len, NULL, 0) + 1;
+		text = malloc(need);
+		if (!text)
+			err(1, "out of memory");
+		xtcp_bytecode_format(d->bc.code, d->bc.len, text, need);
+		printf("kernel bytecode: %zu bytes\n%s", d->bc.len, text);
+		free(text);
+	}
+	for (i = 0; i < d->bc.n_decided; i++)
+		print_term(d, "kernel decides", d->bc.decided[i]);
+	for (i = 0; i < d->bc.n_narrowed; i++)
+		print_term(d, "kernel narrows, user space re-checks", d->bc.narrowed[i]);
+	if (xtcp_bytecode_exact(&d->bc))
+		printf("user space: nothing\n");
+	for (i = 0; i < d->bc.n_conjuncts; i++)
+		if (!listed(d->bc.decided, d->bc.n_decided, d->bc.conjuncts[i]))
+			print_term(d, "user space", d->bc.conjuncts[i]);
+	if (fclose(stdout) != 0)
+		err(1, "cannot write the explanation");
+	exit(0);
+}
+
+/*
+ * --filter: compile it, take what the kernel decides out of what user
+ * space checks, narrow --states.  A bad expression is a usage error.
+ */
+static void setup_filter(struct dump *d)
+{
+	struct xtcp_filter_error e;
+	size_t i;
+
+	d->filter = xtcp_filter_new(d->filter_expr, &e);
+	if (!d->filter) {
+		if (errno == ENOMEM)
+			err(1, "cannot compile the expression");
+		errx(EXIT_USAGE, "bad expression at column %zu: %s", e.column, e.msg);
+	}
+	if (d->read_path)
+		return;         /* a capture: no kernel to ask */
+	if (xtcp_bytecode_compile(&d->bc, d->filter) < 0)
+		err(1, "cannot compile the expression");
+	if (d->bc.too_large && !d->explain)
+		warnx("note: --filter needs more than %u bytes of sock_diag bytecode; filtering "
+		      "in user space", XTCP_BYTECODE_MAX);
+	d->states &= d->bc.states;
+	if (d->explain)
+		explain(d);
+	for (i = 0; i < d->bc.n_decided; i++)
+		xtcp_filter_assume(d->filter, d->bc.decided[i]);
+	if (xtcp_bytecode_exact(&d->bc)) {
+		xtcp_filter_free(d->filter);
+		d->filter = NULL;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct dump d;
@@ -627,6 +780,8 @@ int main(int argc, char **argv)
 	d.save_fd = -1;
 	xtcp_record_init(&d.rec);
 	parse_options(&d, argc, argv);
+	if (d.filter_expr)
+		setup_filter(&d);
 
 	if (!d.out_path && isatty(STDOUT_FILENO)) {
 		fputs("xtcp-dump: refusing to write binary records to a terminal; "
@@ -670,6 +825,8 @@ int main(int argc, char **argv)
 	xtcp_output_release(&d.out);
 	xtcp_envelope_release(&d.env);
 	xtcp_owners_release(&d.owners);
+	xtcp_filter_free(d.filter);
+	xtcp_bytecode_release(&d.bc);
 	free(d.netns_args);
 	return failed ? 1 : 0;
 }

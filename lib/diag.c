@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -110,6 +111,30 @@ static int fail(struct xtcp_diag *d, enum xtcp_diag_failure where, int e, const 
 int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
 		   xtcp_diag_cb cb, void *arg)
 {
+	return xtcp_diag_dump_filtered(d, family, states, ext, NULL, 0, cb, arg);
+}
+
+/* The request and its bytecode attribute, sent without copying the bytecode. */
+static int send_request(struct xtcp_diag *d, void *msg, size_t msg_len, const uint8_t *bytecode,
+			size_t bytecode_len)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct nlattr attr = { .nla_len = (uint16_t)(NLA_HDRLEN + bytecode_len),
+			       .nla_type = INET_DIAG_REQ_BYTECODE };
+	struct iovec iov[3] = {
+		{ .iov_base = msg, .iov_len = msg_len },
+		{ .iov_base = &attr, .iov_len = sizeof(attr) },
+		{ .iov_base = (void *)(uintptr_t)bytecode, .iov_len = bytecode_len },  /* not written */
+	};
+	struct msghdr mh = { .msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = iov,
+			     .msg_iovlen = bytecode_len ? 3 : 1 };
+
+	return sendmsg(mnl_socket_get_fd(d->nl), &mh, 0) < 0 ? -1 : 0;
+}
+
+int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
+			    const uint8_t *bytecode, size_t bytecode_len, xtcp_diag_cb cb, void *arg)
+{
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
@@ -119,8 +144,10 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 	ssize_t n;
 	int len;
 
+	if (bytecode_len > 0xffff - NLA_HDRLEN || bytecode_len % 4)
+		return fail(d, XTCP_DIAG_SEND, EINVAL, "bytecode too large");
 	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_len = (uint32_t)(sizeof(msg) + (bytecode_len ? NLA_HDRLEN + bytecode_len : 0));
 	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	msg.nlh.nlmsg_seq = ++d->seq;
@@ -130,7 +157,7 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 	msg.req.idiag_states = states;
 
 	d->failed = XTCP_DIAG_OK;
-	if (mnl_socket_sendto(d->nl, &msg, sizeof(msg)) < 0)
+	if (send_request(d, &msg, sizeof(msg), bytecode, bytecode_len) < 0)
 		return fail(d, XTCP_DIAG_SEND, errno, "sending the dump request");
 	while (!done) {
 		n = mnl_socket_recvfrom(d->nl, d->buf, d->buf_size);

@@ -96,6 +96,16 @@ int xtcp_diag_dump(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext
 		   xtcp_diag_cb cb, void *arg);
 
 /*
+ * The same, with @bytecode (INET_DIAG_REQ_BYTECODE, @bytecode_len bytes, a
+ * multiple of 4; lib/bytecode.h) sent with the request: the kernel then
+ * sends only the sockets it accepts.  A kernel that refuses the bytecode
+ * fails the dump before any reply: XTCP_DIAG_KERNEL with EINVAL (or EPERM
+ * for a mark test without CAP_NET_ADMIN).
+ */
+int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
+			    const uint8_t *bytecode, size_t bytecode_len, xtcp_diag_cb cb, void *arg);
+
+/*
  * Feed one reply message that was read elsewhere (a capture) through the same
  * handling as a live dump: SOCK_DIAG_BY_FAMILY goes to @cb, NLMSG_DONE returns
  * 0 with *done set, NLMSG_ERROR (and an error inside NLMSG_DONE) returns -1

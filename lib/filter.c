@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <netdb.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <sys/socket.h>
@@ -35,7 +37,7 @@
 
 enum node_kind {
 	N_AND, N_OR, N_NOT, N_CONST, N_RANGE, N_MASK, N_NONZERO, N_NONEMPTY,
-	N_STR, N_REGEX, N_PREFIX,
+	N_STR, N_REGEX, N_PREFIX, N_BITS,
 };
 
 enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
@@ -50,14 +52,19 @@ struct node {
 	uint16_t slot2;          /* N_PREFIX: the family slot */
 	uint32_t a;              /* kids offset, child, string offset, regex or prefix index */
 	uint32_t n;              /* kids count, string length */
-	uint64_t lo;             /* N_RANGE: lo; N_MASK: mask; N_NONZERO: the zero key; N_CONST */
-	uint64_t span;           /* N_RANGE: hi - lo */
+	uint64_t lo;             /* N_RANGE: lo; N_MASK, N_BITS: mask; N_NONZERO: the zero key; N_CONST */
+	uint64_t span;           /* N_RANGE: hi - lo; N_BITS: the value of the masked bits */
 };
 
 struct prefix {
 	uint8_t v4;
 	uint8_t bits;
 	uint8_t addr[16];
+};
+
+/* Where a node's text is in the expression (for xtcp_filter_term). */
+struct span {
+	uint32_t start, len;
 };
 
 struct val {
@@ -69,6 +76,8 @@ struct val {
 struct xtcp_filter {
 	struct node *nodes;
 	size_t n_nodes, cap_nodes;
+	struct span *spans;
+	size_t cap_spans;
 	uint32_t *kids;
 	size_t n_kids, cap_kids;
 	char *pool;
@@ -116,11 +125,14 @@ struct parser {
 	enum cmp cmp;
 	const char *start;
 	size_t len;
+	const char *prev_end; /* the end of the token before the current one */
 	const char *text;     /* T_STRING: the contents without quotes */
 	size_t text_len;
 	int depth;
 	bool failed;
 	bool nomem;
+	const char *ss_at;    /* the first construct only ss's syntax has ('=', ':22', A B, ...) */
+	const char *mix_at;   /* the first 'or' followed by an unparenthesised 'and' */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -147,7 +159,8 @@ static int oom(struct parser *ps)
 static bool word_char(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == ':' || c == '/' || c == '-' || c == '+';
+	       c == '_' || c == '.' || c == ':' || c == '/' || c == '-' || c == '+' ||
+	       c == '[' || c == ']' || c == '*';
 }
 
 static bool is_kw(const struct parser *ps, const char *kw)
@@ -155,10 +168,17 @@ static bool is_kw(const struct parser *ps, const char *kw)
 	return ps->len == strlen(kw) && !memcmp(ps->start, kw, ps->len);
 }
 
+static void ss_syntax(struct parser *ps, const char *at)
+{
+	if (!ps->ss_at)
+		ps->ss_at = at;
+}
+
 static void next(struct parser *ps)
 {
 	const char *p = ps->p;
 
+	ps->prev_end = ps->start ? ps->start + ps->len : ps->src;
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
 	ps->start = p;
@@ -182,13 +202,14 @@ static void next(struct parser *ps)
 		break;
 	case '&':
 	case '|':
+		/* ss takes a single '&' or '|' too */
+		ps->tok = *p == '&' ? T_AND : T_OR;
 		if (p[1] == p[0]) {
-			ps->tok = *p == '&' ? T_AND : T_OR;
 			ps->len = 2;
 			p += 2;
 		} else {
-			ps->tok = T_BAD;
-			fail(ps, p, "'%c' is not an operator; use '%c%c'", *p, *p, *p);
+			ss_syntax(ps, p);
+			p++;
 		}
 		break;
 	case '!':
@@ -201,11 +222,12 @@ static void next(struct parser *ps)
 		}
 		break;
 	case '=':
+		ps->tok = T_CMP, ps->cmp = C_EQ;
 		if (p[1] == '=') {
-			ps->tok = T_CMP, ps->cmp = C_EQ, ps->len = 2, p += 2;
+			ps->len = 2, p += 2;
 		} else {
-			ps->tok = T_BAD;
-			fail(ps, p, "'=' is not an operator; use '=='");
+			ss_syntax(ps, p);
+			p++;
 		}
 		break;
 	case '<':
@@ -281,10 +303,23 @@ static int add_node(struct parser *ps, const struct node *n)
 {
 	struct xtcp_filter *f = ps->f;
 
-	if (XTCP_ALLOC_GROW(f->nodes, f->n_nodes + 1, f->cap_nodes) < 0)
+	if (XTCP_ALLOC_GROW(f->nodes, f->n_nodes + 1, f->cap_nodes) < 0 ||
+	    XTCP_ALLOC_GROW(f->spans, f->n_nodes + 1, f->cap_spans) < 0)
 		return oom(ps);
 	f->nodes[f->n_nodes] = *n;
+	f->spans[f->n_nodes].start = (uint32_t)(ps->start - ps->src);
+	f->spans[f->n_nodes].len = 0;
 	return (int)f->n_nodes++;
+}
+
+/* Node @idx is the text from @from to the end of the last token read. */
+static int spans(struct parser *ps, int idx, const char *from)
+{
+	if (idx >= 0 && ps->prev_end > from) {
+		ps->f->spans[idx].start = (uint32_t)(from - ps->src);
+		ps->f->spans[idx].len = (uint32_t)(ps->prev_end - from);
+	}
+	return idx;
 }
 
 static int add_const(struct parser *ps, bool v)
@@ -510,6 +545,124 @@ static int add_range(struct parser *ps, const struct target *t, enum cmp cmp, i1
 	return cmp == C_NE ? add_not(ps, idx) : idx;
 }
 
+/* The descriptor of the schema field @name (one the ss forms need). */
+static const ProtobufCFieldDescriptor *field_named(const char *name)
+{
+	return xtcp_field_desc(xtcp_schema_find(name, strlen(name)));
+}
+
+static bool is_field(const struct target *t, const char *name)
+{
+	return !strcmp(t->fd->name, name);
+}
+
+static bool is_port_field(const struct target *t)
+{
+	return is_field(t, "inet_diag_msg_socket_source_port") ||
+	       is_field(t, "inet_diag_msg_socket_destination_port");
+}
+
+static bool is_letter(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * A port as ss writes one after its ':': a number from 0 to 65535, a
+ * service name of /etc/services ("https", looked up for tcp), or '*' (or
+ * nothing) for any port.  Returns 1 for any, 0 with *port set, or -1 after
+ * reporting.
+ */
+static int port_value(struct parser *ps, const char *w, size_t len, uint32_t *port)
+{
+	char name[64], buf[1024];
+	struct servent se, *found = NULL;
+	uint64_t v;
+
+	if (len == 0 || (len == 1 && *w == '*'))
+		return 1;
+	if (len >= sizeof(name))
+		return fail(ps, w, "bad port '%.*s'", (int)len, w);
+	memcpy(name, w, len);
+	name[len] = '\0';
+	if (!is_letter((unsigned char)*w)) {
+		if (xtcp_parse_u64(name, 0, UINT64_MAX, &v) < 0)
+			return fail(ps, w, "bad port '%.*s'", (int)len, w);
+		if (v > 65535)
+			return fail(ps, w, "port '%.*s' is out of range (0 to 65535)", (int)len, w);
+		*port = (uint32_t)v;
+		return 0;
+	}
+	if (getservbyname_r(name, "tcp", &se, buf, sizeof(buf), &found) != 0 || !found)
+		return fail(ps, w, "unknown service '%.*s' (not a port number nor a tcp service "
+			    "of /etc/services)", (int)len, w);
+	*port = ntohs((uint16_t)se.s_port);
+	return 0;
+}
+
+/*
+ * ss's forms of a value: a port ":22", ":https", "https" or "*" of sport
+ * and dport, an interface name of dev, a "mark/mask" of fwmark.  Returns
+ * the node, -1 after reporting, or -2 when the value is none of these.
+ */
+static int ss_value(struct parser *ps, const struct target *t, enum cmp cmp, const char *op_at,
+		    const char *opname)
+{
+	const char *w = ps->start, *slash;
+	size_t len = ps->len;
+	uint32_t port;
+	int r, idx;
+
+	if (is_port_field(t) && (*w == ':' || *w == '*' || is_letter((unsigned char)*w))) {
+		r = port_value(ps, w + (*w == ':'), len - (*w == ':'), &port);
+		if (r < 0)
+			return -1;
+		ss_syntax(ps, w);
+		next(ps);
+		if (r == 0)
+			return add_range(ps, t, cmp, port, 1);
+		if (cmp != C_EQ && cmp != C_NE)
+			return fail(ps, op_at, "'%s' does not apply to any port ('*')", opname);
+		idx = add_const(ps, true);
+		return cmp == C_NE ? add_not(ps, idx) : idx;
+	}
+	if (is_field(t, "inet_diag_msg_socket_interface") && is_letter((unsigned char)*w)) {
+		char name[IF_NAMESIZE];
+		unsigned ifindex = 0;
+
+		if (len < sizeof(name)) {
+			memcpy(name, w, len);
+			name[len] = '\0';
+			ifindex = if_nametoindex(name);
+		}
+		if (!ifindex)
+			return fail(ps, w, "unknown interface '%.*s'", (int)len, w);
+		next(ps);
+		return add_range(ps, t, cmp, ifindex, 1);
+	}
+	slash = memchr(w, '/', len);
+	if (is_field(t, "socket_mark") && slash) {
+		struct node n = { .kind = N_BITS, .slot = (uint16_t)t->slot };
+		i128 mark, mark_den, mask, mask_den;
+
+		if (cmp != C_EQ && cmp != C_NE)
+			return fail(ps, op_at, "'%s' does not apply to a mark/mask; use ==, != or in",
+				    opname);
+		if (parse_number(ps, t, w, (size_t)(slash - w), &mark, &mark_den) < 0 ||
+		    parse_number(ps, t, slash + 1, len - (size_t)(slash - w) - 1, &mask,
+				 &mask_den) < 0)
+			return -1;
+		if (mark_den != 1 || mask_den != 1 || mark < 0 || mask < 0 || mark > UINT32_MAX ||
+		    mask > UINT32_MAX)
+			return fail(ps, w, "bad mark/mask '%.*s' (two numbers of 32 bits)", (int)len, w);
+		n.lo = (uint64_t)mask;
+		n.span = (uint64_t)mark;
+		next(ps);
+		idx = add_node(ps, &n);
+		return cmp == C_NE ? add_not(ps, idx) : idx;
+	}
+	return -2;
+}
 
 /* A word naming a value of a state, family or enum field; 1 when it did (*out set), 0 if not a name. */
 static int named_value(struct parser *ps, const struct target *t, const char *w, size_t len,
@@ -564,6 +717,9 @@ static int compile_numeric(struct parser *ps, const struct target *t, enum cmp c
 		return fail(ps, ps->start, "expected a value after '%s', found %s", opname,
 			    tok_desc(ps, buf, sizeof(buf)));
 	}
+	r = ss_value(ps, t, cmp, op_at, opname);
+	if (r != -2)
+		return r;
 	r = named_value(ps, t, w, len, &num, &mask);
 	if (r < 0)
 		return -1;
@@ -584,7 +740,8 @@ static int compile_numeric(struct parser *ps, const struct target *t, enum cmp c
 	return add_range(ps, t, cmp, num, den);
 }
 
-static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefix *pf)
+/* An address or prefix; with @quiet, -1 without reporting when it is not one. */
+static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefix *pf, bool quiet)
 {
 	char buf[64];
 	const char *slash = memchr(w, '/', len);
@@ -594,7 +751,7 @@ static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefi
 
 	memset(pf, 0, sizeof(*pf));
 	if (alen >= sizeof(buf))
-		return fail(ps, w, "bad address '%.*s'", (int)len, w);
+		return quiet ? -1 : fail(ps, w, "bad address '%.*s'", (int)len, w);
 	memcpy(buf, w, alen);
 	buf[alen] = '\0';
 	if (inet_pton(AF_INET, buf, pf->addr) == 1) {
@@ -603,7 +760,7 @@ static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefi
 	} else if (inet_pton(AF_INET6, buf, pf->addr) == 1) {
 		pf->bits = 128;
 	} else {
-		return fail(ps, w, "bad address '%.*s'", (int)alen, w);
+		return quiet ? -1 : fail(ps, w, "bad address '%.*s'", (int)alen, w);
 	}
 	if (slash) {
 		size_t blen = len - alen - 1;
@@ -613,16 +770,107 @@ static int parse_addr(struct parser *ps, const char *w, size_t len, struct prefi
 		errno = 0;
 		bits = strtoul(buf, &e, 10);
 		if (!blen || *e || buf[0] < '0' || buf[0] > '9' || bits > pf->bits || errno)
-			return fail(ps, slash + 1, "bad prefix length '/%.*s' in '%.*s' (want 0 to %u)",
+			return quiet ? -1 : fail(ps, slash + 1, "bad prefix length '/%.*s' in '%.*s' (want 0 to %u)",
 				    (int)blen, slash + 1, (int)len, w, pf->bits);
 		pf->bits = (uint8_t)bits;
 	}
 	return 0;
 }
 
-static int compile_addr(struct parser *ps, const struct target *t, int family_slot)
+static int add_prefix(struct parser *ps, struct node *n, const struct prefix *pf)
 {
 	struct xtcp_filter *f = ps->f;
+
+	if (XTCP_ALLOC_GROW(f->prefixes, f->n_prefixes + 1, f->cap_prefixes) < 0)
+		return oom(ps);
+	f->prefixes[f->n_prefixes] = *pf;
+	n->a = (uint32_t)f->n_prefixes++;
+	return add_node(ps, n);
+}
+
+/*
+ * Split ss's host[:port] forms: "[ADDR]:PORT", "[ADDR]", "*:PORT", "*",
+ * ":PORT", "ADDR:PORT" (an IPv4 address or prefix: the port follows the
+ * last ':', after the '/' if there is one).  false when @w is none of them.
+ */
+static bool host_split(const char *w, size_t len, const char **addr, size_t *addr_len,
+		       const char **port, size_t *port_len)
+{
+	const char *end = w + len, *p, *colon = NULL;
+
+	*addr = w;
+	*addr_len = 0;
+	*port = end;
+	*port_len = 0;
+	if (*w == '[') {
+		p = memchr(w, ']', len);
+		if (!p || (p + 1 < end && p[1] != ':'))
+			return false;
+		*addr = w + 1;
+		*addr_len = (size_t)(p - w - 1);
+		p++;
+	} else if (*w == '*') {
+		p = w + 1;
+		if (p < end && *p != ':')
+			return false;
+	} else {
+		const char *slash = memchr(w, '/', len);
+
+		for (p = slash ? slash : w; p < end; p++)
+			if (*p == ':')
+				colon = p;
+		if (!colon)
+			return false;
+		*addr_len = (size_t)(colon - w);
+		p = colon;
+	}
+	if (p < end) {
+		*port = p + 1;
+		*port_len = (size_t)(end - p - 1);
+	}
+	return true;
+}
+
+/* ss's host conditions: an address or prefix and a port, each optional ("dst 10.0.0.1:443"). */
+static int compile_host(struct parser *ps, const struct target *t, int family_slot)
+{
+	struct node n = { .kind = N_PREFIX, .slot = (uint16_t)t->slot, .slot2 = (uint16_t)family_slot };
+	const char *w = ps->start, *addr, *port_text;
+	size_t len = ps->len, addr_len, port_len, n_items = 0;
+	struct prefix pf;
+	struct target pt;
+	uint32_t port;
+	int items[2], r;
+
+	if (!host_split(w, len, &addr, &addr_len, &port_text, &port_len) ||
+	    (addr_len && parse_addr(ps, addr, addr_len, &pf, true) < 0)) {
+		/* say what is wrong with the whole word, as for any address */
+		parse_addr(ps, w, len, &pf, false);
+		return -1;
+	}
+	r = port_value(ps, port_text, port_len, &port);
+	if (r < 0)
+		return -1;
+	ss_syntax(ps, w);
+	next(ps);
+	if (addr_len && (items[n_items++] = add_prefix(ps, &n, &pf)) < 0)
+		return -1;
+	if (r == 0) {
+		memset(&pt, 0, sizeof(pt));
+		pt.fd = field_named(is_field(t, "inet_diag_msg_socket_source") ?
+				    "inet_diag_msg_socket_source_port" :
+				    "inet_diag_msg_socket_destination_port");
+		pt.slot = slot_for(ps, pt.fd);
+		if ((items[n_items++] = add_range(ps, &pt, C_EQ, port, 1)) < 0)
+			return -1;
+	}
+	if (!n_items)
+		return add_const(ps, true);
+	return add_list(ps, N_AND, items, n_items);
+}
+
+static int compile_addr(struct parser *ps, const struct target *t, int family_slot)
+{
 	struct node n = { .kind = N_PREFIX, .slot = (uint16_t)t->slot, .slot2 = (uint16_t)family_slot };
 	struct prefix pf;
 
@@ -638,14 +886,10 @@ static int compile_addr(struct parser *ps, const struct target *t, int family_sl
 		return fail(ps, ps->start, "expected an address or prefix (10.0.0.0/8, ::1), found %s",
 			    tok_desc(ps, buf, sizeof(buf)));
 	}
-	if (parse_addr(ps, ps->start, ps->len, &pf) < 0)
-		return -1;
-	if (XTCP_ALLOC_GROW(f->prefixes, f->n_prefixes + 1, f->cap_prefixes) < 0)
-		return oom(ps);
-	f->prefixes[f->n_prefixes] = pf;
-	n.a = (uint32_t)f->n_prefixes++;
+	if (parse_addr(ps, ps->start, ps->len, &pf, true) < 0)
+		return compile_host(ps, t, family_slot);
 	next(ps);
-	return add_node(ps, &n);
+	return add_prefix(ps, &n, &pf);
 }
 
 static int pool_add(struct parser *ps, const char *s, size_t len, uint32_t *off)
@@ -755,6 +999,39 @@ static int compile_value(struct parser *ps, struct target *t, enum cmp cmp, cons
 
 static int parse_or(struct parser *ps);
 
+/* ss's comparison words (eq, ne, lt, gt, le, ge, and geq, leq, neq). */
+static bool cmp_word(const struct parser *ps, enum cmp *cmp)
+{
+	static const struct {
+		const char *word;
+		enum cmp cmp;
+	} words[] = {
+		{ "eq", C_EQ }, { "ne", C_NE }, { "neq", C_NE }, { "lt", C_LT }, { "gt", C_GT },
+		{ "le", C_LE }, { "leq", C_LE }, { "ge", C_GE }, { "geq", C_GE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (is_kw(ps, words[i].word)) {
+			*cmp = words[i].cmp;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ss's words that take a value without an operator: "dst 10.0.0.0/8", "state established". */
+static bool takes_value(const struct target *t)
+{
+	static const char *const words[] = { "src", "dst", "sport", "dport", "state", "dev", "fwmark" };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == t->word_len && !memcmp(words[i], t->word, t->word_len))
+			return true;
+	return false;
+}
+
 static int parse_test(struct parser *ps)
 {
 	struct target t;
@@ -803,6 +1080,10 @@ static int parse_test(struct parser *ps)
 
 	op_at = ps->start;
 	snprintf(opname, sizeof(opname), "%.*s", (int)(ps->len < 3 ? ps->len : 3), ps->start);
+	if (ps->tok == T_WORD && cmp_word(ps, &ps->cmp)) {
+		ss_syntax(ps, ps->start);
+		ps->tok = T_CMP;
+	}
 	if (ps->tok == T_CMP) {
 		enum cmp cmp = ps->cmp;
 
@@ -862,6 +1143,10 @@ static int parse_test(struct parser *ps)
 			free(items);
 		return negate_in ? add_not(ps, idx) : idx;
 	}
+	if (ps->tok == T_WORD && takes_value(&t)) {
+		ss_syntax(ps, ps->start);
+		return compile_value(ps, &t, C_EQ, op_at, "==", family_slot);
+	}
 	/* a bare field: true when it is not zero or empty */
 	{
 		struct node n = { .slot = (uint16_t)t.slot };
@@ -878,6 +1163,7 @@ static int parse_test(struct parser *ps)
 
 static int parse_unary(struct parser *ps)
 {
+	const char *from = ps->start;
 	int idx;
 
 	/* a test inside N parentheses or negations is N + 1 unaries deep */
@@ -904,30 +1190,44 @@ static int parse_unary(struct parser *ps)
 		idx = parse_test(ps);
 	}
 	ps->depth--;
-	return idx;
+	return spans(ps, idx, from);
 }
 
-/* and := unary (&& unary)*, or := and (|| and)*: n-ary nodes, so evaluation recursion stays shallow. */
-static int parse_chain(struct parser *ps, bool is_or)
+/*
+ * and := unary ((&& | nothing) unary)*, or := and (|| and)*: n-ary nodes,
+ * so evaluation recursion stays shallow.  Two tests side by side are both
+ * required, as in ss.  *n_out: how many items the chain has.
+ */
+static int parse_chain(struct parser *ps, bool is_or, size_t *n_out)
 {
 	int items_buf[16], *items = items_buf, idx;
-	size_t n = 0, cap = 16;
+	size_t n = 0, cap = 16, inner;
 	enum tok op = is_or ? T_OR : T_AND;
+	const char *op_at = NULL, *from = ps->start;
 
 	for (;;) {
-		idx = is_or ? parse_chain(ps, false) : parse_unary(ps);
+		inner = 1;
+		idx = is_or ? parse_chain(ps, false, &inner) : parse_unary(ps);
 		if (idx < 0)
 			break;
+		if (n > 0 && inner > 1 && !ps->mix_at)
+			ps->mix_at = op_at;
 		if (push_item(&items, items_buf, &n, &cap, idx) < 0) {
 			idx = oom(ps);
 			break;
 		}
-		if (ps->tok != op)
+		if (ps->tok == op) {
+			op_at = ps->start;
+			next(ps);
+		} else if (!is_or && (ps->tok == T_WORD || ps->tok == T_NOT || ps->tok == T_LP)) {
+			ss_syntax(ps, ps->start);
+		} else {
 			break;
-		next(ps);
+		}
 	}
+	*n_out = n;
 	if (idx >= 0)
-		idx = add_list(ps, is_or ? N_OR : N_AND, items, n);
+		idx = spans(ps, add_list(ps, is_or ? N_OR : N_AND, items, n), from);
 	if (items != items_buf)
 		free(items);
 	return idx;
@@ -935,7 +1235,61 @@ static int parse_chain(struct parser *ps, bool is_or)
 
 static int parse_or(struct parser *ps)
 {
-	return parse_chain(ps, true);
+	size_t n;
+
+	return parse_chain(ps, true, &n);
+}
+
+/*
+ * ss's state filter before the expression: "state A state B exclude C
+ * EXPR" keeps the sockets in A or B and not in C (from every state when
+ * only excludes are given) that EXPR matches.  When the words are not
+ * that ("state == LISTEN", "state established or ..."), the whole is read
+ * as an expression.
+ */
+static int parse_top(struct parser *ps)
+{
+	struct parser start = *ps;
+	uint32_t keep = 0, drop = 0, m;
+	bool any_keep = false;
+	int items[2], state_slot, n_words = 0;
+
+	while (ps->tok == T_WORD && (is_kw(ps, "state") || is_kw(ps, "exclude") || is_kw(ps, "excl"))) {
+		bool exclude = !is_kw(ps, "state");
+
+		next(ps);
+		if (ps->tok != T_WORD || xtcp_tcp_state_word(ps->start, ps->len, &m) < 0) {
+			*ps = start;
+			return parse_or(ps);
+		}
+		if (exclude) {
+			drop |= m;
+		} else {
+			keep |= m;
+			any_keep = true;
+		}
+		n_words++;
+		next(ps);
+	}
+	if (!n_words || ps->tok == T_AND || ps->tok == T_OR) {
+		*ps = start;
+		return parse_or(ps);
+	}
+	ss_syntax(ps, start.start);
+	state_slot = slot_for(ps, field_named("inet_diag_msg_state"));
+	{
+		struct node n = { .kind = N_MASK, .slot = (uint16_t)state_slot,
+				  .lo = (any_keep ? keep : XTCP_STATES_ALL) & ~drop };
+
+		items[0] = add_node(ps, &n);
+	}
+	if (items[0] < 0)
+		return -1;
+	spans(ps, items[0], start.start);
+	if (ps->tok == T_END)
+		return items[0];
+	items[1] = parse_or(ps);
+	return items[1] < 0 ? -1 : spans(ps, add_list(ps, N_AND, items, 2), start.start);
 }
 
 /* --- public: compile -------------------------------------------------------------------- */
@@ -953,6 +1307,7 @@ void xtcp_filter_free(struct xtcp_filter *f)
 	pcre2_match_context_free(f->regex_limits);
 	pcre2_match_data_free(f->regex_match);
 	free(f->nodes);
+	free(f->spans);
 	free(f->kids);
 	free(f->pool);
 	free(f->prefixes);
@@ -1002,7 +1357,7 @@ struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *
 		fail(&ps, expr, "empty expression");
 		root = -1;
 	} else {
-		root = parse_or(&ps);
+		root = parse_top(&ps);
 	}
 	if (root >= 0 && ps.tok != T_END) {
 		char buf[64];
@@ -1015,6 +1370,11 @@ struct xtcp_filter *xtcp_filter_new(const char *expr, struct xtcp_filter_error *
 		else
 			fail(&ps, ps.start, "unexpected %s; expected '&&', '||' or the end",
 			     tok_desc(&ps, buf, sizeof(buf)));
+		root = -1;
+	}
+	if (root >= 0 && ps.ss_at && ps.mix_at) {
+		fail(&ps, ps.mix_at, "ss reads 'A or B and C' as '(A or B) and C', xtcp-filter as "
+		     "'A or (B and C)': add parentheses");
 		root = -1;
 	}
 	if (root < 0 || ps.failed) {
@@ -1034,6 +1394,84 @@ void xtcp_filter_set_strict(struct xtcp_filter *f, bool strict)
 size_t xtcp_filter_n_fields(const struct xtcp_filter *f)
 {
 	return f->n_slots;
+}
+
+uint32_t xtcp_filter_root(const struct xtcp_filter *f)
+{
+	return f->root;
+}
+
+void xtcp_filter_term(const struct xtcp_filter *f, uint32_t i, struct xtcp_filter_term *t)
+{
+	const struct node *n = &f->nodes[i];
+	const ProtobufCFieldDescriptor *fd = f->slot_desc[n->slot];
+	bool is_unsigned = fd->type == PROTOBUF_C_TYPE_UINT32 || fd->type == PROTOBUF_C_TYPE_UINT64;
+
+	memset(t, 0, sizeof(*t));
+	t->text_start = f->spans[i].start;
+	t->text_len = f->spans[i].len;
+	t->kind = XTCP_TERM_OTHER;
+	switch (n->kind) {
+	case N_AND:
+	case N_OR:
+		t->kind = n->kind == N_AND ? XTCP_TERM_AND : XTCP_TERM_OR;
+		t->kids = f->kids + n->a;
+		t->n_kids = n->n;
+		break;
+	case N_NOT:
+		t->kind = XTCP_TERM_NOT;
+		t->kids = &n->a;
+		t->n_kids = 1;
+		break;
+	case N_CONST:
+		t->kind = XTCP_TERM_CONST;
+		t->value = n->lo != 0;
+		break;
+	case N_RANGE:
+		if (is_unsigned) {
+			t->kind = XTCP_TERM_RANGE;
+			t->lo = n->lo;
+			t->hi = n->lo + n->span;
+		}
+		break;
+	case N_NONZERO:
+		if (is_unsigned) {
+			t->kind = XTCP_TERM_RANGE;
+			t->lo = 1;
+			t->hi = fd->type == PROTOBUF_C_TYPE_UINT32 ? UINT32_MAX : UINT64_MAX;
+		}
+		break;
+	case N_MASK:
+		t->kind = XTCP_TERM_MASK;
+		t->lo = n->lo;
+		break;
+	case N_BITS:
+		t->kind = XTCP_TERM_BITS;
+		t->lo = n->lo;
+		t->hi = n->span;
+		break;
+	case N_PREFIX: {
+		const struct prefix *pf = &f->prefixes[n->a];
+
+		t->kind = XTCP_TERM_PREFIX;
+		t->family = pf->v4 ? AF_INET : AF_INET6;
+		t->prefix_len = pf->bits;
+		memcpy(t->addr, pf->addr, sizeof(t->addr));
+		break;
+	}
+	default:
+		break;
+	}
+	if (t->kind != XTCP_TERM_AND && t->kind != XTCP_TERM_OR && t->kind != XTCP_TERM_NOT &&
+	    t->kind != XTCP_TERM_CONST)
+		t->field = fd;
+}
+
+void xtcp_filter_assume(struct xtcp_filter *f, uint32_t i)
+{
+	struct node n = { .kind = N_CONST, .lo = 1 };
+
+	f->nodes[i] = n;
 }
 
 /* --- public: evaluate ------------------------------------------------------------------- */
@@ -1133,6 +1571,8 @@ static bool eval(struct xtcp_filter *f, uint32_t i)
 		return regex_match(f, f->regexes[n->a], v);
 	case N_PREFIX:
 		return prefix_match(&f->prefixes[n->a], v, f->vals[n->slot2].v);
+	case N_BITS:
+		return (v->v & n->lo) == n->span;
 	}
 	return false;
 }

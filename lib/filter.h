@@ -31,6 +31,18 @@
  * addresses (::ffff:a.b.c.d); an IPv6 prefix matches AF_INET6 addresses;
  * "==" is "in" with a full-length prefix.  State fields take state names
  * (ESTABLISHED, estab, time-wait, connected, ...; any case) and numbers.
+ *
+ * ss's syntax (ss(8) FILTER) is read with ss's meaning: "=" and the words
+ * eq ne lt gt le ge (geq leq neq) as comparisons, single "&" and "|", two
+ * tests side by side as "and", src/dst/sport/dport/state/dev/fwmark
+ * followed by a value without an operator, ports ":22", ":https" (tcp
+ * services of /etc/services, looked up here), "*"; hosts "10.0.0.1:80",
+ * "[::1]:22", "*:22"; interface names (if_nametoindex, in the calling
+ * thread's namespace); "fwmark = MARK/MASK"; and a leading state filter
+ * "state A state B exclude C EXPR" that applies to all of EXPR.  ss gives
+ * "and" and "or" one precedence, left to right; so that no text means two
+ * things, an expression using any of ss's forms where an "or" is followed
+ * by an unparenthesised "and" is an error (EINVAL).
  */
 
 #include <stdbool.h>
@@ -100,5 +112,49 @@ int xtcp_filter_match_record(struct xtcp_filter *f, const XtcpFlatRecord__V1__Xt
 
 /* How many distinct fields the expression reads. */
 size_t xtcp_filter_n_fields(const struct xtcp_filter *f);
+
+/*
+ * A read-only view of the compiled expression as a tree, for compilers to
+ * other languages (lib/bytecode.c).  Terms are numbered; the whole
+ * expression is xtcp_filter_root().  What a term tests:
+ *   AND, OR: all or any of kids[0..n_kids); NOT: not kids[0]; CONST: value.
+ *   RANGE: lo <= field <= hi, for an unsigned field (a bare field that is
+ *     a number is RANGE 1 .. its maximum).
+ *   MASK: a state field whose value v has bit v set in lo (v < 64).
+ *   BITS: (field & lo) == hi.
+ *   PREFIX: an address field in family's prefix addr/prefix_len, with the
+ *     matching rules of the header's comment (an AF_INET prefix matches
+ *     IPv4-mapped addresses of AF_INET6 records too).
+ *   OTHER: anything else (strings, regular expressions, signed fields).
+ * text_start and text_len locate the term in the expression it was
+ * compiled from (0 and 0 for a term with no text of its own).
+ */
+enum xtcp_filter_term_kind {
+	XTCP_TERM_AND, XTCP_TERM_OR, XTCP_TERM_NOT, XTCP_TERM_CONST,
+	XTCP_TERM_RANGE, XTCP_TERM_MASK, XTCP_TERM_BITS, XTCP_TERM_PREFIX, XTCP_TERM_OTHER,
+};
+
+struct xtcp_filter_term {
+	enum xtcp_filter_term_kind kind;
+	const ProtobufCFieldDescriptor *field;   /* RANGE, MASK, BITS, PREFIX, OTHER */
+	const uint32_t *kids;
+	size_t n_kids;
+	bool value;                               /* CONST */
+	uint64_t lo, hi;
+	int family;                               /* PREFIX: AF_INET or AF_INET6 */
+	unsigned prefix_len;
+	uint8_t addr[16];                         /* network order; IPv4 in the first 4 */
+	size_t text_start, text_len;
+};
+
+uint32_t xtcp_filter_root(const struct xtcp_filter *f);
+void xtcp_filter_term(const struct xtcp_filter *f, uint32_t i, struct xtcp_filter_term *t);
+
+/*
+ * From now on, term @i is true for every row @f is given: someone else (the
+ * kernel, through a dump request) has decided it.  The term's own tests are
+ * no longer evaluated.
+ */
+void xtcp_filter_assume(struct xtcp_filter *f, uint32_t i);
 
 #endif

@@ -63,7 +63,8 @@ const char *xtcp_tcp_state_known_name(unsigned state);
  * Parse a comma-separated list of states into a mask: the kernel's names in
  * any case, with '-' or '_' ("ESTABLISHED", "time_wait", "new-syn-recv"),
  * ss's ("estab", "syn-sent",
- * "time-wait", "unconn", ...) and ss's sets ("all", "connected",
+ * "time-wait", "unconn", and the words of ss's state filter: "listening",
+ * "unconnected", "closed", ...) and ss's sets ("all", "connected",
  * "synchronized", "bucket", "big").  A kernel name is its one state; ss's
  * "syn-recv" is both request-socket states (SYN_RECV, NEW_SYN_RECV).  Returns 0, or -1 with errno EINVAL and *bad, *bad_len on the
  * unknown word.

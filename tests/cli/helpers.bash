@@ -93,3 +93,32 @@ mock_stop() {
 	[ -z "${MOCK_PID:-}" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
 	MOCK_PID=
 }
+
+# conns_up NS: a fresh namespace NS with tests/data/conns.py's sockets in it,
+# idle (its output in $BATS_FILE_TMPDIR/conns.out); conns_down NS ends both.
+# For setup_file and teardown_file.
+conns_up() {
+	ip netns add "$1" || return 1
+	ip -n "$1" link set lo up || { conns_down "$1"; return 1; }
+	ip netns exec "$1" python3 "$TOP/tests/data/conns.py" \
+		>"$BATS_FILE_TMPDIR/conns.out" 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/conns.pid"
+	for _ in $(seq 600); do        # 60 s at most, however loaded the machine is
+		grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out" && break
+		sleep 0.1
+	done
+	if ! grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out"; then
+		cat "$BATS_FILE_TMPDIR/conns.out" >&2
+		conns_down "$1"
+		return 1
+	fi
+	sleep 0.5       # idle: delayed ACKs and FIN exchanges are over
+}
+
+conns_down() {
+	if [ -s "$BATS_FILE_TMPDIR/conns.pid" ]; then
+		kill "$(cat "$BATS_FILE_TMPDIR/conns.pid")" 2>/dev/null || true
+		rm -f "$BATS_FILE_TMPDIR/conns.pid"
+	fi
+	ip netns del "$1" 2>/dev/null || true
+}

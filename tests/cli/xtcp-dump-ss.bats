@@ -13,6 +13,7 @@
 # states (xtcp-dump dumps every state, so the counts are comparable).
 
 bats_require_minimum_version 1.5.0
+load helpers
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${XTCP_BUILD:=$TOP/build}"
@@ -21,35 +22,17 @@ COMPARE=$TOP/tests/compare/compare.py
 SS_OPTS=-tinmea
 
 cleanup_ns() {
-	if [ -s "$BATS_FILE_TMPDIR/conns.pid" ]; then
-		kill "$(cat "$BATS_FILE_TMPDIR/conns.pid")" 2>/dev/null || true
-		rm -f "$BATS_FILE_TMPDIR/conns.pid"
-	fi
-	ip netns del "$NS" 2>/dev/null || true
+	conns_down "$NS"
 }
 
 setup_file() {
 	export NS="xtcp-bats-ss-$$-$RANDOM"
 	[ "$(id -u)" -eq 0 ] || return 0           # the tests skip
-	ip netns add "$NS" || return 1
-	ip -n "$NS" link set lo up || { cleanup_ns; return 1; }
 	# Congestion controls beyond cubic/reno, when they are modules.
 	if command -v modprobe >/dev/null; then
 		for m in tcp_bbr tcp_dctcp tcp_vegas; do modprobe -q "$m" 2>/dev/null || true; done
 	fi
-	ip netns exec "$NS" python3 "$TOP/tests/data/conns.py" \
-		>"$BATS_FILE_TMPDIR/conns.out" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/conns.pid"
-	for _ in $(seq 600); do        # 60 s at most, however loaded the machine is
-		grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out" && break
-		sleep 0.1
-	done
-	if ! grep -q '^READY' "$BATS_FILE_TMPDIR/conns.out"; then
-		cat "$BATS_FILE_TMPDIR/conns.out" >&2
-		cleanup_ns
-		return 1
-	fi
-	sleep 0.5       # idle: delayed ACKs and FIN exchanges are over
+	conns_up "$NS" || return 1
 	snapshot
 }
 
