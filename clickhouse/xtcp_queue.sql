@@ -166,6 +166,8 @@ CREATE TABLE IF NOT EXISTS xtcp_queue
     poll_sequence                         UInt64,
     socket_mark                           UInt32,
     ulp_name                              String,
+    record_kind                           Enum8('RECORD_KIND_POLL' = 0, 'RECORD_KIND_CLOSE' = 1),
+    events_lost                           UInt64,
     rate_interval_ns                      UInt64,
     tcp_info_total_retrans_delta          UInt32,
     tcp_info_bytes_acked_delta            UInt64,

@@ -166,6 +166,8 @@ CREATE TABLE IF NOT EXISTS xtcp_sockets
     poll_sequence                         UInt64 COMMENT 'number of the poll within this run, from 1',
     socket_mark                           UInt32 COMMENT 'SO_MARK (the kernel sends it only to CAP_NET_ADMIN)',
     ulp_name                              String COMMENT 'upper layer protocol (tls, mptcp), else empty',
+    record_kind                           Enum8('RECORD_KIND_POLL' = 0, 'RECORD_KIND_CLOSE' = 1) COMMENT 'what the record is: RECORD_KIND_POLL, a socket a poll found, or RECORD_KIND_CLOSE, a socket the kernel reported destroyed (xtcp-dump -E), with its final counters',
+    events_lost                           UInt64 COMMENT 'close events the kernel dropped in this namespace so far in this run (xtcp-dump -E), on its poll and close records alike',
     rate_interval_ns                      UInt64 COMMENT 'xtcp-rate: time since this socket\'s previous record; 0 on its first (a new socket) [ns]',
     tcp_info_total_retrans_delta          UInt32 COMMENT 'xtcp-rate: growth of tcp_info_total_retrans since the socket\'s previous record [segments]',
     tcp_info_bytes_acked_delta            UInt64 COMMENT 'xtcp-rate: growth of tcp_info_bytes_acked since the socket\'s previous record [bytes]',

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "capture.h"
 #include "diag.h"
 #include "filter.h"
+#include "events.h"
 #include "netlink.h"
 #include "netns.h"
 #include "outfile.h"
@@ -54,9 +56,13 @@ struct dump {
 	bool no_cgroup;                 /* --no-cgroup */
 	const char *filter_expr;        /* --filter */
 	bool explain;                   /* --explain */
+	bool events;                    /* -E */
+	bool events_only;               /* -E without -c or -i: no polls */
+	size_t event_buffer;            /* --event-buffer */
 
 	/* state */
 	struct xtcp_filter *filter;     /* what user space checks of --filter; NULL: nothing */
+	struct xtcp_filter *event_filter;       /* -E: all of --filter (no bytecode, no state mask) */
 	struct xtcp_bytecode bc;        /* what the kernel checks */
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
 	struct xtcp_owners owners;
@@ -74,7 +80,25 @@ struct dump {
 	bool warned_denied;
 	bool netns_lost;                /* an explicitly named namespace vanished */
 	uint64_t netns_warned[4];       /* errno values already reported for -n all */
+
+	/* -E */
+	struct xtcp_netns_set *set;     /* while polling live */
+	uint8_t *event_buf;             /* XTCP_EVENTS_BUF_SIZE, shared by every namespace */
+	struct pollfd *pfds;
+	size_t pfds_cap;
+	struct xtcp_netns *event_ns;    /* the namespace whose events are being read */
+	uint64_t frame_netns;           /* the namespace of the close records not yet written */
+	uint64_t pending_since;         /* CLOCK_MONOTONIC of the first of them; 0: none */
+	uint64_t lost_warned_at;        /* when loss was last reported */
+	bool events_lost;               /* some were lost: exit 1 */
+	bool events_failed;             /* a namespace's events could not be read */
+	bool events_denied_warned;
 };
+
+/* Close records wait at most this long for their frame to fill. */
+#define EVENTS_FLUSH_NS 100000000ull
+/* Without polls (-E alone), -n all looks for new namespaces this often. */
+#define EVENTS_REFRESH_NS 1000000000ull
 
 static void usage(FILE *fp)
 {
@@ -110,6 +134,12 @@ static void usage(FILE *fp)
 		"      --location TEXT  location field\n"
 		"      --rows N         at most N rows per frame (default %u; 0 = no cap)\n"
 		"      --bytes N        at most N bytes per frame (default 256KiB; 0 = no cap)\n"
+		"  -E, --events         also write a close record for every TCP socket destroyed\n"
+		"                       in the namespaces polled (sock_diag destroy groups, as\n"
+		"                       ss -E); alone, without -c or -i: only close records,\n"
+		"                       until interrupted; with -i, -c defaults to 0\n"
+		"      --event-buffer N receive buffer for close events per namespace\n"
+		"                       (default 32MiB)\n"
 		"  -o, --output FILE    write FILE instead of stdout, replaced whole on success\n"
 		"  -r, --read FILE      decode a capture (pcap of netlink, or raw as ss -D writes;\n"
 		"                       - for standard input) instead of asking the kernel\n"
@@ -135,6 +165,7 @@ enum {
 	OPT_NO_CGROUP,
 	OPT_FILTER,
 	OPT_EXPLAIN,
+	OPT_EVENT_BUFFER,
 };
 
 static const struct option long_options[] = {
@@ -156,6 +187,8 @@ static const struct option long_options[] = {
 	{ "location", required_argument, NULL, OPT_LOCATION },
 	{ "rows", required_argument, NULL, OPT_ROWS },
 	{ "bytes", required_argument, NULL, OPT_BYTES },
+	{ "events", no_argument, NULL, 'E' },
+	{ "event-buffer", required_argument, NULL, OPT_EVENT_BUFFER },
 	{ "output", required_argument, NULL, 'o' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
@@ -184,19 +217,19 @@ static void emit_frames(struct dump *d, bool flush)
 	}
 }
 
-static int on_socket(const struct nlmsghdr *nlh, void *arg)
+/* One socket the kernel sent: parsed, owned, kept when @filter (NULL: all) matches it. */
+static int add_socket(struct dump *d, const struct nlmsghdr *nlh, struct xtcp_filter *filter)
 {
-	struct dump *d = arg;
 	int rc;
 
 	if (xtcp_netlink_parse(&d->parser, nlh, &d->rec) < 0)
 		return -1;
 	if (d->owners_on && xtcp_owners_fill(&d->owners, &d->rec) < 0)
 		err(1, "cannot look up the owner of a socket");
-	if (d->filter) {
+	if (filter) {
 		/* record_counter counts the records written: a filter sees the next one's */
 		d->rec.record_counter = d->record_counter + 1;
-		rc = xtcp_filter_match_record(d->filter, &d->rec);
+		rc = xtcp_filter_match_record(filter, &d->rec);
 		if (rc < 0)
 			errx(1, "--filter: a regular expression went over its limit of %u steps on "
 			     "a socket (see xtcp-filter(1))", XTCP_FILTER_REGEX_STEPS);
@@ -212,10 +245,18 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+static int on_socket(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump *d = arg;
+
+	return add_socket(d, nlh, d->filter);
+}
+
 static void begin_poll(struct dump *d, uint64_t seq)
 {
 	d->rec.timestamp_ns = (int64_t)now_ns(CLOCK_REALTIME);
 	d->rec.poll_sequence = seq;
+	d->rec.record_kind = XTCP_RECORD_KIND_POLL;
 }
 
 /*
@@ -271,6 +312,7 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 
 	d->rec.netns = ns->name;
 	d->rec.netns_inode = ns->inode;
+	d->rec.events_lost = ns->events.lost;
 
 	for (i = 0; i < d->n_families; i++) {
 		for (attempt = 0;; attempt++) {
@@ -406,6 +448,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	size_t bad_len;
 	uint64_t v;
 	int want4 = 0, want6 = 0, c;
+	bool count_given = false, interval_given = false;
 
 	d->count = 1;
 	d->interval_ns = 1000000000ull;
@@ -413,15 +456,18 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	d->ext = XTCP_EXT_ALL;
 	d->max_rows = XTCP_DEFAULT_ROWS;
 	d->max_bytes = XTCP_DEFAULT_BYTES;
+	d->event_buffer = XTCP_EVENTS_RCVBUF_DEFAULT;
 
-	while ((c = getopt_long(argc, argv, ":c:i:n:46po:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:i:n:46pEo:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			count_given = true;
 			if (xtcp_parse_u64(optarg, 0, UINT64_MAX, &d->count) < 0)
 				usage_error("invalid poll count '%s': want a whole number, 0 for no end",
 					    optarg);
 			break;
 		case 'i':
+			interval_given = true;
 			if (xtcp_parse_duration(optarg, 1, UINT64_MAX, &d->interval_ns) < 0)
 				usage_error("invalid interval '%s': want a duration above 0 such as "
 					    "500ms, 10s or 1m", optarg);
@@ -467,6 +513,15 @@ static void parse_options(struct dump *d, int argc, char **argv)
 			break;
 		case OPT_EXPLAIN:
 			d->explain = true;
+			break;
+		case 'E':
+			d->events = true;
+			break;
+		case OPT_EVENT_BUFFER:
+			if (xtcp_parse_size(optarg, 4096, 1u << 30, &v) < 0)
+				usage_error("invalid --event-buffer '%s': want a size from 4KiB to 1GiB "
+					    "(32MiB)", optarg);
+			d->event_buffer = v;
 			break;
 		case OPT_HOSTNAME:
 			d->rec.hostname = optarg;
@@ -523,12 +578,184 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("--explain needs --filter");
 	if (d->explain && d->read_path)
 		usage_error("--explain asks about the kernel; -r reads a capture");
+	if (d->read_path && d->events)
+		usage_error("-r and -E cannot be combined: close events come from the kernel, live");
+	/* -E alone listens until interrupted; with -i it polls until interrupted too */
+	if (d->events && !count_given) {
+		d->count = 0;
+		if (!interval_given) {
+			d->events_only = true;
+			d->interval_ns = EVENTS_REFRESH_NS;
+		}
+	}
 	if (!want4 && !want6)
 		want4 = want6 = 1;
 	if (want4)
 		d->families[d->n_families++] = AF_INET;
 	if (want6)
 		d->families[d->n_families++] = AF_INET6;
+}
+
+/* --- close events (-E) ---------------------------------------------------- */
+
+/* The close records not yet written go out now, and to the reader. */
+static void flush_events(struct dump *d)
+{
+	emit_frames(d, true);
+	if (xtcp_output_flush(&d->out) < 0)
+		output_failed(&d->outfile, d->out_path);
+	d->pending_since = 0;
+}
+
+static int on_event(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump *d = arg;
+
+	d->rec.events_lost = d->event_ns->events.lost;
+	/* the kernel's bytecode and state mask are for dumps: an event gets all of --filter */
+	return add_socket(d, nlh, d->event_filter);
+}
+
+/*
+ * What the kernel dropped in @ns since it was last said: one line, at most
+ * every 10 seconds (@last: the total, at the end of the run).
+ */
+static void report_lost(struct dump *d, struct xtcp_netns *ns, bool last)
+{
+	struct xtcp_events *ev = &ns->events;
+	uint64_t now = now_ns(CLOCK_MONOTONIC), news = ev->lost - ev->lost_reported;
+
+	if (ev->lost)
+		d->events_lost = true;
+	if (last && ev->lost)
+		warnx("network namespace '%s': %" PRIu64 " close event%s lost in all (the kernel's "
+		      "queue overflowed; --event-buffer makes it larger)", ns->name, ev->lost,
+		      ev->lost == 1 ? "" : "s");
+	else if (news && (!d->lost_warned_at || now - d->lost_warned_at >= 10000000000ull))
+		warnx("network namespace '%s': the kernel dropped %" PRIu64 " close event%s "
+		      "(%" PRIu64 " so far): they come faster than they are read", ns->name,
+		      news, news == 1 ? "" : "s", ev->lost);
+	else
+		return;
+	ev->lost_reported = ev->lost;
+	d->lost_warned_at = now;
+}
+
+/*
+ * Read the close events queued in @ns (a bounded number, so that other
+ * namespaces and the schedule get their turn); returns how many datagrams.
+ */
+static size_t read_events(struct dump *d, struct xtcp_netns *ns)
+{
+	size_t total = 0;
+	int round, n;
+
+	if (ns->events.fd < 0)
+		return 0;
+	/* a frame never spans two namespaces */
+	if (d->env.rows && d->frame_netns != ns->inode)
+		flush_events(d);
+	d->frame_netns = ns->inode;
+	d->event_ns = ns;
+	d->rec.netns = ns->name;
+	d->rec.netns_inode = ns->inode;
+	d->rec.record_kind = XTCP_RECORD_KIND_CLOSE;
+	for (round = 0; round < 64; round++) {
+		d->rec.timestamp_ns = (int64_t)now_ns(CLOCK_REALTIME);
+		n = xtcp_events_read(&ns->events, d->event_buf, on_event, d);
+		report_lost(d, ns, false);
+		if (n < 0) {
+			if (errno == EBADMSG)
+				warnx("network namespace '%s': malformed close event from the kernel",
+				      ns->name);
+			else
+				warn("network namespace '%s': cannot read close events", ns->name);
+			xtcp_events_close(&ns->events);
+			d->events_failed = true;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+	}
+	if (d->env.rows && !d->pending_since)
+		d->pending_since = now_ns(CLOCK_MONOTONIC);
+	return total;
+}
+
+/* Everything still queued in @ns, and the final count of what was lost. */
+static void drain_events(struct dump *d, struct xtcp_netns *ns)
+{
+	while (read_events(d, ns))
+		;
+	xtcp_events_count_lost(&ns->events);
+	report_lost(d, ns, true);
+}
+
+/*
+ * Read close events as they come until @deadline (CLOCK_MONOTONIC) or a
+ * stop signal, writing them in frames: a frame goes out when it is full or
+ * EVENTS_FLUSH_NS after its first record.  The stop signals are let in only
+ * while waiting (ppoll), so one that comes just before the wait is not
+ * slept through.
+ */
+static void wait_for_events(struct dump *d, struct xtcp_netns_set *set, uint64_t deadline)
+{
+	sigset_t stops, old;
+	uint64_t now, wake;
+	struct timespec ts;
+	size_t i;
+	int r;
+
+	if (XTCP_ALLOC_GROW(d->pfds, set->n + 1, d->pfds_cap) < 0)
+		err(1, "out of memory");
+	for (i = 0; i < set->n; i++) {
+		d->pfds[i].fd = set->ns[i].events.fd;   /* -1: poll(2) skips it */
+		d->pfds[i].events = POLLIN;
+	}
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	while (!stop_requested) {
+		now = now_ns(CLOCK_MONOTONIC);
+		if (d->pending_since && now >= d->pending_since + EVENTS_FLUSH_NS)
+			flush_events(d);
+		if (now >= deadline)
+			break;
+		wake = deadline;
+		if (d->pending_since && d->pending_since + EVENTS_FLUSH_NS < wake)
+			wake = d->pending_since + EVENTS_FLUSH_NS;
+		ts.tv_sec = (time_t)((wake - now) / 1000000000ull);
+		ts.tv_nsec = (long)((wake - now) % 1000000000ull);
+		r = ppoll(d->pfds, set->n, &ts, &old);
+		if (r < 0 && errno != EINTR)
+			err(1, "cannot wait for close events");
+		for (i = 0; r > 0 && i < set->n; i++) {
+			if (d->pfds[i].revents)
+				read_events(d, &set->ns[i]);
+			d->pfds[i].fd = set->ns[i].events.fd;   /* closed if it failed */
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* An events socket could not be opened in @ns (ns->events_err). */
+static void events_unavailable(struct dump *d, const struct xtcp_netns *ns)
+{
+	int e = ns->events_err;
+	const char *hint = e == EPERM ? xtcp_netns_perm_hint(CAP_NET_ADMIN) : "";
+
+	/* the caller's own namespace or one named: the run cannot do what was asked */
+	if (ns->self || ns->named)
+		errx(1, "cannot listen to close events in network namespace '%s': %s%s%s", ns->name,
+		     strerror(e), *hint ? " " : "", hint);
+	if (d->events_denied_warned)
+		return;
+	warnx("cannot listen to close events in network namespace '%s': %s%s%s; it is polled "
+	      "without them", ns->name, strerror(e), *hint ? " " : "", hint);
+	d->events_denied_warned = true;
 }
 
 /*
@@ -558,9 +785,13 @@ static void on_netns_event(void *arg, enum xtcp_netns_event event, const struct 
 
 	switch (event) {
 	case XTCP_NETNS_ADDED:
+		if (ns->events_err)
+			events_unavailable(d, ns);
 		break;
 	case XTCP_NETNS_VANISHED:
 		/* -n all: namespaces come and go; a named one was reported as MISSING */
+		/* what it sent before it went (ns is in d->set: the same entry, writable) */
+		drain_events(d, &d->set->ns[ns - d->set->ns]);
 		break;
 	case XTCP_NETNS_FAILED:
 		if (ns && ns->self)
@@ -629,6 +860,15 @@ static int poll_live(struct dump *d)
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
 		err(1, "cannot open '/proc/self/ns/net'");
 	set.save_fd = d->save_fd;
+	d->set = &set;
+	if (d->events) {
+		for (i = 0; i < (size_t)d->n_families; i++)
+			set.events |= d->families[i] == AF_INET ? XTCP_EVENTS_IPV4 : XTCP_EVENTS_IPV6;
+		set.events_rcvbuf = d->event_buffer;
+		d->event_buf = malloc(XTCP_EVENTS_BUF_SIZE);
+		if (!d->event_buf)
+			err(1, "out of memory");
+	}
 	start = now_ns(CLOCK_MONOTONIC);
 	for (poll = 0; !stop_requested && (d->count == 0 || poll < d->count); poll++) {
 		n = xtcp_netns_refresh(&set, on_netns_event, d);
@@ -637,23 +877,28 @@ static int poll_live(struct dump *d)
 		if (n == 0)
 			break;  /* every namespace named is gone: said as each went */
 		if (!d->warned_denied && *xtcp_netns_unseen(&set, unseen, sizeof(unseen))) {
-			warnx("polling %zu network namespace%s%s", set.n, set.n == 1 ? "" : "s",
-			      unseen);
+			warnx("%s %zu network namespace%s%s", d->events_only ? "listening in" : "polling",
+			      set.n, set.n == 1 ? "" : "s", unseen);
 			d->warned_denied = true;
 		}
-		begin_poll(d, poll + 1);
-		xtcp_owners_begin_poll(&d->owners);
-		for (i = 0; i < set.n && !stop_requested; i++) {
-			if (poll_kernel(d, &set.ns[i]) < 0)
-				failed = 1;
-			/* A frame never spans two namespaces. */
-			emit_frames(d, true);
+		if (!d->events_only) {
+			/* close records read before it go out first: a frame is of one kind */
+			if (d->events)
+				flush_events(d);
+			begin_poll(d, poll + 1);
+			xtcp_owners_begin_poll(&d->owners);
+			for (i = 0; i < set.n && !stop_requested; i++) {
+				if (poll_kernel(d, &set.ns[i]) < 0)
+					failed = 1;
+				/* A frame never spans two namespaces. */
+				emit_frames(d, true);
+			}
+			while (xtcp_owners_note(&d->owners, note, sizeof(note)))
+				warnx("%s", note);
+			if (xtcp_output_flush(&d->out) < 0)
+				output_failed(&d->outfile, d->out_path);
 		}
-		while (xtcp_owners_note(&d->owners, note, sizeof(note)))
-			warnx("%s", note);
-		d->polls_done++;
-		if (xtcp_output_flush(&d->out) < 0)
-			output_failed(&d->outfile, d->out_path);
+		d->polls_done++;        /* without polls (-E alone): the refreshes */
 		if (d->count && poll + 1 >= d->count)
 			break;
 		/*
@@ -677,10 +922,21 @@ static int poll_live(struct dump *d)
 				last_warn = now;
 			}
 		}
-		sleep_until(next + jitter_ns(d));
+		if (d->events)
+			wait_for_events(d, &set, next + jitter_ns(d));
+		else
+			sleep_until(next + jitter_ns(d));
+	}
+	if (d->events) {
+		for (i = 0; i < set.n; i++)
+			drain_events(d, &set.ns[i]);
+		flush_events(d);
 	}
 	xtcp_netns_set_release(&set);
-	return failed || d->netns_lost ? -1 : 0;
+	d->set = NULL;
+	free(d->event_buf);
+	free(d->pfds);
+	return failed || d->netns_lost || d->events_lost || d->events_failed ? -1 : 0;
 }
 
 static void print_term(const struct dump *d, const char *what, uint32_t term)
@@ -755,6 +1011,8 @@ static void setup_filter(struct dump *d)
 	}
 	if (d->read_path)
 		return;         /* a capture: no kernel to ask */
+	if (d->events && !(d->event_filter = xtcp_filter_new(d->filter_expr, &e)))
+		err(1, "cannot compile the expression");
 	if (xtcp_bytecode_compile(&d->bc, d->filter) < 0)
 		err(1, "cannot compile the expression");
 	if (d->bc.too_large && !d->explain)
@@ -826,6 +1084,7 @@ int main(int argc, char **argv)
 	xtcp_envelope_release(&d.env);
 	xtcp_owners_release(&d.owners);
 	xtcp_filter_free(d.filter);
+	xtcp_filter_free(d.event_filter);
 	xtcp_bytecode_release(&d.bc);
 	free(d.netns_args);
 	return failed ? 1 : 0;

@@ -786,7 +786,10 @@ static char *table_row(char *out, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 	bool info = rec->tcp_info_snd_cwnd || rec->tcp_info_snd_mss || rec->tcp_info_rto;
 	uint32_t family = rec->inet_diag_msg_family;
 
-	table_cell(&t, put_state(t.l.p, rec->inet_diag_msg_state));
+	/* a close event (xtcp-dump -E) is marked where a poll row has its state */
+	table_cell(&t, rec->record_kind == XTCP_RECORD_KIND_CLOSE ?
+		       put_str(put_state(t.l.p, rec->inet_diag_msg_state), " (event)") :
+		       put_state(t.l.p, rec->inet_diag_msg_state));
 	table_cell(&t, put_endpoint(t.l.p, &rec->inet_diag_msg_socket_source,
 				    rec->inet_diag_msg_socket_source_port, family));
 	table_cell(&t, put_endpoint(t.l.p, &rec->inet_diag_msg_socket_destination,
@@ -1238,7 +1241,8 @@ int xtcp_format_write_poll(const struct xtcp_format *fmt, struct xtcp_poll *poll
 	struct tm tm;
 	int n;
 
-	if (fmt->kind != XTCP_FORMAT_TEXT ||
+	/* close events come between polls: under the line of the poll they follow */
+	if (fmt->kind != XTCP_FORMAT_TEXT || rec->record_kind == XTCP_RECORD_KIND_CLOSE ||
 	    !xtcp_poll_next(poll, rec->poll_sequence, rec->timestamp_ns) || poll->count == 1)
 		return 0;
 	if (rec->timestamp_ns > 0 && gmtime_r(&secs, &tm))

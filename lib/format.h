@@ -158,8 +158,10 @@ size_t xtcp_format_label_value(const struct xtcp_field *f,
  *	--- poll 2, 2026-01-01T00:00:10.000Z ---
  *
  * the poll's poll_sequence and its timestamp_ns in UTC to the millisecond
- * (either left out when 0).  Other kinds write nothing.  Returns as
- * xtcp_format_write().
+ * (either left out when 0).  A close record (record_kind
+ * RECORD_KIND_CLOSE, xtcp-dump -E) begins no poll: it stays under the line of
+ * the poll it follows, and the socket table marks its state "CLOSE (event)".
+ * Other kinds write nothing.  Returns as xtcp_format_write().
  */
 int xtcp_format_write_poll(const struct xtcp_format *fmt, struct xtcp_poll *poll,
 			   const XtcpFlatRecord__V1__XtcpFlatRecord *rec, struct xtcp_output *out);

@@ -53,7 +53,9 @@ const char *xtcp_netns_perm_hint(int cap)
 	static const char *const admin[] = PERM_HINTS(CAP_SYS_ADMIN, "AppArmor or SELinux");
 	static const char *const ptrace[] = PERM_HINTS(CAP_SYS_PTRACE,
 						       "Landlock, AppArmor or SELinux");
-	const char *const *hints = cap == CAP_SYS_PTRACE ? ptrace : admin;
+	static const char *const net_admin[] = PERM_HINTS(CAP_NET_ADMIN, "AppArmor or SELinux");
+	const char *const *hints = cap == CAP_SYS_PTRACE ? ptrace :
+				   cap == CAP_NET_ADMIN ? net_admin : admin;
 	struct stat st;
 
 	if (!xtcp_has_capability(cap))
@@ -243,6 +245,18 @@ err_close:
 static void netns_close(struct xtcp_netns *ns)
 {
 	xtcp_diag_close(&ns->diag);
+	xtcp_events_close(&ns->events);
+}
+
+/* In the namespace: its sock_diag socket, and its events socket when asked for. */
+static int open_sockets(struct xtcp_netns_set *set, struct xtcp_netns *ns)
+{
+	ns->events.fd = -1;
+	if (xtcp_diag_open(&ns->diag) < 0)
+		return -1;
+	if (set->events && xtcp_events_open(&ns->events, set->events, set->events_rcvbuf) < 0)
+		ns->events_err = errno;
+	return 0;
 }
 
 void xtcp_netns_set_release(struct xtcp_netns_set *set)
@@ -276,7 +290,7 @@ static int netns_open(struct xtcp_netns_set *set, struct xtcp_netns *ns)
 	int fd, e;
 
 	if (ns->self) {
-		if (xtcp_diag_open(&ns->diag) < 0)
+		if (open_sockets(set, ns) < 0)
 			return -1;
 		goto opened;
 	}
@@ -290,7 +304,7 @@ static int netns_open(struct xtcp_netns_set *set, struct xtcp_netns *ns)
 		return -1;
 	}
 	close(fd);
-	e = xtcp_diag_open(&ns->diag) < 0 ? errno : 0;
+	e = open_sockets(set, ns) < 0 ? errno : 0;
 	if (setns(set->self_fd, CLONE_NEWNET) < 0) {
 		/* Stuck in another namespace: nothing later can be trusted. */
 		abort();
@@ -346,6 +360,7 @@ static struct xtcp_netns *found(struct xtcp_netns_set *set, const char *path, co
 	}
 	ns = &set->ns[set->n];
 	memset(ns, 0, sizeof(*ns));
+	ns->events.fd = -1;
 	ns->inode = inode;
 	ns->seen = true;
 	ns->self = inode == set->self_inode;

@@ -37,12 +37,15 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "events.h"
 
 struct xtcp_netns {
 	char name[128];
 	char path[128];         /* where it was found: for messages */
 	uint64_t inode;
 	struct xtcp_diag diag;
+	struct xtcp_events events;      /* with set->events: its close events (events.fd -1 if not) */
+	int events_err;                 /* errno of xtcp_events_open() when it failed, else 0 */
 	bool seen;              /* found by the current refresh */
 	bool self;              /* the caller's own namespace */
 	bool named;             /* asked for explicitly (a -n argument) */
@@ -107,6 +110,16 @@ struct xtcp_netns_set {
 	struct xtcp_netns_miss denied_lookup;  /* /proc/PID/ns/net that could not be read */
 	struct xtcp_netns_miss unreadable;     /* mount directories or entries that could not be read */
 	int save_fd;                    /* passed to each socket (xtcp_diag.save_fd) */
+	/*
+	 * Close events: XTCP_EVENTS_IPV4 | _IPV6, or 0 for none.  Set before the
+	 * first refresh; each namespace then also gets an events socket, opened
+	 * inside it with its sock_diag socket, with a receive buffer of
+	 * events_rcvbuf bytes.  A namespace whose events socket cannot be opened
+	 * is still polled: it is ADDED with events_err set (EPERM: no
+	 * CAP_NET_ADMIN over it), for the caller to judge.
+	 */
+	unsigned events;
+	size_t events_rcvbuf;
 };
 
 /*
@@ -140,7 +153,8 @@ const char *xtcp_netns_unseen(const struct xtcp_netns_set *set, char *buf, size_
 /*
  * Why permission was refused although the caller may need only @cap
  * (CAP_SYS_ADMIN to enter a namespace, CAP_SYS_PTRACE to read another's
- * /proc/PID/ns/net): "(needs CAP_X)" when the caller lacks it; else why
+ * /proc/PID/ns/net, CAP_NET_ADMIN to listen to its close events):
+ * "(needs CAP_X)" when the caller lacks it; else why
  * holding it was not enough (it counts only inside the caller's user
  * namespace, or a security module refuses it).
  */

@@ -20,7 +20,7 @@
  */
 enum role {
 	R_SKIP, R_TS, R_HOST, R_NETNS, R_FAMILY, R_STATE, R_SPORT, R_DPORT, R_SRC, R_DST,
-	R_COOKIE, R_INFO_STATE, R_POLL, R_OUT, R_COUNTER /* + counter index */
+	R_COOKIE, R_INFO_STATE, R_POLL, R_KIND, R_OUT, R_COUNTER /* + counter index */
 };
 #define WIRE_UNKNOWN 0xfu
 #define NO_OUT 0xffu
@@ -67,6 +67,7 @@ struct scanned {
 	struct tuple tuple;
 	uint32_t state;
 	uint32_t info_state;
+	uint32_t kind;          /* record_kind */
 	bool replace;
 	size_t split;           /* the offset of the first field numbered out_first or above */
 	uint64_t counter[XTCP_RATE_COUNTERS_MAX];
@@ -255,6 +256,7 @@ static const struct {
 	{ "inet_diag_msg_socket_cookie", R_COOKIE },
 	{ "tcp_info_state", R_INFO_STATE },
 	{ "poll_sequence", R_POLL },
+	{ "record_kind", R_KIND },
 };
 
 static int set_role(struct xtcp_rate *r, const char *name, enum role role)
@@ -443,6 +445,9 @@ static inline void take_varint(const struct xtcp_rate *r, struct scanned *s, uns
 		break;
 	case R_POLL:
 		s->poll = v;
+		break;
+	case R_KIND:
+		s->kind = (uint32_t)v;
 		break;
 	default: {
 		unsigned c = role - R_COUNTER;
@@ -703,6 +708,16 @@ static uint32_t add_entry(struct xtcp_rate *r, uint64_t hash)
 	return i;
 }
 
+/* Entry @i leaves the table; its room is reused. */
+static void drop_entry(struct xtcp_rate *r, struct entry *e, uint32_t i)
+{
+	slot_delete(r, e->hash, i);
+	unlink_entry(r, e);
+	e->next = r->free_list;
+	r->free_list = i;
+	r->live--;
+}
+
 /* A poll begins: drop the entries of sockets absent for r->forget polls. */
 static void forget_absent(struct xtcp_rate *r)
 {
@@ -712,11 +727,7 @@ static void forget_absent(struct xtcp_rate *r)
 
 		if (r->poll.count - e->poll <= r->forget)
 			break;
-		slot_delete(r, e->hash, i);
-		unlink_entry(r, e);
-		e->next = r->free_list;
-		r->free_list = i;
-		r->live--;
+		drop_entry(r, e, i);
 		r->forgotten++;
 	}
 }
@@ -823,7 +834,8 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 	clear_result(r, res);
 	res->replace = s.replace;
 	res->split = s.split;
-	if (xtcp_poll_next(&r->poll, s.poll, s.ts))
+	/* a close record comes between polls, in none */
+	if (s.kind != XTCP_RECORD_KIND_CLOSE && xtcp_poll_next(&r->poll, s.poll, s.ts))
 		forget_absent(r);
 
 	hash = key_hash(&s);
@@ -847,6 +859,10 @@ int xtcp_rate_follow(struct xtcp_rate *r, const uint8_t *row, size_t len,
 		}
 		unlink_entry(r, e);
 		append_entry(r, e, i);
+	}
+	if (s.kind == XTCP_RECORD_KIND_CLOSE) {
+		drop_entry(r, e, i);    /* the socket's last record */
+		return 0;
 	}
 	e->ts = s.ts;
 	e->state = s.state;

@@ -37,6 +37,11 @@
  * sockets have none, nor a dump with --ext leaving it out); otherwise the
  * deltas and rates are 0, and the interval is still measured.
  *
+ * A close record (record_kind RECORD_KIND_CLOSE, from xtcp-dump -E) is its
+ * socket's last: it gets its deltas as any record, then the entry is
+ * dropped; it belongs to no poll (it neither begins one nor counts as a
+ * sighting in one).
+ *
  * A poll is as lib/record.h says (struct xtcp_poll).  An entry whose socket
  * has not been seen for @forget_polls polls is dropped when the next poll
  * begins, so a namespace that vanished, a closed socket or a filtered-out

@@ -25,6 +25,10 @@
 
 #define XTCP_SCHEMA_VERSION 1
 
+/* record_kind: a row of a poll, or a socket the kernel announced destroyed (xtcp-dump -E). */
+#define XTCP_RECORD_KIND_POLL XTCP_FLAT_RECORD__V1__XTCP_FLAT_RECORD__RECORD_KIND__RECORD_KIND_POLL
+#define XTCP_RECORD_KIND_CLOSE XTCP_FLAT_RECORD__V1__XTCP_FLAT_RECORD__RECORD_KIND__RECORD_KIND_CLOSE
+
 /* Reset every field to its default (0, empty string, empty bytes), no unknown fields. */
 void xtcp_record_init(XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 

@@ -33,8 +33,11 @@ hi = {"uint32": 4294967295, "uint64": "18446744073709551615", "int64": "92233720
 lo = {"uint32": 1, "uint64": "9007199254740993", "int64": "-9223372036854775808", "string": "x",
       "state": "NEW_SYN_RECV", "family": 2, "address": "0.0.0.0",
       "enum": "CONGESTION_ALGORITHM_CUBIC"}
-for values in (hi, lo):
-    print(json.dumps({name: values[kind] for name, kind in kinds}, ensure_ascii=False))
+# each enum's largest value, and its smallest that is set
+enums = {"record_kind": ("RECORD_KIND_CLOSE", "RECORD_KIND_CLOSE")}
+for i, values in enumerate((hi, lo)):
+    print(json.dumps({name: enums[name][i] if name in enums else values[kind]
+                      for name, kind in kinds}, ensure_ascii=False))
 print("{}")
 PY
 	xtcp-fmt --from json "$BATS_FILE_TMPDIR/extremes.json" >"$BATS_FILE_TMPDIR/extremes.pb"

@@ -113,6 +113,8 @@ for o, s in zip(ours, show):
             v = states[v]
         elif k == "congestion_algorithm_enum":
             v = cong[v]
+        elif k == "record_kind":
+            v = ["RECORD_KIND_POLL", "RECORD_KIND_CLOSE"][v]
         elif k in ("inet_diag_msg_socket_source", "inet_diag_msg_socket_destination"):
             v, w = ipaddress.ip_address(v), ipaddress.ip_address(w)
         elif isinstance(v, int) and abs(v) > 2 ** 53:
@@ -731,6 +733,25 @@ sys.stdout.buffer.write(data[:10] + bytes([len(env)]) + env)" >"$T/tail.pb"
 		xtcp-fmt --from json | xtcp-fmt -f text --no-header --fields tcp_info_rtt >"$T/bare.txt"
 	[ "$(sed -n 2p "$T/bare.txt")" = "--- poll 2 ---" ]
 	[ "$(sed -n 4p "$T/bare.txt")" = "--- 2026-01-01T00:00:00.123Z ---" ]
+}
+
+@test "close records (xtcp-dump -E): the kind by name, a marker in the table, no poll line of their own" {
+	printf '%s\n' '{"poll_sequence":1,"timestamp_ns":1767225600000000000,"inet_diag_msg_state":"ESTABLISHED"}' \
+		'{"poll_sequence":1,"timestamp_ns":1767225603000000000,"inet_diag_msg_state":"CLOSE","record_kind":"close","events_lost":4}' \
+		'{"poll_sequence":2,"timestamp_ns":1767225610000000000,"inet_diag_msg_state":"ESTABLISHED"}' |
+		xtcp-fmt --from json >"$T/k.pb"
+	run -0 xtcp-fmt -f json --fields record_kind,events_lost "$T/k.pb"
+	[ "${lines[0]}" = '{"record_kind":"RECORD_KIND_POLL","events_lost":0}' ]
+	[ "${lines[1]}" = '{"record_kind":"RECORD_KIND_CLOSE","events_lost":4}' ]
+	run -0 xtcp-fmt -f csv --no-header --fields record_kind "$T/k.pb"
+	[ "$output" = $'RECORD_KIND_POLL\nRECORD_KIND_CLOSE\nRECORD_KIND_POLL' ]
+	run -0 xtcp-fmt -f text "$T/k.pb"
+	[[ "${lines[1]}" == 'ESTABLISHED '* ]]
+	[[ "${lines[2]}" == 'CLOSE (event) '* ]]
+	[ "${lines[3]}" = "--- poll 2, 2026-01-01T00:00:10.000Z ---" ]
+	[ "${#lines[@]}" -eq 5 ]
+	# JSON back to the same bytes
+	xtcp-fmt -f json "$T/k.pb" | xtcp-fmt --from json | cmp - "$T/k.pb"
 }
 
 @test "a frame length that overflows 64 bits is an error naming the frame and byte" {

@@ -212,6 +212,22 @@ PY
 	[ "${lines[-1]}" = '5001: "newer"' ]
 }
 
+@test "a close record (xtcp-dump -E) gets the final deltas and ends its socket" {
+	local s='"hostname":"h","netns_inode":9,"inet_diag_msg_socket_cookie":5,"tcp_info_state":1'
+	printf '%s\n' "{$s,\"poll_sequence\":1,\"timestamp_ns\":1000000000,\"tcp_info_bytes_acked\":100}" \
+		"{$s,\"poll_sequence\":1,\"timestamp_ns\":1250000000,\"tcp_info_bytes_acked\":600,\"record_kind\":\"close\"}" \
+		"{$s,\"poll_sequence\":2,\"timestamp_ns\":2000000000,\"tcp_info_bytes_acked\":700}" |
+		xtcp-fmt --from json >"$T/close.pb"
+	run -0 bash -c "xtcp-rate '$T/close.pb' | xtcp-fmt -f csv --no-header \
+		--fields record_kind,rate_interval_ns,tcp_info_bytes_acked_delta,tcp_info_bytes_acked_per_s"
+	[ "${lines[0]}" = "RECORD_KIND_POLL,0,0,0" ]
+	[ "${lines[1]}" = "RECORD_KIND_CLOSE,250000000,500,2000" ]
+	# the cookie again after its close: a new socket, not 100 more bytes
+	[ "${lines[2]}" = "RECORD_KIND_POLL,0,0,0" ]
+	run -0 bash -c "xtcp-rate --changed '$T/close.pb' | xtcp-fmt -f csv --no-header --fields record_kind"
+	[ "${#lines[@]}" -eq 3 ]
+}
+
 @test "several FILEs and - are one stream, as cat would make it" {
 	xtcp-filter 'poll <= 12' "$GEN" >"$T/p1.pb"
 	xtcp-filter 'poll > 12' "$GEN" >"$T/p2.pb"

@@ -352,6 +352,53 @@ static void test_forget(void)
 	xtcp_rate_free(rt);
 }
 
+static void test_close(void)
+{
+	struct xtcp_rate *rt = xtcp_rate_new(2);
+	struct xtcp_rate_result res;
+	struct xtcp_rate_stats st;
+	xtcp_rec r;
+	uint64_t poll;
+
+	sock(&r, 1, 1);
+	r.tcp_info_bytes_acked = 100;
+	follow(rt, &r, &res);
+	sock(&r, 2, 1);
+	follow(rt, &r, &res);
+	/* socket 1 closes 4 s after poll 1: its last record, between polls 1 and 2 */
+	sock(&r, 1, 1);
+	r.record_kind = XTCP_RECORD_KIND_CLOSE;
+	r.inet_diag_msg_state = 7;
+	r.tcp_info_state = 7;
+	r.timestamp_ns += 4 * SEC;
+	r.tcp_info_bytes_acked = 350;
+	follow(rt, &r, &res);
+	ok(res.flags == XTCP_RATE_CHANGED && res.interval_ns == 4 * SEC &&
+	   res.delta[counter(rt, "tcp_info_bytes_acked")] == 250,
+	   "a close record gets its deltas since the socket's previous record");
+	xtcp_rate_stats(rt, &st);
+	ok(st.sockets == 1 && st.polls == 1, "then its socket is forgotten; it began no poll");
+	/* close events of sockets never polled: new, and forgotten at once */
+	for (poll = 0; poll < 5; poll++) {
+		sock(&r, 10 + poll, 1);
+		r.record_kind = XTCP_RECORD_KIND_CLOSE;
+		r.timestamp_ns += (int64_t)(poll + 1) * SEC;
+		follow(rt, &r, &res);
+	}
+	xtcp_rate_stats(rt, &st);
+	ok(res.flags == XTCP_RATE_NEW && st.sockets == 1 && st.polls == 1,
+	   "a close record of an unknown socket is new and leaves nothing behind");
+	/* the cookie comes back in poll 2 (reused): a new socket */
+	sock(&r, 1, 2);
+	follow(rt, &r, &res);
+	ok(res.flags == XTCP_RATE_NEW, "after its close record a socket starts over");
+	sock(&r, 2, 2);
+	follow(rt, &r, &res);
+	ok(res.flags == 0 && res.interval_ns == 10 * SEC,
+	   "the close records between two polls did not age the other sockets");
+	xtcp_rate_free(rt);
+}
+
 /* splitmix64, for the churn test */
 static uint64_t next_random(uint64_t *s)
 {
@@ -477,6 +524,7 @@ int main(void)
 	test_deltas();
 	test_start_over();
 	test_forget();
+	test_close();
 	test_churn();
 	test_malformed();
 	test_replace_keeps_odd_fields();

@@ -85,6 +85,8 @@ static int field_set(const xtcp_rec *rec, const ProtobufCFieldDescriptor *f)
 static const char *const always_zero[] = {
 	"tcp_info_last_ack_sent",            /* never set by Linux */
 	"inet_diag_msg_socket_interface",    /* 0 unless bound to a device */
+	"record_kind",                       /* the generator makes polls, no close event */
+	"events_lost",                       /* close events (xtcp-dump -E) only */
 };
 
 /* xtcp-rate's fields (rate_interval_ns, X_delta, X_per_s): no collector writes them. */

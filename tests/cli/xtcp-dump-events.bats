@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# xtcp-dump -E: close events from the sock_diag destroy groups, against the
+# real kernel: every connection of a client that opens and closes them, their
+# counters, namespaces found later, exact loss, bad input.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup_file() {
+	export NS="xtcp-bats-ev-$$"
+	netns_up "$NS"
+}
+
+teardown_file() {
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns del "$NS-late" 2>/dev/null || true
+	ip netns del "$NS-burst" 2>/dev/null || true
+}
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	DUMP_PID=
+}
+
+teardown() {
+	[ -z "$DUMP_PID" ] || kill "$DUMP_PID" 2>/dev/null || true
+}
+
+# listening NS [N]: N (default 1) NETLINK_SOCK_DIAG sockets (protocol 4) of NS
+# have joined both destroy groups (1 and 3: mask 5), as xtcp-dump -E does
+listening() {
+	ip netns exec "$1" awk -v n="${2:-1}" '$2 == 4 && $4 == "00000005" { found++ } END { exit found < n }' \
+		/proc/net/netlink
+}
+
+# stopped STATUS: the xtcp-dump started in the background ended with STATUS
+stopped() {
+	local rc=0
+	wait "$DUMP_PID" || rc=$?
+	DUMP_PID=
+	[ "$rc" -eq "$1" ] || { echo "xtcp-dump exited $rc, not $1" >&2; return 1; }
+}
+
+# close_run N SIGNAL: xtcp-dump -E in $NS into $T/e.pb (stderr $T/e.err) while
+# closer.py makes N connections ($T/conns.log); once both ends of every one
+# and the two listeners are out (frames flushed within 100 ms), SIGNAL ends
+# it, exit 0
+close_run() {
+	local before
+	before=$(ip netns exec "$NS" awk '$2 == 4 && $4 == "00000005"' /proc/net/netlink | wc -l)
+	ip netns exec "$NS" xtcp-dump -E >"$T/e.pb" 2>"$T/e.err" &
+	DUMP_PID=$!
+	wait_until listening "$NS" $((before + 1))
+	ip netns exec "$NS" python3 "$TOP/tests/data/closer.py" "$1" "$T/conns.log"
+	wait_until bash -c "xtcp-fmt -f json '$T/e.pb' | grep -c RECORD_KIND_CLOSE | grep -qx $(($1 * 2 + 2))"
+	kill -"$2" "$DUMP_PID"
+	stopped 0
+}
+
+@test "-E alone: every connection's two ends as close records, their counters exact; SIGINT ends it, exit 0" {
+	close_run 300 INT
+	[ ! -s "$T/e.err" ]
+	xtcp-fmt -f json "$T/e.pb" >"$T/e.json"
+	run -0 python3 "$TOP/tests/data/events-check.py" "$T/e.json" "$T/conns.log" "$NS"
+	echo "$output"
+	# nothing but close records, of this namespace, before any poll
+	run -0 bash -c "xtcp-fmt -f csv --no-header --fields record_kind,netns,poll_sequence,events_lost '$T/e.pb' | sort | uniq -c"
+	[ "$output" = "    602 RECORD_KIND_CLOSE,$NS,0,0" ]
+}
+
+@test "close records round-trip through xtcp-filter, xtcp-fmt json, csv and text" {
+	close_run 20 TERM
+	xtcp-filter 'kind == close' "$T/e.pb" | cmp - "$T/e.pb"
+	run -0 xtcp-filter -c 'kind == poll' "$T/e.pb"
+	[ "$output" = 0 ]
+	xtcp-fmt -f json "$T/e.pb" | xtcp-fmt --from json | xtcp-fmt -f json | cmp - <(xtcp-fmt -f json "$T/e.pb")
+	run -0 bash -c "xtcp-fmt -f csv --fields record_kind '$T/e.pb' | tail -n +2 | sort -u"
+	[ "$output" = RECORD_KIND_CLOSE ]
+	run -1 bash -c "xtcp-fmt -f text '$T/e.pb' | tail -n +2 | grep -vc '^CLOSE (event) '"
+	[ "$output" = 0 ]
+	run -0 bash -c "xtcp-fmt -f text '$T/e.pb' | grep -c '^CLOSE (event) '"
+	[ "$output" = 42 ]
+}
+
+@test "-E --filter: close records get the whole expression (the kernel's bytecode is for dumps): as | xtcp-filter" {
+	local expr='dport > 1000 && sport > 1000'
+	ip netns exec "$NS" xtcp-dump -E --filter "$expr" >"$T/f.pb" 2>"$T/f.err" &
+	local fpid=$!
+	wait_until listening "$NS"
+	close_run 40 INT
+	kill -INT "$fpid"
+	wait "$fpid"
+	[ ! -s "$T/f.err" ]
+	fields=record_kind,inet_diag_msg_socket_source_port,inet_diag_msg_socket_destination_port
+	xtcp-filter "$expr" "$T/e.pb" | xtcp-fmt -f tsv --no-header --fields "$fields" | sort >"$T/want"
+	xtcp-fmt -f tsv --no-header --fields "$fields" "$T/f.pb" | sort >"$T/got"
+	# the 80 ends of the connections, not the two listeners (dport 0)
+	[ "$(wc -l <"$T/want")" -eq 80 ]
+	diff "$T/want" "$T/got"
+}
+
+@test "-n all -i 1s -E: polls and close records; a namespace made after the start is covered" {
+	xtcp-dump -n all -i 1s -E >"$T/a.pb" 2>"$T/a.err" &
+	DUMP_PID=$!
+	wait_until has_polls "$T/a.pb" 1
+	netns_up "$NS-late"
+	wait_until listening "$NS-late"
+	ip netns exec "$NS-late" python3 "$TOP/tests/data/closer.py" 100 "$T/late.log"
+	wait_until bash -c "xtcp-fmt -f json '$T/a.pb' | grep '\"netns\":\"$NS-late\"' | grep -c RECORD_KIND_CLOSE | grep -qx 202"
+	kill -INT "$DUMP_PID"
+	stopped 0
+	xtcp-fmt -f json "$T/a.pb" >"$T/a.json"
+	run -0 python3 "$TOP/tests/data/events-check.py" "$T/a.json" "$T/late.log" "$NS-late"
+	# the close records follow a poll: poll_sequence of one that was made
+	run -0 python3 - "$T/a.json" "$NS-late" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+polls = {r["poll_sequence"] for r in recs if r["record_kind"] == "RECORD_KIND_POLL"}
+close = [r for r in recs if r["record_kind"] == "RECORD_KIND_CLOSE" and r["netns"] == sys.argv[2]]
+assert close and all(r["poll_sequence"] in polls for r in close), sorted(polls)
+print(len(close), "close records after polls", sorted(polls))
+PY
+}
+
+@test "a burst while the reader is slow: delivered + reported lost = closed, exactly; exit 1" {
+	netns_up "$NS-burst"
+	mkfifo "$T/fifo"
+	# the output is a pipe nobody reads until the client is done: xtcp-dump blocks, the kernel drops
+	ip netns exec "$NS-burst" xtcp-dump -E --event-buffer 4KiB >"$T/fifo" 2>"$T/b.err" &
+	DUMP_PID=$!
+	exec 7<"$T/fifo"        # holds the pipe open, unread
+	wait_until listening "$NS-burst"
+	ip netns exec "$NS-burst" python3 "$TOP/tests/data/closer.py" 2000 "$T/burst.log"
+	cat <&7 >"$T/b.pb" &
+	local cat_pid=$!
+	exec 7<&-
+	sleep 1
+	kill -INT "$DUMP_PID"
+	stopped 1
+	wait "$cat_pid"
+	cat "$T/b.err"
+	local got lost
+	got=$(xtcp-fmt -f json "$T/b.pb" | grep -c RECORD_KIND_CLOSE)
+	lost=$(sed -n "s/.*'$NS-burst': \([0-9]*\) close events lost in all.*/\1/p" "$T/b.err")
+	echo "delivered $got lost $lost"
+	[ -n "$lost" ] && [ "$lost" -gt 0 ]
+	# 2 per connection and the two listeners
+	[ $((got + lost)) -eq 4002 ]
+	# the records carry what was lost before them, never more than the total
+	run -0 bash -c "xtcp-fmt -f tsv --no-header --fields events_lost '$T/b.pb' | sort -n | tail -1"
+	[ "$output" -le "$lost" ]
+}
+
+@test "usage: -E with -r, a bad --event-buffer; without privileges: close records, or one line and exit 1" {
+	run -2 --separate-stderr xtcp-dump -E -r "$FIXTURES/6_6_44/tcp_100_sockets.pcap"
+	[ "$stderr" = "xtcp-dump: -r and -E cannot be combined: close events come from the kernel, live (see 'xtcp-dump --help')" ]
+	run -2 --separate-stderr xtcp-dump -E --event-buffer 1
+	[[ "$stderr" == "xtcp-dump: invalid --event-buffer '1': "* ]]
+	command -v setpriv >/dev/null || skip "no setpriv"
+	# kernels that ask CAP_NET_ADMIN for the destroy groups refuse; Linux 6.18 lets anyone join
+	run --separate-stderr bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all xtcp-dump -E -c 1 >/dev/null"
+	if [ "$status" -eq 1 ]; then
+		[[ "$stderr" == "xtcp-dump: cannot listen to close events in network namespace '"*"': Operation not permitted (needs CAP_NET_ADMIN)" ]]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	else
+		[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	fi
+}

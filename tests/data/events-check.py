@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Check xtcp-dump -E's close records (xtcp-fmt -f json) against closer.py's log.
+
+usage: events-check.py RECORDS.json LOG [NETNS]
+Every connection of LOG must appear as two close records (client and server,
+by ports), with the client's tcp_info_bytes_acked = sent + 2 (SYN and FIN),
+tcp_info_bytes_received = received + 1 (FIN), the server's bytes_received =
+sent + 1 and bytes_acked = received + 1; and no close record twice.
+"""
+
+import collections
+import json
+import sys
+
+
+def main():
+    recs = [json.loads(l) for l in open(sys.argv[1])]
+    ns = sys.argv[3] if len(sys.argv) > 3 else None
+    close = collections.Counter()
+    by_ports = {}
+    for r in recs:
+        if r.get("record_kind") != "RECORD_KIND_CLOSE":
+            continue
+        if ns and r.get("netns") != ns:
+            continue
+        key = (r["inet_diag_msg_family"], r["inet_diag_msg_socket_source_port"],
+               r["inet_diag_msg_socket_destination_port"])
+        close[key] += 1
+        by_ports[key] = r
+    dup = [k for k, v in close.items() if v > 1]
+    assert not dup, ("close records twice", dup[:5])
+    n = 0
+    for line in open(sys.argv[2]):
+        fam, cport, sport, sent, recv = map(int, line.split())
+        c = by_ports.get((fam, cport, sport))
+        s = by_ports.get((fam, sport, cport))
+        assert c and s, ("missing", fam, cport, sport, bool(c), bool(s))
+        assert c["inet_diag_msg_state"] == s["inet_diag_msg_state"] == "CLOSE", (c, s)
+        want = (sent + 2, recv + 1, recv + 1, sent + 1)
+        got = (int(c["tcp_info_bytes_acked"]), int(c["tcp_info_bytes_received"]),
+               int(s["tcp_info_bytes_acked"]), int(s["tcp_info_bytes_received"]))
+        assert got == want, (cport, got, want)
+        n += 1
+    print(n, "connections, each with its two close records and their counters")
+
+
+if __name__ == "__main__":
+    main()
