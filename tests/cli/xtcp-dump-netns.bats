@@ -32,9 +32,18 @@ teardown_file() {
 	rm -f /run/netns/"$P-stale"
 }
 
-# a dump a test left running when it failed
+# a dump a test left running when it failed: what it said, and whether it was
+# still alive (a test that gave up waiting shows why)
 teardown() {
-	[ -z "${DUMP_PID:-}" ] || kill "$DUMP_PID" 2>/dev/null || true
+	[ -z "${DUMP_PID:-}" ] || {
+		if kill -0 "$DUMP_PID" 2>/dev/null; then
+			echo "# xtcp-dump $DUMP_PID still running: $(grep '^State' /proc/$DUMP_PID/status)"
+			kill "$DUMP_PID" 2>/dev/null || true
+		else
+			echo "# xtcp-dump $DUMP_PID had exited"
+		fi
+		[ ! -s "$BATS_TEST_TMPDIR/err" ] || sed 's/^/# stderr: /' "$BATS_TEST_TMPDIR/err"
+	}
 }
 
 # fds PID: how many descriptors PID has open
