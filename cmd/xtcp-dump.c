@@ -43,6 +43,7 @@ struct dump {
 	uint8_t ext;
 	int families[2];
 	int n_families;
+	bool one_walk;          /* both families in one request (AF_UNSPEC), while the kernel takes it */
 	const char *read_path;
 	const char *write_path;
 	const char *out_path;
@@ -116,7 +117,8 @@ static void usage(FILE *fp)
 		"  -4, --ipv4           IPv4 sockets only\n"
 		"  -6, --ipv6           IPv6 sockets only\n"
 		"      --states LIST    kernel-side state filter (established,listen,time-wait,...;\n"
-		"                       all, connected, synchronized; default all)\n"
+		"                       all, connected, synchronized; default all but\n"
+		"                       bound-inactive)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
 		"      --filter EXPR    keep the sockets EXPR matches (xtcp-filter's language);\n"
@@ -304,49 +306,74 @@ static int dump_family(struct dump *d, struct xtcp_diag *diag, int family)
 	return rc;
 }
 
+static const char *family_word(int family)
+{
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "TCP";
+}
+
+/*
+ * One dump of @family in @ns, asked again when the kernel says a socket
+ * table changed under it; returns 0, -1 after reporting a failure, or 1
+ * when the kernel refused a request of both families (AF_UNSPEC) before
+ * replying: nothing was read, the caller asks per family.
+ */
+static int dump_in(struct dump *d, struct xtcp_netns *ns, int family)
+{
+	struct xtcp_diag *diag = &ns->diag;
+	int attempt, e;
+
+	for (attempt = 0;; attempt++) {
+		struct xtcp_envelope_mark mark;
+		uint64_t mark_counter = d->record_counter;
+
+		xtcp_envelope_mark(&d->env, &mark);
+		if (dump_family(d, diag, family) == 0)
+			return 0;
+		if (diag->failed == XTCP_DIAG_SAVE)
+			save_failed(d);
+		e = errno;
+		if (family == AF_UNSPEC && diag->failed == XTCP_DIAG_KERNEL &&
+		    (e == EOPNOTSUPP || e == EINVAL) && d->record_counter == mark_counter)
+			return 1;
+		/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
+		if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
+			d->record_counter = mark_counter;
+			continue;
+		}
+		errno = e;
+		if (errno == EINTR) {
+			warnx("network namespace '%s': %s dump interrupted %d times; its records "
+			      "may be inconsistent", ns->name, family_word(family), attempt + 1);
+			return 0;
+		}
+		if (diag->failed == XTCP_DIAG_CALLBACK && errno == EBADMSG) {
+			warnx("network namespace '%s': malformed sock_diag reply from the kernel",
+			      ns->name);
+			return -1;
+		}
+		warn("network namespace '%s': %s dump: %s", ns->name, family_word(family), diag->err);
+		return -1;
+	}
+}
+
 /* One poll of one namespace; returns 0, or -1 after reporting a failure. */
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
-	struct xtcp_diag *diag = &ns->diag;
-	int i, attempt, e;
+	int i, rc;
 
 	d->rec.netns = ns->name;
 	d->rec.netns_inode = ns->inode;
 	d->rec.events_lost = ns->events.lost;
 
-	for (i = 0; i < d->n_families; i++) {
-		for (attempt = 0;; attempt++) {
-			struct xtcp_envelope_mark mark;
-			uint64_t mark_counter = d->record_counter;
-
-			xtcp_envelope_mark(&d->env, &mark);
-			if (dump_family(d, diag, d->families[i]) == 0)
-				break;
-			if (diag->failed == XTCP_DIAG_SAVE)
-				save_failed(d);
-			/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
-			e = errno;
-			if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
-				d->record_counter = mark_counter;
-				continue;
-			}
-			errno = e;
-			if (errno == EINTR) {
-				warnx("network namespace '%s': %s dump interrupted %d times; its records "
-				      "may be inconsistent", ns->name,
-				      d->families[i] == AF_INET ? "IPv4" : "IPv6", attempt + 1);
-				break;
-			}
-			if (diag->failed == XTCP_DIAG_CALLBACK && errno == EBADMSG) {
-				warnx("network namespace '%s': malformed sock_diag reply from the kernel",
-				      ns->name);
-				return -1;
-			}
-			warn("network namespace '%s': %s dump: %s", ns->name,
-			     d->families[i] == AF_INET ? "IPv4" : "IPv6", diag->err);
-			return -1;
-		}
+	if (d->one_walk) {
+		rc = dump_in(d, ns, AF_UNSPEC);
+		if (rc <= 0)
+			return rc;
+		d->one_walk = false;    /* for the rest of the run */
 	}
+	for (i = 0; i < d->n_families; i++)
+		if (dump_in(d, ns, d->families[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -452,7 +479,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 
 	d->count = 1;
 	d->interval_ns = 1000000000ull;
-	d->states = XTCP_STATES_ALL;
+	d->states = XTCP_STATES_DEFAULT;
 	d->ext = XTCP_EXT_ALL;
 	d->max_rows = XTCP_DEFAULT_ROWS;
 	d->max_bytes = XTCP_DEFAULT_BYTES;
@@ -594,6 +621,12 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		d->families[d->n_families++] = AF_INET;
 	if (want6)
 		d->families[d->n_families++] = AF_INET6;
+	/*
+	 * Both families: one request for both, so the kernel walks its tables
+	 * once.  Not with -w: a capture keeps a dump per family (as ss -D
+	 * writes them), which is how -r tells one poll from the next.
+	 */
+	d->one_walk = d->n_families == 2 && !d->write_path;
 }
 
 /* --- close events (-E) ---------------------------------------------------- */
@@ -964,6 +997,8 @@ static void explain(struct dump *d)
 	printf("filter: %s\n", d->filter_expr);
 	if (d->states == XTCP_STATES_ALL)
 		printf("states: all\n");
+	else if (d->states == XTCP_STATES_DEFAULT)
+		printf("states: all but bound-inactive (the default)\n");
 	else
 		printf("states: 0x%08x (the dump asks the kernel for these only)\n", d->states);
 	if (d->bc.too_large)

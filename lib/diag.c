@@ -71,6 +71,7 @@ int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int
 
 	switch (nlh->nlmsg_type) {
 	case SOCK_DIAG_BY_FAMILY:
+	case TCPDIAG_GETSOCK:   /* the reply to a request of both families at once */
 		return cb(nlh, arg);
 	case NLMSG_DONE:
 		*done = 1;
@@ -132,13 +133,54 @@ static int send_request(struct xtcp_diag *d, void *msg, size_t msg_len, const ui
 	return sendmsg(mnl_socket_get_fd(d->nl), &mh, 0) < 0 ? -1 : 0;
 }
 
+/*
+ * The request.  One family: sock_diag's inet_diag_req_v2.  AF_UNSPEC: the
+ * older TCPDIAG_GETSOCK request (struct inet_diag_req), the only one whose
+ * family may be AF_UNSPEC; the kernel then walks its socket tables once for
+ * both families instead of once per family (every dump walks the whole
+ * established hash, whatever it finds), and replies with TCPDIAG_GETSOCK
+ * messages that hold the same inet_diag_msg.
+ */
+static int send_dump_request(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
+			     const uint8_t *bytecode, size_t bytecode_len)
+{
+	union {
+		struct {
+			struct nlmsghdr nlh;
+			struct inet_diag_req_v2 req;
+		} v2;
+		struct {
+			struct nlmsghdr nlh;
+			struct inet_diag_req req;
+		} compat;
+	} msg;
+	struct nlmsghdr *nlh = &msg.v2.nlh;
+	size_t size;
+
+	memset(&msg, 0, sizeof(msg));
+	if (family == AF_UNSPEC) {
+		size = sizeof(msg.compat);
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		msg.compat.req.idiag_family = AF_UNSPEC;
+		msg.compat.req.idiag_ext = ext;
+		msg.compat.req.idiag_states = states;
+	} else {
+		size = sizeof(msg.v2);
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		msg.v2.req.sdiag_family = (uint8_t)family;
+		msg.v2.req.sdiag_protocol = IPPROTO_TCP;
+		msg.v2.req.idiag_ext = ext;
+		msg.v2.req.idiag_states = states;
+	}
+	nlh->nlmsg_len = (uint32_t)(size + (bytecode_len ? NLA_HDRLEN + bytecode_len : 0));
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++d->seq;
+	return send_request(d, &msg, size, bytecode, bytecode_len);
+}
+
 int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, uint8_t ext,
 			    const uint8_t *bytecode, size_t bytecode_len, xtcp_diag_cb cb, void *arg)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
 	const struct nlmsghdr *nlh;
 	int done = 0, interrupted = 0, failed = 0, saved_errno = 0;
 	ssize_t n;
@@ -146,18 +188,8 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 
 	if (bytecode_len > 0xffff - NLA_HDRLEN || bytecode_len % 4)
 		return fail(d, XTCP_DIAG_SEND, EINVAL, "bytecode too large");
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = (uint32_t)(sizeof(msg) + (bytecode_len ? NLA_HDRLEN + bytecode_len : 0));
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = ++d->seq;
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_ext = ext;
-	msg.req.idiag_states = states;
-
 	d->failed = XTCP_DIAG_OK;
-	if (send_request(d, &msg, sizeof(msg), bytecode, bytecode_len) < 0)
+	if (send_dump_request(d, family, states, ext, bytecode, bytecode_len) < 0)
 		return fail(d, XTCP_DIAG_SEND, errno, "sending the dump request");
 	while (!done) {
 		n = mnl_socket_recvfrom(d->nl, d->buf, d->buf_size);
@@ -179,7 +211,8 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				interrupted = 1;
 			/* After a failure keep reading to the end so the socket stays usable. */
-			if (failed && nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+			if (failed && (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY ||
+				       nlh->nlmsg_type == TCPDIAG_GETSOCK))
 				continue;
 			if (xtcp_diag_handle(nlh, cb, arg, &done) < 0 && !failed) {
 				failed = nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE ?
@@ -196,6 +229,18 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 	if (interrupted)
 		return fail(d, XTCP_DIAG_INTERRUPTED, EINTR, "dump interrupted by a socket table change");
 	return 0;
+}
+
+int xtcp_diag_dump_both(struct xtcp_diag *d, uint32_t states, uint8_t ext, xtcp_diag_cb cb,
+			void *arg)
+{
+	if (xtcp_diag_dump(d, AF_UNSPEC, states, ext, cb, arg) == 0)
+		return 0;
+	if (d->failed != XTCP_DIAG_KERNEL || (errno != EOPNOTSUPP && errno != EINVAL))
+		return -1;
+	if (xtcp_diag_dump(d, AF_INET, states, ext, cb, arg) < 0)
+		return -1;
+	return xtcp_diag_dump(d, AF_INET6, states, ext, cb, arg);
 }
 
 /* --- names ---------------------------------------------------------------- */

@@ -56,7 +56,7 @@ enum xtcp_diag_failure {
 	XTCP_DIAG_INTERRUPTED,  /* NLM_F_DUMP_INTR (EINTR) */
 };
 
-/* Called for each SOCK_DIAG_BY_FAMILY reply; a negative return stops the dump with that errno. */
+/* Called for each SOCK_DIAG_BY_FAMILY (or TCPDIAG_GETSOCK) reply; a negative return stops the dump with that errno. */
 typedef int (*xtcp_diag_cb)(const struct nlmsghdr *nlh, void *arg);
 
 struct xtcp_diag {
@@ -87,8 +87,10 @@ void xtcp_diag_close(struct xtcp_diag *d);
 void xtcp_diag_use_buffer(struct xtcp_diag *d, uint8_t *buf, size_t size);
 
 /*
- * Dump the TCP sockets of @family (AF_INET or AF_INET6) in @states (bit per
- * TCP state) with the attributes of @ext.  Returns 0 after NLMSG_DONE, or -1
+ * Dump the TCP sockets of @family (AF_INET or AF_INET6; AF_UNSPEC: both, in
+ * one walk of the kernel's tables, with the older TCPDIAG_GETSOCK request,
+ * which a kernel without it fails with XTCP_DIAG_KERNEL, EOPNOTSUPP or
+ * EINVAL) in @states (bit per TCP state) with the attributes of @ext.  Returns 0 after NLMSG_DONE, or -1
  * (see above).  Saving (save_fd) failures return -1 with that errno and
  * "saving replies" in @d->err.
  */
@@ -106,8 +108,15 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 			    const uint8_t *bytecode, size_t bytecode_len, xtcp_diag_cb cb, void *arg);
 
 /*
+ * Both families, as a collector asks: one AF_UNSPEC dump, or, from a kernel
+ * that refuses it before replying, an AF_INET and an AF_INET6 one.
+ */
+int xtcp_diag_dump_both(struct xtcp_diag *d, uint32_t states, uint8_t ext, xtcp_diag_cb cb,
+			void *arg);
+
+/*
  * Feed one reply message that was read elsewhere (a capture) through the same
- * handling as a live dump: SOCK_DIAG_BY_FAMILY goes to @cb, NLMSG_DONE returns
+ * handling as a live dump: SOCK_DIAG_BY_FAMILY (and TCPDIAG_GETSOCK) goes to @cb, NLMSG_DONE returns
  * 0 with *done set, NLMSG_ERROR (and an error inside NLMSG_DONE) returns -1
  * with the kernel's errno, other types are ignored.
  */

@@ -28,6 +28,7 @@ int cmd_floor(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "netns", required_argument, NULL, 'N' },
 		{ "ext", required_argument, NULL, 'e' },
+		{ "per-family", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -36,12 +37,16 @@ int cmd_floor(int argc, char **argv)
 	size_t bad_len;
 	struct xtcp_diag d;
 	uint64_t n = 0;
-	int c;
+	bool per_family = false;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'N':
 			netns = optarg;
+			break;
+		case 'f':
+			per_family = true;
 			break;
 		case 'e':
 			if (xtcp_diag_ext_parse(optarg, &ext, &bad, &bad_len) < 0)
@@ -58,8 +63,13 @@ int cmd_floor(int argc, char **argv)
 	}
 	if (xtcp_diag_open(&d) < 0)
 		err(1, "cannot open a NETLINK_SOCK_DIAG socket");
-	if (xtcp_diag_dump(&d, AF_INET, XTCP_STATES_ALL, ext, count_reply, &n) < 0 ||
-	    xtcp_diag_dump(&d, AF_INET6, XTCP_STATES_ALL, ext, count_reply, &n) < 0) {
+	/* what xtcp-dump asks for by default, as it asks */
+	if (per_family)
+		rc = xtcp_diag_dump(&d, AF_INET, XTCP_STATES_DEFAULT, ext, count_reply, &n) < 0 ||
+		     xtcp_diag_dump(&d, AF_INET6, XTCP_STATES_DEFAULT, ext, count_reply, &n) < 0;
+	else
+		rc = xtcp_diag_dump_both(&d, XTCP_STATES_DEFAULT, ext, count_reply, &n) < 0;
+	if (rc) {
 		warn("floor: %s", d.err);
 		return 1;
 	}

@@ -246,6 +246,8 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 	[ "$stderr" = "82 sockets" ]
 	run -0 --separate-stderr ip netns exec "$NS" xtcp-bench floor --ext none
 	[ "$stderr" = "82 sockets" ]
+	run -0 --separate-stderr xtcp-bench floor --netns "$NS" --per-family
+	[ "$stderr" = "82 sockets" ]
 	run -2 xtcp-bench floor --ext bogus
 	run -1 --separate-stderr xtcp-bench floor --netns no-such-ns-$$
 	[[ $stderr == "xtcp-bench: cannot enter namespace 'no-such-ns-$$': No such file or directory" ]]

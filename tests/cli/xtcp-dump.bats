@@ -76,6 +76,56 @@ assert all(r[\"sk_mem_info_rcv_buf\"] > 0 for r in rows)
 	[ "$output" -eq 10 ]
 }
 
+@test "both families in one request: the rows of an IPv4 and an IPv6 dump" {
+	local f=inet_diag_msg_family,inet_diag_msg_state,inet_diag_msg_socket_source,inet_diag_msg_socket_source_port,inet_diag_msg_socket_destination_port
+	in_ns xtcp-dump | xtcp-fmt -f tsv --no-header --fields "$f" | sort >"$BATS_TEST_TMPDIR/both"
+	{ in_ns xtcp-dump -4; in_ns xtcp-dump -6; } | xtcp-fmt -f tsv --no-header --fields "$f" | sort \
+		>"$BATS_TEST_TMPDIR/each"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/both")" -eq 12 ]
+	diff "$BATS_TEST_TMPDIR/both" "$BATS_TEST_TMPDIR/each"
+}
+
+# bound_inactive_seen: in $NS, hold sockets bound to 127.0.0.1:7099 and
+# [::1]:7100, neither listening nor connected, and for each line of the input
+# (xtcp-dump's arguments, separated by |) print the CLOSE rows it reports
+bound_inactive_seen() {
+	in_ns python3 -c '
+import socket, subprocess, sys
+s4 = socket.socket(); s4.bind(("127.0.0.1", 7099))
+s6 = socket.socket(socket.AF_INET6); s6.bind(("::1", 7100))
+for line in sys.stdin:
+    dump = subprocess.run(["xtcp-dump"] + line.rstrip("\n").split("|"), stdout=subprocess.PIPE,
+                          check=True).stdout
+    tsv = subprocess.run(["xtcp-fmt", "-f", "tsv", "--no-header", "--fields",
+                          "inet_diag_msg_state,inet_diag_msg_socket_source_port"],
+                         input=dump, stdout=subprocess.PIPE, check=True).stdout.decode()
+    rows = sorted(l.replace("\t", ":") for l in tsv.splitlines() if l.startswith("CLOSE"))
+    print(" ".join(rows) or "-")
+'
+}
+
+@test "bound, unconnected sockets: left out by default, dumped with --states all or bound-inactive" {
+	# Linux 6.10 and later report them when asked (ss -a, ss -B)
+	[ "$(printf '%s\n' 6.10 "$(uname -r | cut -d- -f1)" | sort -V | head -1)" = 6.10 ] ||
+		skip "the kernel does not report bound-inactive sockets"
+	run -0 bound_inactive_seen <<-END
+		--rows=1000
+		--states=all
+		--states=bound-inactive
+		--filter=sport = :7099
+		--states=all|--filter=sport = :7099
+		--states=all|--filter=state == CLOSE
+		--states=close
+	END
+	[ "${lines[0]}" = "-" ]
+	[ "${lines[1]}" = "CLOSE:7099 CLOSE:7100" ]
+	[ "${lines[2]}" = "CLOSE:7099 CLOSE:7100" ]
+	[ "${lines[3]}" = "-" ]
+	[ "${lines[4]}" = "CLOSE:7099" ]
+	[ "${lines[5]}" = "CLOSE:7099 CLOSE:7100" ]
+	[ "${lines[6]}" = "-" ]
+}
+
 @test "--ext none asks for no attributes, --ext cong only the congestion name" {
 	run -0 bash -c "ip netns exec $NS xtcp-dump --ext none | xtcp-show 2>/dev/null | python3 -c '
 import json, sys

@@ -59,8 +59,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < set.n; i++) {
 			struct xtcp_diag *d = &set.ns[i].diag;
 
-			if (xtcp_diag_dump(d, AF_INET, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &sockets) < 0 ||
-			    xtcp_diag_dump(d, AF_INET6, XTCP_STATES_ALL, XTCP_EXT_ALL, count, &sockets) < 0)
+			if (xtcp_diag_dump_both(d, XTCP_STATES_DEFAULT, XTCP_EXT_ALL, count, &sockets) < 0)
 				err(1, "dump of '%s': %s", set.ns[i].name, d->err);
 		}
 	}
