@@ -6,7 +6,10 @@
 #
 #   xtcp-dump --filter EXPR            the kernel skips the other sockets
 #   xtcp-dump | xtcp-filter EXPR       every socket dumped, filtered after
-#   ss -tin 'EXPR'                     ss's bytecode, the same condition
+#   ss -tin 'EXPR'                     ss's bytecode, the same condition (ss's
+#                                      default states: no listeners, closed,
+#                                      TIME_WAIT or SYN_RECV sockets)
+#   ss -tain 'EXPR'                    the same in every state, as xtcp-dump asks
 #   xtcp-bench floor                   a full dump that only reads (the floor)
 #
 # in one hyperfine run, with the ratios to the floor.  Target (issue 17):
@@ -45,13 +48,20 @@ hyperfine -N --warmup 2 --min-runs "$RUNS" \
 	-n "floor" "$in $B/bin/xtcp-bench floor" \
 	-n "xtcp-dump --filter" "$in sh -c 'xtcp-dump --filter \"$EXPR\" > /dev/null'" \
 	-n "xtcp-dump | xtcp-filter" "$in sh -c 'xtcp-dump | xtcp-filter \"$EXPR\" > /dev/null'" \
-	-n "ss -tin" "$in sh -c 'ss -tin \"$EXPR\" > /dev/null'"
+	-n "ss -tin" "$in sh -c 'ss -tin \"$EXPR\" > /dev/null'" \
+	-n "ss -tain" "$in sh -c 'ss -tain \"$EXPR\" > /dev/null'"
 python3 - bench/results/bcfilter.json <<'PY'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 floor = res["floor"]["mean"]
+cpu = lambda r: r["user"] + r["system"]
 for name, r in res.items():
-    print("%-26s mean %8.2f ms  %5.3fx the floor" % (name, r["mean"] * 1e3, r["mean"] / floor))
-f, s = res["xtcp-dump --filter"]["mean"], res["ss -tin"]["mean"]
-print("--filter: %.3fx the floor (target <= 0.15), %.2fx ss (target < 1)" % (f / floor, f / s))
+    print("%-26s wall %8.2f +- %5.2f ms  cpu %7.2f ms (user %6.2f sys %7.2f)  %5.3fx the floor"
+          % (name, r["mean"] * 1e3, r["stddev"] * 1e3, cpu(r) * 1e3, r["user"] * 1e3,
+             r["system"] * 1e3, r["mean"] / floor))
+f, s, a = (res[k] for k in ("xtcp-dump --filter", "ss -tin", "ss -tain"))
+print("--filter: %.3fx the floor (target <= 0.15); wall %.2fx ss -tin, %.2fx ss -tain (target < 1);"
+      " cpu %.2fx ss -tin, %.2fx ss -tain"
+      % (f["mean"] / floor, f["mean"] / s["mean"], f["mean"] / a["mean"], cpu(f) / cpu(s),
+         cpu(f) / cpu(a)))
 PY
