@@ -352,6 +352,15 @@ static struct xtcp_netns *found(struct xtcp_netns_set *set, const char *path, co
 	if (ns) {
 		ns->seen = true;
 		ns->named |= named;
+		/*
+		 * First found through a process (`ip netns add` between its
+		 * unshare and its bind mount, or a process later mounted by
+		 * name): it takes the name as soon as it has one.
+		 */
+		if (name && !strncmp(ns->name, "netns:[", 7)) {
+			name_of(set, inode, name, ns->name, sizeof(ns->name));
+			set->renamed = true;
+		}
 		return ns;
 	}
 	if (XTCP_ALLOC_GROW(set->ns, set->n + 1, set->cap) < 0) {
@@ -568,8 +577,9 @@ int xtcp_netns_refresh(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void 
 		kept++;
 	}
 	set->n = kept;
-	if (vanished || set->n != before)
+	if (vanished || set->renamed || set->n != before)
 		qsort(set->ns, set->n, sizeof(set->ns[0]), netns_cmp);
+	set->renamed = false;
 	return (int)set->n;
 }
 

@@ -102,6 +102,7 @@ struct xtcp_netns_set {
 	uint8_t *buf;                   /* one receive buffer shared by every socket */
 	size_t buf_size;
 	bool all;
+	bool renamed;                   /* a namespace got its bind-mount name in this refresh */
 	const char *const *wanted;      /* explicit -n arguments (not copied) */
 	struct xtcp_netns_want *want;   /* one per wanted */
 	size_t n_wanted;

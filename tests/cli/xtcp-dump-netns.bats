@@ -28,7 +28,7 @@ teardown_file() {
 	ip netns del "$P-a" 2>/dev/null || true
 	ip netns del "$P-b" 2>/dev/null || true
 	local ns
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-\(churn\|gone\)"); do ip netns del "$ns"; done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-\(churn\|gone\|named\)"); do ip netns del "$ns"; done
 	rm -f /run/netns/"$P-stale"
 }
 
@@ -280,6 +280,26 @@ deleted() {
 	[ "$last" -ge 10 ]
 	run -0 bash -c "grep '^$P-a	' '$BATS_TEST_TMPDIR/polls' | cut -f2 | sort -un"
 	[ "$output" = "$(seq "$last")" ] || [ "$output" = "$(seq $((last - 1)))" ]
+}
+
+# named_in FILE INODE NAME: a record of FILE from namespace INODE is named NAME
+named_in() {
+	xtcp-fmt -f tsv --no-header --fields netns_inode,netns <"$1" | grep -qxF "$2	$3"
+}
+
+@test "a namespace first found through a process takes its bind-mount name once it has one" {
+	local s=$BATS_TEST_TMPDIR/s.pb cpid ino
+	cpid=$(cat "$BATS_FILE_TMPDIR/cpid")
+	ino=$(stat -L -c %i /proc/"$cpid"/ns/net)
+	xtcp-dump -n all -i 50ms -c 0 >"$s" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	DUMP_PID=$!
+	wait_until named_in "$s" "$ino" "netns:[$ino]"
+	# as `ip netns add` names a namespace, here after the dump found it
+	touch /run/netns/"$P-named"
+	mount --bind /proc/"$cpid"/ns/net /run/netns/"$P-named"
+	wait_until named_in "$s" "$ino" "$P-named"
+	ip netns del "$P-named"
+	ended_with 0
 }
 
 @test "long run: descriptors and memory stay flat over thousands of polls" {
