@@ -21,10 +21,14 @@ teardown_file() {
 setup() {
 	T=$BATS_TEST_TMPDIR
 	DUMP_PID=
+	HOLD_PID=
+	MOCK_PID=
 }
 
 teardown() {
 	[ -z "$DUMP_PID" ] || kill "$DUMP_PID" 2>/dev/null || true
+	hold_stop
+	mock_stop
 }
 
 # listening NS [N]: N (default 1) NETLINK_SOCK_DIAG sockets (protocol 4) of NS
@@ -69,18 +73,60 @@ close_run() {
 	[ "$output" = "    602 RECORD_KIND_CLOSE,$NS,0,0" ]
 }
 
-@test "close records round-trip through xtcp-filter, xtcp-fmt json, csv and text" {
-	close_run 20 TERM
-	xtcp-filter 'kind == close' "$T/e.pb" | cmp - "$T/e.pb"
-	run -0 xtcp-filter -c 'kind == poll' "$T/e.pb"
-	[ "$output" = 0 ]
-	xtcp-fmt -f json "$T/e.pb" | xtcp-fmt --from json | xtcp-fmt -f json | cmp - <(xtcp-fmt -f json "$T/e.pb")
-	run -0 bash -c "xtcp-fmt -f csv --fields record_kind '$T/e.pb' | tail -n +2 | sort -u"
-	[ "$output" = RECORD_KIND_CLOSE ]
-	run -1 bash -c "xtcp-fmt -f text '$T/e.pb' | tail -n +2 | grep -vc '^CLOSE (event) '"
-	[ "$output" = 0 ]
-	run -0 bash -c "xtcp-fmt -f text '$T/e.pb' | grep -c '^CLOSE (event) '"
-	[ "$output" = 42 ]
+@test "polls and close records round-trip through xtcp-filter, xtcp-fmt json, csv and text, and xtcp-kafka" {
+	hold_start "$NS" 1 1
+	ip netns exec "$NS" xtcp-dump -c 0 -i 1s -E >"$T/e.pb" 2>"$T/e.err" &
+	DUMP_PID=$!
+	wait_until has_polls "$T/e.pb" 1
+	ip netns exec "$NS" python3 "$TOP/tests/data/closer.py" 20 "$T/conns.log"
+	wait_until bash -c "xtcp-filter -c 'kind == close' '$T/e.pb' | grep -qx 42"
+	# and a poll after them: the stream has both kinds, interleaved
+	local last
+	last=$(xtcp-fmt -f tsv --no-header --fields poll_sequence "$T/e.pb" | tail -1)
+	wait_until has_polls "$T/e.pb" $((last + 1))
+	kill -TERM "$DUMP_PID"
+	stopped 0
+	hold_stop || true
+	[ ! -s "$T/e.err" ]
+	local polls closes
+	polls=$(xtcp-filter -c 'kind == poll' "$T/e.pb")
+	closes=$(xtcp-filter -c 'kind == close' "$T/e.pb")
+	[ "$polls" -ge 12 ] && [ "$closes" -eq 42 ]
+	# xtcp-filter: the stream byte for byte, and each kind apart
+	xtcp-filter 'kind == close || kind == poll' "$T/e.pb" | cmp - "$T/e.pb"
+	[ "$(xtcp-filter 'kind == close' "$T/e.pb" | xtcp-fmt -f tsv --no-header --fields inet_diag_msg_state | sort -u)" = CLOSE ]
+	# json: back into a stream, its rows byte for byte (the frames are --from json's own);
+	# csv: every field of every record, by Python
+	xtcp-fmt -f json "$T/e.pb" >"$T/e.json"
+	delimited rows "$T/e.pb" >"$T/sent.rows"
+	xtcp-fmt --from json "$T/e.json" >"$T/j.pb"
+	delimited rows "$T/j.pb" | cmp - "$T/sent.rows"
+	xtcp-fmt -f csv --fields all "$T/e.pb" >"$T/e.csv"
+	run -0 python3 - "$T/e.csv" "$T/e.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+objs = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) == len(objs), (len(rows), len(objs))
+for i, (r, o) in enumerate(zip(rows, objs)):
+    assert set(r) == set(o), (i, set(r) ^ set(o))
+    for k, v in o.items():
+        assert r[k] == str(v), (i, k, r[k], v)
+print(len(rows), "records,", sum(o["record_kind"] == "RECORD_KIND_CLOSE" for o in objs), "close")
+PY
+	[ "$output" = "$((polls + closes)) records, 42 close" ]
+	# text: each close record marked, each poll row not, in the stream's order
+	xtcp-fmt -f text "$T/e.pb" | grep -v '^--- poll ' | tail -n +2 |
+		awk '{ print ($1 " " $2 == "CLOSE (event)") ? "RECORD_KIND_CLOSE" : "RECORD_KIND_POLL" }' >"$T/text.kinds"
+	xtcp-fmt -f tsv --no-header --fields record_kind "$T/e.pb" | diff - "$T/text.kinds"
+	# xtcp-kafka into the mock cluster, read back by kcat: the same rows, byte for byte
+	mock_start -t ev
+	run -0 --separate-stderr xtcp-kafka -b "$BROKERS" -t ev "$T/e.pb"
+	[[ "$stderr" == "xtcp-kafka: rows=$((polls + closes)) messages="*" delivered=$((polls + closes)) failed=0" ]]
+	kcat -C -b "$BROKERS" -t ev -p 0 -o beginning -e -q -f '%K:%k%R%s' |
+		python3 "$TOP/tests/data/kafka-messages.py" >"$T/k.pb"
+	delimited rows "$T/k.pb" | cmp - "$T/sent.rows"
+	[ "$(xtcp-filter -c 'kind == close' "$T/k.pb")" -eq 42 ]
+	mock_stop
 }
 
 @test "-E --filter: close records get the whole expression (the kernel's bytecode is for dumps): as | xtcp-filter" {
