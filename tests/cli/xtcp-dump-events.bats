@@ -38,6 +38,16 @@ listening() {
 		/proc/net/netlink
 }
 
+# delivered_or_dropped NS STREAM N: the close records in STREAM (complete frames)
+# and the events the kernel dropped for NS's destroy-group listener add up to N
+delivered_or_dropped() {
+	local got drops
+	got=$(xtcp-filter -c 'kind == close' "$2" 2>/dev/null | tail -1)
+	drops=$(ip netns exec "$1" awk '$2 == 4 && $4 == "00000005" { n += $9 } END { print n + 0 }' \
+		/proc/net/netlink)
+	[ $((${got:-0} + drops)) -ge "$3" ]
+}
+
 # stopped STATUS: the xtcp-dump started in the background ended with STATUS
 stopped() {
 	local rc=0
@@ -57,20 +67,20 @@ close_run() {
 	DUMP_PID=$!
 	wait_until listening "$NS" $((before + 1))
 	ip netns exec "$NS" python3 "$TOP/tests/data/closer.py" "$1" "$T/conns.log"
-	wait_until bash -c "xtcp-fmt -f json '$T/e.pb' | grep -c RECORD_KIND_CLOSE | grep -qx $(($1 * 2 + 2))"
+	wait_until bash -c "xtcp-filter -c 'kind == close' '$T/e.pb' | grep -qx $(($1 * 2 + 2))"
 	kill -"$2" "$DUMP_PID"
 	stopped 0
 }
 
 @test "-E alone: every connection's two ends as close records, their counters exact; SIGINT ends it, exit 0" {
-	close_run 300 INT
+	close_run 2000 INT
 	[ ! -s "$T/e.err" ]
 	xtcp-fmt -f json "$T/e.pb" >"$T/e.json"
 	run -0 python3 "$TOP/tests/data/events-check.py" "$T/e.json" "$T/conns.log" "$NS"
 	echo "$output"
 	# nothing but close records, of this namespace, before any poll
 	run -0 bash -c "xtcp-fmt -f csv --no-header --fields record_kind,netns,poll_sequence,events_lost '$T/e.pb' | sort | uniq -c"
-	[ "$output" = "    602 RECORD_KIND_CLOSE,$NS,0,0" ]
+	[ "$output" = "   4002 RECORD_KIND_CLOSE,$NS,0,0" ]
 }
 
 @test "polls and close records round-trip through xtcp-filter, xtcp-fmt json, csv and text, and xtcp-kafka" {
@@ -152,8 +162,9 @@ PY
 	wait_until has_polls "$T/a.pb" 1
 	netns_up "$NS-late"
 	wait_until listening "$NS-late"
-	ip netns exec "$NS-late" python3 "$TOP/tests/data/closer.py" 100 "$T/late.log"
-	wait_until bash -c "xtcp-fmt -f json '$T/a.pb' | grep '\"netns\":\"$NS-late\"' | grep -c RECORD_KIND_CLOSE | grep -qx 202"
+	# the issue's size: 2,000 connections, IPv4 and IPv6 in turn (some 3 s under ASan on 2 cores)
+	ip netns exec "$NS-late" python3 "$TOP/tests/data/closer.py" 2000 "$T/late.log"
+	wait_until bash -c "xtcp-filter -c 'kind == close && netns == \"$NS-late\"' '$T/a.pb' | grep -qx 4002"
 	kill -INT "$DUMP_PID"
 	stopped 0
 	xtcp-fmt -f json "$T/a.pb" >"$T/a.json"
@@ -169,6 +180,9 @@ print(len(close), "close records after polls", sorted(polls))
 PY
 }
 
+# The issue's burst is 100,000 connections: that is bench/events.sh --slow (some 200,000
+# events and 8 s of system CPU, too heavy for a shared test machine); here 2,000, with a
+# queue so small that most events are lost.
 @test "a burst while the reader is slow: delivered + reported lost = closed, exactly; exit 1" {
 	netns_up "$NS-burst"
 	mkfifo "$T/fifo"
@@ -181,7 +195,9 @@ PY
 	cat <&7 >"$T/b.pb" &
 	local cat_pid=$!
 	exec 7<&-
-	sleep 1
+	# the kernel sends events from a work queue that can lag behind the client:
+	# stop once what came and what the kernel dropped cover every socket closed
+	wait_until delivered_or_dropped "$NS-burst" "$T/b.pb" 4002
 	kill -INT "$DUMP_PID"
 	stopped 1
 	wait "$cat_pid"
