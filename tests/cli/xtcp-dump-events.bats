@@ -97,7 +97,7 @@ close_run() {
 	kill -TERM "$DUMP_PID"
 	stopped 0
 	hold_stop || true
-	[ ! -s "$T/e.err" ]
+	[ -z "$(without_schedule_notes <"$T/e.err")" ]
 	local polls closes
 	polls=$(xtcp-filter -c 'kind == poll' "$T/e.pb")
 	closes=$(xtcp-filter -c 'kind == close' "$T/e.pb")
