@@ -15,8 +15,9 @@
 # client that fails (EADDRNOTAVAIL) fails the run.
 #
 # --slow (issue 13's burst): xtcp-dump is stopped (SIGSTOP) for the whole
-# burst, so the kernel's queue (--event-buffer, 32 MiB: some 20,000 events)
-# overflows and the rest are dropped; then it goes on, drains and stops.
+# burst and until the kernel's queue (--event-buffer 32 MiB, doubled by the
+# kernel: some 52,000 events) has overflowed, so the rest are dropped; then
+# it goes on, drains and stops.
 # Every close record must have arrived, or delivered + reported lost must be
 # the number of sockets closed, exactly (2 per connection and each client's
 # two listeners); the run fails otherwise.  Default there 100000 connections.
@@ -46,10 +47,11 @@ ip -n "$NS" link set lo up
 # not -o: a run that lost events exits 1, and -o keeps no file of a failed run
 ip netns exec "$NS" xtcp-dump -E >"$tmp/events.pb" 2>"$tmp/dump.err" &
 dump=$!
-# listening: a sock_diag socket of the namespace in both destroy groups
+# listener: the /proc/net/netlink line of xtcp-dump's destroy-group socket
+listener() { sh tests/data/events-listener.sh "$NS" "$dump"; }
+drops() { listener | awk '{ print $9 }'; }
 for _ in $(seq 200); do
-	ip netns exec "$NS" awk '$2 == 4 && $4 == "00000005" { f = 1 } END { exit !f }' \
-		/proc/net/netlink && break
+	listener >/dev/null && break
 	sleep 0.05
 done
 ticks=$(getconf CLK_TCK)
@@ -66,14 +68,23 @@ for c in "${clients[@]}"; do
 	wait "$c" || { echo "events.sh: a client failed: fewer connections than asked" >&2; exit 1; }
 done
 t1=$(date +%s.%N)
-[ -z "$SLOW" ] || kill -CONT "$dump"
+if [ -n "$SLOW" ]; then
+	# the kernel's work queue sends events for seconds after the clients end:
+	# stay stopped until the queue has overflowed (at most 60 s)
+	for _ in $(seq 600); do
+		d=$(drops)
+		[ "${d:-0}" -gt 0 ] && break
+		sleep 0.1
+	done
+	kill -CONT "$dump"
+fi
 # The kernel sends each event from a work queue, which can lag well behind
 # the clients: wait (at most 60 s) until what was written and what the kernel
 # dropped (the socket's drop counter, as xtcp-dump reads it) cover every
 # socket closed, so that a late event is not taken for a lost one.
 closed=$((2 * CONNS + 2 * CLIENTS))
 for _ in $(seq 600); do
-	drops=$(ip netns exec "$NS" awk '$2 == 4 && $4 == "00000005" { print $9 }' /proc/net/netlink)
+	drops=$(drops)
 	got=$(xtcp-filter -c 'kind == close' "$tmp/events.pb" 2>/dev/null | tail -1)
 	[ $((${got:-0} + ${drops:-0})) -ge "$closed" ] && break
 	sleep 0.1
