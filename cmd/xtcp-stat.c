@@ -48,6 +48,7 @@ struct stat_cmd {
 	const char *last_text;          /* (the summariser's, until its next summary) */
 	size_t last_len;
 	bool have_last;
+	uint64_t closes_left_out;       /* openmetrics: close records, not summarised */
 };
 
 static void usage(FILE *fp)
@@ -77,8 +78,10 @@ static void usage(FILE *fp)
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
-		"A poll is a run of records with the same poll_sequence.  Exit status: 0\n"
-		"success, 1 bad input or runtime failure, 2 usage error.\n"
+		"A poll is a run of records with the same poll_sequence; the close records\n"
+		"after a poll (xtcp-dump -E) are summarised apart, after it, except in\n"
+		"openmetrics, which leaves them out.  Exit status: 0 success, 1 bad input\n"
+		"or runtime failure, 2 usage error.\n"
 		"Example: xtcp-dump -n all | xtcp-stat --by netns --fields rtt\n",
 		DEFAULT_MAX_SERIES);
 }
@@ -275,6 +278,15 @@ static int read_stream(struct stat_cmd *sc, int fd, const char *name)
 				xtcp_reader_release(&r);
 				return -1;
 			}
+			/*
+			 * A textfile's gauges are the sockets alive at the last poll;
+			 * sockets closed since would need counters kept across runs.
+			 */
+			if (sc->opt.format == XTCP_STAT_OPENMETRICS &&
+			    sc->rec.record_kind == XTCP_RECORD_KIND_CLOSE) {
+				sc->closes_left_out++;
+				continue;
+			}
 			if (xtcp_stat_ends_poll(sc->stat, &sc->rec))
 				end_poll(sc);
 			if (xtcp_stat_add(sc->stat, &sc->rec) < 0) {
@@ -314,6 +326,10 @@ static void finish(struct stat_cmd *sc, bool failed)
 			err(1, "cannot summarise a poll");
 	}
 	note_folded(sc, &sc->last);
+	if (sc->closes_left_out)
+		warnx("%" PRIu64 " close record%s (xtcp-dump -E) left out: -f openmetrics shows the "
+		      "sockets of the last poll", sc->closes_left_out,
+		      sc->closes_left_out == 1 ? "" : "s");
 	write_text(sc, sc->last_text, sc->last_len);
 	sc->written++;
 }

@@ -31,7 +31,8 @@
 #define XTCP_EVENTS_IPV4 1u
 #define XTCP_EVENTS_IPV6 2u
 
-/* The receive buffer asked for by default: some 20,000 queued events. */
+/* The receive buffer asked for by default: the kernel doubles it; some 52,000 queued events
+ * of 1,280 bytes each (IPv4 or IPv6, as /proc/net/netlink counts them on Linux 6.x). */
 #define XTCP_EVENTS_RCVBUF_DEFAULT (32u << 20)
 
 /* The buffer xtcp_events_read() needs, shared by every reader (one message per 8 KiB slot). */

@@ -1,6 +1,7 @@
 #include "stat.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ struct xtcp_stat {
 	bool in_poll;
 	uint64_t seq;
 	int64_t ts;
+	uint32_t kind;          /* record_kind */
 	size_t rows;
 	uint8_t *key;           /* the row's key being built */
 	size_t key_cap;
@@ -281,7 +283,8 @@ static const struct xtcp_field *field_word(const char *word, size_t len, const c
 		return NULL;
 	}
 	if ((len == 13 && !memcmp(word, "poll_sequence", 13)) ||
-	    (len == 12 && !memcmp(word, "timestamp_ns", 12))) {
+	    (len == 12 && !memcmp(word, "timestamp_ns", 12)) ||
+	    (len == 11 && !memcmp(word, "record_kind", 11))) {
 		fail(err, XTCP_STAT_RESERVED, option, word, len);
 		return NULL;
 	}
@@ -547,9 +550,10 @@ bool xtcp_stat_ends_poll(const struct xtcp_stat *s, const xtcp_rec *rec)
 {
 	if (!s->in_poll)
 		return false;
-	if (rec->poll_sequence != s->seq)
+	if (rec->poll_sequence != s->seq || rec->record_kind != s->kind)
 		return true;
-	return s->seq == 0 && rec->timestamp_ns != s->ts;
+	/* close records have a time each: those after one poll are one summary */
+	return s->seq == 0 && s->kind == XTCP_RECORD_KIND_POLL && rec->timestamp_ns != s->ts;
 }
 
 size_t xtcp_stat_rows(const struct xtcp_stat *s)
@@ -723,6 +727,7 @@ int xtcp_stat_add(struct xtcp_stat *s, const xtcp_rec *rec)
 		s->in_poll = true;
 		s->seq = rec->poll_sequence;
 		s->ts = rec->timestamp_ns;
+		s->kind = rec->record_kind;
 	}
 	s->last = gi;
 	s->groups[gi - 1].count++;
@@ -747,6 +752,7 @@ void xtcp_stat_reset(struct xtcp_stat *s)
 	s->in_poll = false;
 	s->seq = 0;
 	s->ts = 0;
+	s->kind = 0;
 	s->rows = 0;
 	s->arena_len = 0;
 	s->n_groups = 0;
@@ -1187,13 +1193,24 @@ static void render_text(struct xtcp_stat *s, const struct xtcp_stat_poll *poll)
 
 	if (s->polls)
 		puts_(s, "\n");
-	puts_(s, "poll");
+	if (poll->record_kind == XTCP_RECORD_KIND_POLL) {
+		puts_(s, "poll");
+	} else if (poll->record_kind == XTCP_RECORD_KIND_CLOSE) {
+		puts_(s, "closed");
+		if (poll->poll_sequence)
+			puts_(s, " after poll");
+	} else {
+		snprintf(num, sizeof(num), "records of kind %" PRIu32, poll->record_kind);
+		puts_(s, num);
+		if (poll->poll_sequence)
+			puts_(s, " after poll");
+	}
 	if (poll->poll_sequence) {
 		snprintf(num, sizeof(num), " %llu", (unsigned long long)poll->poll_sequence);
 		puts_(s, num);
 	}
 	if (poll->timestamp_ns) {
-		puts_(s, " at ");
+		puts_(s, poll->record_kind == XTCP_RECORD_KIND_POLL ? " at " : ", from ");
 		put_time(s, poll->timestamp_ns);
 	}
 	snprintf(num, sizeof(num), ": %llu socket%s in %zu group%s",
@@ -1322,6 +1339,17 @@ static void put_stat_name(struct xtcp_stat *s, size_t i, const char *sep)
 		puts_(s, s->q[i - 2].column);
 }
 
+/* record_kind as xtcp-fmt writes it: its name, or the number of a kind this build does not know */
+static void put_kind(struct xtcp_stat *s, uint32_t kind, bool json)
+{
+	if (kind == XTCP_RECORD_KIND_POLL)
+		puts_(s, json ? "\"RECORD_KIND_POLL\"" : "RECORD_KIND_POLL");
+	else if (kind == XTCP_RECORD_KIND_CLOSE)
+		puts_(s, json ? "\"RECORD_KIND_CLOSE\"" : "RECORD_KIND_CLOSE");
+	else
+		put_int(s, kind, json);
+}
+
 static void render_json(struct xtcp_stat *s, const struct xtcp_stat_poll *poll)
 {
 	size_t nv = s->n_values, ns = s->n_stats, slot, k, v, i;
@@ -1331,6 +1359,8 @@ static void render_json(struct xtcp_stat *s, const struct xtcp_stat_poll *poll)
 		put_int(s, (i128)poll->poll_sequence, true);
 		puts_(s, ",\"timestamp_ns\":");
 		put_int(s, poll->timestamp_ns, true);
+		puts_(s, ",\"record_kind\":");
+		put_kind(s, poll->record_kind, true);
 		if (is_other(s, slot)) {
 			puts_(s, ",\"group\":null,\"other_groups\":");
 			put_int(s, (i128)poll->folded, true);
@@ -1374,6 +1404,8 @@ static void render_csv(struct xtcp_stat *s, const struct xtcp_stat_poll *poll)
 		put_int(s, (i128)poll->poll_sequence, false);
 		puts_(s, ",");
 		put_int(s, poll->timestamp_ns, false);
+		puts_(s, ",");
+		put_kind(s, poll->record_kind, false);
 		if (!other)
 			load_key(s, slot_group(s, slot));
 		for (k = 0; k < s->n_keys; k++) {
@@ -1598,6 +1630,7 @@ int xtcp_stat_summarise(struct xtcp_stat *s, struct xtcp_stat_poll *poll, const 
 	memset(poll, 0, sizeof(*poll));
 	poll->poll_sequence = s->seq;
 	poll->timestamp_ns = s->ts;
+	poll->record_kind = s->kind;
 	poll->rows = s->rows;
 	s->text_len = 0;
 	s->oom = false;
@@ -1638,7 +1671,7 @@ static int build_preamble(struct xtcp_stat *s)
 	if (s->format != XTCP_STAT_CSV || !s->header)
 		return 0;
 	s->text_len = 0;
-	puts_(s, "poll_sequence,timestamp_ns");
+	puts_(s, "poll_sequence,timestamp_ns,record_kind");
 	for (i = 0; i < s->n_keys; i++) {
 		puts_(s, ",");
 		puts_(s, s->keys[i].word);

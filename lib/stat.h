@@ -10,10 +10,18 @@
  * these rules.
  *
  * Polls.  A poll is a run of consecutive records with the same
- * poll_sequence; records whose poll_sequence is 0 (writers that do not set
- * it) are polls by timestamp_ns instead.  xtcp_stat_ends_poll() tells when a
- * record starts the next one.  A poll's timestamp is its first record's
- * timestamp_ns.
+ * poll_sequence and record_kind; poll rows whose poll_sequence is 0
+ * (writers that do not set it) are polls by timestamp_ns instead.
+ * xtcp_stat_ends_poll() tells when a record starts the next one.  A poll's
+ * timestamp is its first record's timestamp_ns.
+ *
+ * Close records (record_kind RECORD_KIND_CLOSE, xtcp-dump -E) are sockets
+ * that ended between two polls, not sockets a poll found: the ones that
+ * follow poll N (their poll_sequence is N) are summarised on their own,
+ * after poll N's summary, as a "poll" of kind RECORD_KIND_CLOSE, whatever
+ * their timestamps (each has the time it was read).  A socket seen by a
+ * poll and then closed is in both, once each.  Without polls (xtcp-dump -E
+ * alone: poll_sequence 0) every close record of the run is one summary.
  *
  * Values.  Every record has every field (proto3 cannot tell a field that is
  * unset from 0), so every group has `count` values of every field, zeros
@@ -68,8 +76,9 @@ enum xtcp_stat_problem {
 	XTCP_STAT_TWICE,                /* the same field twice in one list, or a quantile twice */
 	XTCP_STAT_NOT_NUMBER,           /* in fields: not a number (a string, state, address, ...) */
 	XTCP_STAT_CANNOT_GROUP,         /* in by: a field of a type that cannot be a key */
-	XTCP_STAT_RESERVED,             /* poll_sequence or timestamp_ns by those names: the
-					   summary's own columns (their aliases are fine) */
+	XTCP_STAT_RESERVED,             /* poll_sequence, timestamp_ns or record_kind by those
+					   names: the summary's own columns (their aliases are
+					   fine) */
 	XTCP_STAT_BAD_QUANTILE,         /* not a decimal from 0 to 1 of at most 6 decimals */
 	XTCP_STAT_TOO_MANY,             /* more than XTCP_STAT_MAX_LIST items */
 };
@@ -105,6 +114,7 @@ size_t xtcp_stat_rows(const struct xtcp_stat *s);
 struct xtcp_stat_poll {
 	uint64_t poll_sequence;
 	int64_t timestamp_ns;
+	uint32_t record_kind;    /* XTCP_RECORD_KIND_POLL, or _CLOSE: the close records after a poll */
 	uint64_t rows;
 	size_t groups;           /* distinct keys in the poll */
 	size_t folded;           /* of those, folded into the "other" group by max_series */

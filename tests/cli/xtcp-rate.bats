@@ -22,6 +22,7 @@ teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/paced.pid")" 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$NS-idle" 2>/dev/null || true
+	ip netns del "$NS-close" 2>/dev/null || true
 }
 
 setup() {
@@ -226,6 +227,35 @@ PY
 	[ "${lines[2]}" = "RECORD_KIND_POLL,0,0,0" ]
 	run -0 bash -c "xtcp-rate --changed '$T/close.pb' | xtcp-fmt -f csv --no-header --fields record_kind"
 	[ "${#lines[@]}" -eq 3 ]
+	# and tests/data/rate-check.py's own model of close records agrees
+	run -0 check "$T/close.pb"
+	[ "$(total closed "$output")" -eq 1 ] && [ "$(total closed_followed "$output")" -eq 1 ]
+	run -0 check "$T/close.pb" --changed
+}
+
+@test "live xtcp-dump -E: sockets followed across polls, then closed: their close records' final deltas equal Python's" {
+	netns_up "$NS-close"
+	ip netns exec "$NS-close" python3 "$TOP/tests/data/hold.py" 2 1 >"$T/hold.out" 2>&1 &
+	local hold=$! dump last
+	wait_until grep -q READY "$T/hold.out"
+	ip netns exec "$NS-close" xtcp-dump -c 0 -i 300ms -E >"$T/ev.pb" 2>"$T/ev.err" &
+	dump=$!
+	wait_until has_polls "$T/ev.pb" 2
+	kill "$hold"
+	wait "$hold" || true
+	# the three connections' six ends and the two listeners close, then one more poll
+	wait_until bash -c "xtcp-filter -c 'kind == close' '$T/ev.pb' | grep -qx 8"
+	last=$(xtcp-fmt -f tsv --no-header --fields poll_sequence "$T/ev.pb" | tail -1)
+	wait_until has_polls "$T/ev.pb" $((last + 1))
+	kill -INT "$dump"
+	wait "$dump"
+	ip netns del "$NS-close"
+	[ -z "$(without_schedule_notes <"$T/ev.err")" ]
+	run -0 check "$T/ev.pb"
+	echo "$output"
+	# every close record is of a socket a poll saw: its interval and deltas since that poll
+	[ "$(total closed "$output")" -eq 8 ] && [ "$(total closed_followed "$output")" -eq 8 ]
+	run -0 check "$T/ev.pb" --changed
 }
 
 @test "several FILEs and - are one stream, as cat would make it" {

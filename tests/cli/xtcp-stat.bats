@@ -119,8 +119,8 @@ samples() {
 	[[ "$output" == "ok: 3 polls, 36 records, 12 groups, 7 fields, 3 quantiles match Python" ]]
 	# 3 IPv4 and 2 IPv6 connections and their two listeners, in each poll
 	run -0 xtcp-stat -f csv --no-header --by family,state --fields= "$LIVE"
-	[ "$(cut -d, -f1,3- <<<"$output" | head -4)" = "$(printf '%s\n' 1,2,ESTABLISHED,6 1,2,LISTEN,1 \
-		1,10,ESTABLISHED,4 1,10,LISTEN,1)" ]
+	[ "$(cut -d, -f1,3- <<<"$output" | head -4)" = "$(printf '%s\n' 1,RECORD_KIND_POLL,2,ESTABLISHED,6 \
+		1,RECORD_KIND_POLL,2,LISTEN,1 1,RECORD_KIND_POLL,10,ESTABLISHED,4 1,RECORD_KIND_POLL,10,LISTEN,1)" ]
 	[ "$(cut -d, -f1 <<<"$output" | uniq -c | awk '{print $1 "x" $2}' | paste -sd' ')" = "4x1 4x2 4x3" ]
 }
 
@@ -128,8 +128,98 @@ samples() {
 	printf '%s\n' '{"timestamp_ns":5,"tcp_info_rtt":1}' '{"timestamp_ns":5,"tcp_info_rtt":3}' \
 		'{"timestamp_ns":9,"tcp_info_rtt":10}' | xtcp-fmt --from json >"$T/ts.pb"
 	run -0 xtcp-stat -f csv --by= --fields=rtt --quantiles=0.5 "$T/ts.pb"
-	[ "$output" = "$(printf '%s\n' poll_sequence,timestamp_ns,count,rtt_sum,rtt_min,rtt_p50,rtt_max \
-		0,5,2,4,1,2,3 0,9,1,10,10,10,10)" ]
+	[ "$output" = "$(printf '%s\n' poll_sequence,timestamp_ns,record_kind,count,rtt_sum,rtt_min,rtt_p50,rtt_max \
+		0,5,RECORD_KIND_POLL,2,4,1,2,3 0,9,RECORD_KIND_POLL,1,10,10,10,10)" ]
+}
+
+# close_stream RECORDS.json OUT.json: RECORDS (polls of xtcp-fmt -f json) with close
+# records after polls 1 and 3 (every 7th socket of the poll, closed, its counters moved on,
+# each with a time of its own), none after poll 2, as xtcp-dump -E writes them
+close_stream() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+polls = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    polls.setdefault(int(r["poll_sequence"]), []).append(r)
+with open(sys.argv[2], "w") as out:
+    for seq, rows in polls.items():
+        for r in rows:
+            out.write(json.dumps(r) + "\n")
+        if seq == 2:
+            continue
+        for j, r in enumerate(rows[::7]):
+            c = dict(r, record_kind="RECORD_KIND_CLOSE", inet_diag_msg_state="CLOSE",
+                     timestamp_ns=int(r["timestamp_ns"]) + 1000 * (j + 1),
+                     tcp_info_rtt=int(r["tcp_info_rtt"]) + j,
+                     tcp_info_bytes_acked=str(int(r["tcp_info_bytes_acked"]) + 1000 * j))
+            out.write(json.dumps(c) + "\n")
+PY
+}
+
+@test "close records (xtcp-dump -E): summarised apart, after the poll they follow; figures equal Python's" {
+	close_stream "$BATS_FILE_TMPDIR/gen.json" "$T/c.json"
+	xtcp-fmt --from json "$T/c.json" >"$T/c.pb"
+	run -0 check "$T/c.pb" "$T/c.json" --by=netns,state --fields=rtt,cwnd,bytes_acked \
+		--quantiles=0.5,0.9,0.99
+	[ "$output" = "ok: 3 polls and 2 of close records, 3286 records, 99 groups, 3 fields, 3 quantiles match Python" ]
+	# in stream order, each close summary after its poll, its time the first close record's
+	run -0 xtcp-stat -f csv --no-header --by= --fields= "$T/c.pb"
+	[ "$(cut -d, -f1,3,4 <<<"$output" | paste -sd' ')" = "1,RECORD_KIND_POLL,1000 1,RECORD_KIND_CLOSE,143 2,RECORD_KIND_POLL,1000 3,RECORD_KIND_POLL,1000 3,RECORD_KIND_CLOSE,143" ]
+	[ "$(sed -n 2p <<<"$output" | cut -d, -f2)" -eq $(($(sed -n 1p <<<"$output" | cut -d, -f2) + 1000)) ]
+	run -0 xtcp-stat --by state --fields '' "$T/c.pb"
+	[ "$(grep -c '^poll [123] at ' <<<"$output")" -eq 3 ]
+	[ "$(grep -c '^closed after poll [13], from 2026-01-01T00:00:[0-9]*Z: 143 sockets in 1 group$' <<<"$output")" -eq 2 ]
+	# by kind, as a key: one value a summary
+	run -0 xtcp-stat -f csv --no-header --by kind --fields '' "$T/c.pb"
+	[ "$(cut -d, -f3,4 <<<"$output" | sort -u | paste -sd' ')" = "RECORD_KIND_CLOSE,RECORD_KIND_CLOSE RECORD_KIND_POLL,RECORD_KIND_POLL" ]
+	run -2 --separate-stderr xtcp-stat --by record_kind "$T/c.pb"
+	[ "$stderr" = "xtcp-stat: 'record_kind' in --by is a column of the summary itself; name the field by its alias 'kind' (see 'xtcp-stat --help')" ]
+	# xtcp-dump -E alone (poll_sequence 0): the close records of the run are one summary
+	python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["record_kind"] == "RECORD_KIND_CLOSE":
+        print(json.dumps(dict(r, poll_sequence=0)))' "$T/c.json" >"$T/e.json"
+	xtcp-fmt --from json "$T/e.json" >"$T/e.pb"
+	run -0 check "$T/e.pb" "$T/e.json" --by=netns --fields=rtt,bytes_acked --quantiles=0.5
+	[[ "$output" == "ok: 0 polls and 1 of close records, 286 records, "* ]]
+}
+
+@test "-f openmetrics leaves close records out, and says how many" {
+	close_stream "$BATS_FILE_TMPDIR/gen.json" "$T/c.json"
+	xtcp-fmt --from json "$T/c.json" >"$T/c.pb"
+	xtcp-filter 'kind == poll' "$T/c.pb" | xtcp-stat -f openmetrics --by netns >"$T/want.prom"
+	grep -q '^xtcp_sockets{netns="blue"} [0-9]' "$T/want.prom"
+	run -0 --separate-stderr xtcp-stat -f openmetrics --by netns "$T/c.pb"
+	diff -u "$T/want.prom" - <<<"$output"
+	[ "$stderr" = "xtcp-stat: 286 close records (xtcp-dump -E) left out: -f openmetrics shows the sockets of the last poll" ]
+}
+
+@test "live xtcp-dump -E -i 1s: polls and the sockets closed between them, each summarised apart, as Python" {
+	local n=100
+	ip netns exec "$NS" xtcp-dump -c 0 -i 1s -E >"$T/ev.pb" 2>"$T/ev.err" &
+	local dump=$!
+	wait_until has_polls "$T/ev.pb" 1
+	ip netns exec "$NS" python3 "$TOP/tests/data/closer.py" "$n" "$T/conns.log"
+	# both ends of every connection and the two listeners, then one more poll
+	wait_until bash -c "xtcp-filter -c 'kind == close' '$T/ev.pb' | grep -qx $((n * 2 + 2))"
+	local last
+	last=$(xtcp-filter 'kind == close' "$T/ev.pb" | xtcp-fmt -f tsv --no-header --fields poll_sequence | tail -1)
+	wait_until has_polls "$T/ev.pb" $((last + 1))
+	kill -INT "$dump"
+	wait "$dump"
+	[ -z "$(without_schedule_notes <"$T/ev.err")" ]
+	xtcp-fmt -f json "$T/ev.pb" >"$T/ev.json"
+	run -0 check "$T/ev.pb" "$T/ev.json" --by=state,family --fields=rtt,bytes_acked,bytes_received \
+		--quantiles=0.5,0.9
+	echo "$output"
+	[[ "$output" == "ok: "*" polls and "*" of close records, "* ]]
+	# the close summaries hold the 202 closed sockets, in CLOSE, none in a poll's groups
+	xtcp-stat -f csv --no-header --by state --fields '' "$T/ev.pb" >"$T/s.csv"
+	run -0 awk -F, '$3 == "RECORD_KIND_CLOSE" { n += $5; if ($4 != "CLOSE") bad = 1 }
+		$3 == "RECORD_KIND_POLL" && $4 == "CLOSE" { bad = 1 } END { print n; exit bad }' "$T/s.csv"
+	[ "$output" -eq $((n * 2 + 2)) ]
 }
 
 # --- formats ------------------------------------------------------------------------------------
@@ -312,7 +402,7 @@ print(off)" "$1" "$2"
 	cut=$(frame_end "$LIVE" 2)
 	head -c $((cut + 20)) "$LIVE" >"$T/t.pb"
 	run -1 --separate-stderr xtcp-stat -f csv --no-header --by= --fields= "$T/t.pb"
-	[ "$(cut -d, -f1,3 <<<"$output")" = "1,12" ]
+	[ "$(cut -d, -f1,4 <<<"$output")" = "1,12" ]
 	[[ "$stderr" == "xtcp-stat: '$T/t.pb': frame 3 at byte $cut: input ends inside the frame (1"*" of "*" bytes)" ]]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	# openmetrics writes that last complete poll
@@ -344,6 +434,6 @@ print(off)" "$1" "$2"
 	wait "$stat" || rc=$?
 	kill "$writer" 2>/dev/null || true
 	[ "$rc" -eq 0 ]
-	[ "$(cut -d, -f1,3 "$T/out" | paste -sd' ')" = "1,12 2,12" ]
+	[ "$(cut -d, -f1,4 "$T/out" | paste -sd' ')" = "1,12 2,12" ]
 	[ ! -s "$T/err" ]
 }

@@ -7,7 +7,9 @@ IN.json is `xtcp-fmt -f json` of xtcp-rate's input, OUT.json of its output.
 This is an independent implementation of the rules of xtcp-rate(1): which
 records are the same socket, when a socket starts over, the deltas (32-bit
 counters wrap on a socket with a cookie), the rates (floor of delta * 1e9 /
-interval), forgetting sockets absent for N polls, and --changed.  Every
+interval), forgetting sockets absent for N polls, close records (xtcp-dump
+-E: a socket's last record, which begins no poll and ends its entry), and
+--changed.  Every
 output record must be its input record (every field) plus exactly the rate
 fields computed here; with --changed, exactly the records kept here.
 
@@ -69,11 +71,13 @@ def expected(records, forget, changed_only):
     polls = 0
     last_poll = None
     out = []
-    totals = {"records": 0, "new": 0, "moving": 0, "wrapped": 0, "forgotten": 0, "kept": 0}
+    totals = {"records": 0, "new": 0, "moving": 0, "wrapped": 0, "forgotten": 0, "closed": 0,
+              "closed_followed": 0, "kept": 0}
     for rec in records:
         totals["records"] += 1
+        close = rec.get("record_kind") == "RECORD_KIND_CLOSE"
         poll = (num(rec["poll_sequence"]), num(rec["timestamp_ns"]))
-        if poll != last_poll:
+        if not close and poll != last_poll:
             polls += 1
             last_poll = poll
             for key in [k for k, e in table.items() if polls - e["poll"] > forget]:
@@ -114,8 +118,14 @@ def expected(records, forget, changed_only):
             changed = rec["inet_diag_msg_state"] != e["state"] or any(
                 want[c + "_delta"] for c in COUNTERS)
             totals["moving"] += any(want[c + "_delta"] for c in COUNTERS)
-        table[key] = {"tuple": tup, "ts": ts, "state": rec["inet_diag_msg_state"],
-                      "info": info, "counters": cur, "poll": polls}
+        if close:
+            # the socket's last record: its entry goes at once, and it was no sighting
+            table.pop(key, None)
+            totals["closed"] += 1
+            totals["closed_followed"] += not new
+        else:
+            table[key] = {"tuple": tup, "ts": ts, "state": rec["inet_diag_msg_state"],
+                          "info": info, "counters": cur, "poll": polls}
         if changed or not changed_only:
             out.append((rec, want))
     totals["kept"] = len(out)

@@ -9,7 +9,9 @@ FIELDS.tsv is `xtcp-stat --list-fields`; RECORDS.json the records as
 for the same records with the same lists.  The words of the lists are
 resolved here on their own (alias, name, or the name without its tcp_info_,
 inet_diag_msg_ or inet_diag_msg_socket_ prefix), polls are cut where
-poll_sequence (or, where it is 0, timestamp_ns) changes, and every count,
+poll_sequence or record_kind (or, for poll rows whose poll_sequence is 0,
+timestamp_ns) changes: the close records after a poll are a summary of
+their own, of record_kind RECORD_KIND_CLOSE.  Every count,
 sum, min, max and quantile is recomputed: quantiles with
 statistics.quantiles(method='inclusive') on Fractions, so they are exact,
 and compared both exactly and as the float Python gives for the integers.
@@ -28,6 +30,7 @@ import sys
 from decimal import Decimal
 from fractions import Fraction
 
+POLL = "RECORD_KIND_POLL"
 PREFIXES = ("tcp_info_", "inet_diag_msg_", "inet_diag_msg_socket_")
 
 
@@ -100,7 +103,8 @@ def polls(records):
     out, key = [], None
     for r in records:
         seq = as_int(r.get("poll_sequence", 0))
-        k = (seq, 0 if seq else as_int(r.get("timestamp_ns", 0)))
+        kind = r.get("record_kind", POLL)
+        k = (seq, kind, as_int(r.get("timestamp_ns", 0)) if not seq and kind == POLL else 0)
         if k != key:
             out.append([])
             key = k
@@ -157,7 +161,7 @@ def main():
     lines = [json.loads(l, parse_float=Decimal) for l in open(args.stat, encoding="utf-8")]
     got_polls = []
     for line in lines:
-        k = (as_int(line["poll_sequence"]), as_int(line["timestamp_ns"]))
+        k = (as_int(line["poll_sequence"]), as_int(line["timestamp_ns"]), line["record_kind"])
         if not got_polls or got_polls[-1][0] != k:
             got_polls.append((k, []))
         got_polls[-1][1].append(line)
@@ -169,8 +173,9 @@ def main():
     n_groups = 0
     for i, (rows, (pk, got)) in enumerate(zip(want_polls, got_polls), 1):
         first = rows[0]
-        if pk != (as_int(first.get("poll_sequence", 0)), as_int(first.get("timestamp_ns", 0))):
-            print("poll %d: poll_sequence/timestamp_ns %r, want the first record's" % (i, pk))
+        if pk != (as_int(first.get("poll_sequence", 0)), as_int(first.get("timestamp_ns", 0)),
+                  first.get("record_kind", POLL)):
+            print("poll %d: poll_sequence/timestamp_ns/record_kind %r, want the first record's" % (i, pk))
             return 1
         groups = {}
         for r in rows:
@@ -208,8 +213,10 @@ def main():
         elif other or folded:
             print("poll %d: %d groups not shown, %d other" % (i, len(folded), len(other)))
             return 1
-    print("ok: %d polls, %d records, %d groups, %d fields, %d quantiles match Python" %
-          (len(want_polls), len(records), n_groups, len(vfields), len(quants)))
+    closes = sum(1 for rows in want_polls if rows[0].get("record_kind", POLL) != POLL)
+    print("ok: %d polls%s, %d records, %d groups, %d fields, %d quantiles match Python" %
+          (len(want_polls) - closes, " and %d of close records" % closes if closes else "",
+           len(records), n_groups, len(vfields), len(quants)))
     return 0
 
 

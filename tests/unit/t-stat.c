@@ -117,8 +117,8 @@ static void test_options(void)
 		ok(s != NULL, "aliases, names and names without their prefix compile");
 		if (s) {
 			xtcp_stat_preamble(s, &text, &len);
-			ok(len && !strncmp(text, "poll_sequence,timestamp_ns,netns,state,dst,cong,ts,poll,"
-					   "count,rtt_sum,rtt_min,rtt_max,tcp_info_snd_cwnd_sum,", len > 99 ? 99 : len),
+			ok(len && !strncmp(text, "poll_sequence,timestamp_ns,record_kind,netns,state,dst,cong,ts,poll,"
+					   "count,rtt_sum,rtt_min,rtt_max,tcp_info_snd_cwnd_sum,", len > 111 ? 111 : len),
 			   "the CSV header names keys and fields as written");
 		}
 		xtcp_stat_free(s);
@@ -184,7 +184,7 @@ static void test_extremes(void)
 		       "\"p25\":\"9227875636482146303\",\"p50\":\"18446744073709551614\","
 		       "\"max\":\"18446744073709551615\"}"),
 	   "64-bit extremes: exact 128-bit sums; above 2^53 as strings, as xtcp-fmt writes them");
-	ok(contains(t, "{\"poll_sequence\":3,\"timestamp_ns\":-5,\"group\":{},\"count\":3,"),
+	ok(contains(t, "{\"poll_sequence\":3,\"timestamp_ns\":-5,\"record_kind\":\"RECORD_KIND_POLL\",\"group\":{},\"count\":3,"),
 	   "the poll's number and its first record's timestamp");
 	xtcp_stat_free(s);
 }
@@ -299,6 +299,9 @@ static void test_random(void)
 static void test_polls(void)
 {
 	struct xtcp_stat *s = make(XTCP_STAT_CSV, "", "", "", 0);
+	struct xtcp_stat_poll poll;
+	const char *text, *want;
+	size_t len;
 	xtcp_rec r;
 
 	if (!s)
@@ -319,6 +322,38 @@ static void test_polls(void)
 	r.timestamp_ns = 300;
 	ok(xtcp_stat_ends_poll(s, &r), "poll_sequence 0: another timestamp is another poll");
 	is(xtcp_stat_rows(s), 1, "one row held");
+
+	/* close records (xtcp-dump -E): apart from the poll they follow */
+	xtcp_stat_reset(s);
+	r.poll_sequence = 3;
+	r.timestamp_ns = 100;
+	xtcp_stat_add(s, &r);
+	r.record_kind = XTCP_RECORD_KIND_CLOSE;
+	r.timestamp_ns = 150;
+	ok(xtcp_stat_ends_poll(s, &r), "a close record after poll 3's rows begins another summary");
+	xtcp_stat_reset(s);
+	xtcp_stat_add(s, &r);
+	r.timestamp_ns = 160;
+	ok(!xtcp_stat_ends_poll(s, &r), "close records after one poll: one summary, whatever their times");
+	xtcp_stat_add(s, &r);
+	if (ok(xtcp_stat_summarise(s, &poll, &text, &len) == 0, "summarised")) {
+		is(poll.record_kind, XTCP_RECORD_KIND_CLOSE, "of kind close");
+		is(poll.rows, 2, "two close records");
+		is(poll.timestamp_ns, 150, "the time of the first");
+		want = "3,150,RECORD_KIND_CLOSE,2\n";
+		if (!ok(len == strlen(want) && !memcmp(text, want, len), "its csv line says its kind"))
+			printf("# %.*s", (int)len, text);
+	}
+	xtcp_stat_add(s, &r);
+	r.record_kind = XTCP_RECORD_KIND_POLL;
+	r.poll_sequence = 4;
+	ok(xtcp_stat_ends_poll(s, &r), "poll 4's first row ends the close records of poll 3");
+	xtcp_stat_reset(s);
+	r.poll_sequence = 0;
+	r.record_kind = XTCP_RECORD_KIND_CLOSE;
+	xtcp_stat_add(s, &r);
+	r.timestamp_ns = 170;
+	ok(!xtcp_stat_ends_poll(s, &r), "poll_sequence 0 (-E alone): close records are one summary");
 	xtcp_stat_free(s);
 }
 
@@ -351,10 +386,13 @@ static void test_groups(void)
 	add_group(s, "", 2, 1);
 	add_group(s, "a", 10, 1);      /* back to a group seen before */
 	t = summary(s, &poll);
-	ok(!strcmp(t, "1,0,,SYN_SENT,1\n1,0,a,ESTABLISHED,1\n1,0,a,LISTEN,3\n"
-		      "1,0,b,ESTABLISHED,3\n1,0,b,LISTEN,1\n"),
+	ok(!strcmp(t, "1,0,RECORD_KIND_POLL,,SYN_SENT,1\n1,0,RECORD_KIND_POLL,a,ESTABLISHED,1\n"
+		      "1,0,RECORD_KIND_POLL,a,LISTEN,3\n1,0,RECORD_KIND_POLL,b,ESTABLISHED,3\n"
+		      "1,0,RECORD_KIND_POLL,b,LISTEN,1\n"),
 	   "groups in key order: strings by bytes, states by number");
-	if (strcmp(t, "1,0,,SYN_SENT,1\n1,0,a,ESTABLISHED,1\n1,0,a,LISTEN,3\n1,0,b,ESTABLISHED,3\n1,0,b,LISTEN,1\n"))
+	if (strcmp(t, "1,0,RECORD_KIND_POLL,,SYN_SENT,1\n1,0,RECORD_KIND_POLL,a,ESTABLISHED,1\n"
+		      "1,0,RECORD_KIND_POLL,a,LISTEN,3\n1,0,RECORD_KIND_POLL,b,ESTABLISHED,3\n"
+		      "1,0,RECORD_KIND_POLL,b,LISTEN,1\n"))
 		printf("# %s", t);
 	ok(poll.rows == 9 && poll.groups == 5 && poll.folded == 0, "the poll's rows and groups");
 	xtcp_stat_free(s);
@@ -371,9 +409,11 @@ static void test_groups(void)
 	add_group(s, "f", 1, 2);
 	t = summary(s, &poll);
 	ok(poll.groups == 6 && poll.folded == 4, "6 groups, 3 series: 2 shown, 4 folded");
-	ok(!strcmp(t, "1,0,a,0,5,10,0,2,4\n1,0,b,0,4,6,0,1.5,3\n1,0,,4,8,5,0,0.5,2\n"),
+	ok(!strcmp(t, "1,0,RECORD_KIND_POLL,a,0,5,10,0,2,4\n1,0,RECORD_KIND_POLL,b,0,4,6,0,1.5,3\n"
+		      "1,0,RECORD_KIND_POLL,,4,8,5,0,0.5,2\n"),
 	   "the largest groups in key order, then one group of the others' records");
-	if (strcmp(t, "1,0,a,0,5,10,0,2,4\n1,0,b,0,4,6,0,1.5,3\n1,0,,4,8,5,0,0.5,2\n"))
+	if (strcmp(t, "1,0,RECORD_KIND_POLL,a,0,5,10,0,2,4\n1,0,RECORD_KIND_POLL,b,0,4,6,0,1.5,3\n"
+		      "1,0,RECORD_KIND_POLL,,4,8,5,0,0.5,2\n"))
 		printf("# %s", t);
 	xtcp_stat_free(s);
 
@@ -385,7 +425,8 @@ static void test_groups(void)
 	add_group(s, "x", 1, 2);
 	add_group(s, "z", 1, 2);
 	t = summary(s, &poll);
-	ok(!strcmp(t, "1,0,x,0,2\n1,0,,2,4\n"), "a tie at the cut: the first in key order is shown");
+	ok(!strcmp(t, "1,0,RECORD_KIND_POLL,x,0,2\n1,0,RECORD_KIND_POLL,,2,4\n"),
+	   "a tie at the cut: the first in key order is shown");
 	xtcp_stat_free(s);
 }
 
