@@ -948,7 +948,8 @@ static int poll_live(struct dump *d)
 			slot += skip;
 			next += skip * d->interval_ns;
 			skipped += skip;
-			if (!last_warn || now - last_warn >= 10000000000ull) {
+			/* -E alone has no polls to skip: its refreshes just run late */
+			if (!d->events_only && (!last_warn || now - last_warn >= 10000000000ull)) {
 				warnx("polls are slower than the %.3gs interval; skipped %" PRIu64
 				      " scheduled poll%s so far", (double)d->interval_ns / 1e9, skipped,
 				      skipped == 1 ? "" : "s");
