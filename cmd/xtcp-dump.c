@@ -592,6 +592,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("-r and -w cannot be combined: -w saves what the kernel sends");
 	if (d->read_path && (d->netns_all || d->n_netns_args))
 		usage_error("-r and -n cannot be combined: a capture is not a namespace");
+	if (d->read_path && d->no_skip)
+		usage_error("-r and --no-skip cannot be combined: a capture has no namespace to count");
 	if (d->read_path && d->processes)
 		usage_error("-r and -p cannot be combined: a capture's sockets are not this host's");
 	if (d->explain && !d->filter_expr)
