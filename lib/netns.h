@@ -29,7 +29,9 @@
  * keeps the name it had when first found.
  *
  * Entries are kept sorted: "default" first, then names, then netns:[...] by
- * inode.  Steady-state refreshes allocate nothing.
+ * inode.  Steady-state refreshes allocate nothing.  With set->sockstat each
+ * namespace also keeps the files that tell what a dump of it would find
+ * (lib/sockstat.h), opened inside it like its socket.
  */
 
 #include <stdbool.h>
