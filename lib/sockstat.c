@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,6 +79,9 @@ static const char *find_line(const char *text, size_t len, const char *prefix, c
 	return NULL;
 }
 
+/* No count comes near this; below it, sums and differences of five cannot overflow. */
+#define COUNT_MAX (INT64_C(1) << 48)
+
 /* A decimal number at *@p (after spaces), not past @end; advances *@p.  -1: none. */
 static int parse_number(const char **p, const char *end, int64_t *out)
 {
@@ -89,9 +93,9 @@ static int parse_number(const char **p, const char *end, int64_t *out)
 	if (s == end || *s < '0' || *s > '9')
 		return -1;
 	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -1;
 		v = v * 10 + (*s - '0');
+		if (v > COUNT_MAX)
+			return -1;
 	}
 	if (s < end && *s != ' ')
 		return -1;
