@@ -50,6 +50,7 @@ struct dump {
 	const char **netns_args;
 	size_t n_netns_args, netns_args_cap;
 	bool netns_all;
+	bool no_skip;                   /* --no-skip */
 	unsigned jitter_pct;
 	int save_fd;
 
@@ -114,6 +115,9 @@ static void usage(FILE *fp)
 		"                       /run/netns or /run/docker/netns, or a path such as\n"
 		"                       /proc/PID/ns/net (default: the caller's own)\n"
 		"      --jitter PCT     delay each poll start by a random 0..PCT%% of the interval\n"
+		"      --no-skip        dump every family of every namespace, also when the\n"
+		"                       kernel's counts (/proc/net/sockstat) say it has no\n"
+		"                       socket the dump could find\n"
 		"  -4, --ipv4           IPv4 sockets only\n"
 		"  -6, --ipv6           IPv6 sockets only\n"
 		"      --states LIST    kernel-side state filter (established,listen,time-wait,...;\n"
@@ -168,6 +172,7 @@ enum {
 	OPT_FILTER,
 	OPT_EXPLAIN,
 	OPT_EVENT_BUFFER,
+	OPT_NO_SKIP,
 };
 
 static const struct option long_options[] = {
@@ -175,6 +180,7 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "netns", required_argument, NULL, 'n' },
 	{ "jitter", required_argument, NULL, OPT_JITTER },
+	{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "states", required_argument, NULL, OPT_STATES },
@@ -356,23 +362,36 @@ static int dump_in(struct dump *d, struct xtcp_netns *ns, int family)
 	}
 }
 
-/* One poll of one namespace; returns 0, or -1 after reporting a failure. */
+/*
+ * One poll of one namespace; returns 0, or -1 after reporting a failure.
+ * A family whose counts say the dump would find nothing is not dumped
+ * (lib/sockstat.h says why that loses nothing); counts that cannot be read
+ * leave every family dumped.  Both families to dump: one request for both.
+ */
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 {
-	int i, rc;
+	struct xtcp_sockstat st;
+	bool counted, want[2];
+	int i, n_want = 0, rc;
 
 	d->rec.netns = ns->name;
 	d->rec.netns_inode = ns->inode;
 	d->rec.events_lost = ns->events.lost;
+	/* read before any dump: what it says holds at a time no later than the dumps */
+	counted = ns->stat.sockstat_fd >= 0 && xtcp_sockstat_read(&ns->stat, &st) == 0;
 
-	if (d->one_walk) {
+	for (i = 0; i < d->n_families; i++) {
+		want[i] = !counted || xtcp_sockstat_may_find(&st, d->families[i], d->states);
+		n_want += want[i];
+	}
+	if (d->one_walk && n_want == 2) {
 		rc = dump_in(d, ns, AF_UNSPEC);
 		if (rc <= 0)
 			return rc;
 		d->one_walk = false;    /* for the rest of the run */
 	}
 	for (i = 0; i < d->n_families; i++)
-		if (dump_in(d, ns, d->families[i]) < 0)
+		if (want[i] && dump_in(d, ns, d->families[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -513,6 +532,9 @@ static void parse_options(struct dump *d, int argc, char **argv)
 				usage_error("invalid --jitter '%s': want a percentage from 0 to 100", optarg);
 			d->jitter_pct = (unsigned)v;
 			break;
+		case OPT_NO_SKIP:
+			d->no_skip = true;
+			break;
 		case '4':
 			want4 = 1;
 			break;
@@ -599,6 +621,8 @@ static void parse_options(struct dump *d, int argc, char **argv)
 		usage_error("-r and -w cannot be combined: -w saves what the kernel sends");
 	if (d->read_path && (d->netns_all || d->n_netns_args))
 		usage_error("-r and -n cannot be combined: a capture is not a namespace");
+	if (d->read_path && d->no_skip)
+		usage_error("-r and --no-skip cannot be combined: a capture has no namespace to count");
 	if (d->read_path && d->processes)
 		usage_error("-r and -p cannot be combined: a capture's sockets are not this host's");
 	if (d->explain && !d->filter_expr)
@@ -893,6 +917,7 @@ static int poll_live(struct dump *d)
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
 		err(1, "cannot open '/proc/self/ns/net'");
 	set.save_fd = d->save_fd;
+	set.sockstat = !d->no_skip;
 	d->set = &set;
 	if (d->events) {
 		for (i = 0; i < (size_t)d->n_families; i++)

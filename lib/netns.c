@@ -246,16 +246,24 @@ static void netns_close(struct xtcp_netns *ns)
 {
 	xtcp_diag_close(&ns->diag);
 	xtcp_events_close(&ns->events);
+	xtcp_sockstat_close(&ns->stat);
 }
 
-/* In the namespace: its sock_diag socket, and its events socket when asked for. */
+/*
+ * In the namespace: its sock_diag socket, its events socket and its
+ * sockstat files when asked for.
+ */
 static int open_sockets(struct xtcp_netns_set *set, struct xtcp_netns *ns)
 {
 	ns->events.fd = -1;
+	ns->stat.sockstat_fd = ns->stat.protocols_fd = -1;
 	if (xtcp_diag_open(&ns->diag) < 0)
 		return -1;
 	if (set->events && xtcp_events_open(&ns->events, set->events, set->events_rcvbuf) < 0)
 		ns->events_err = errno;
+	/* without them it is dumped every poll: nothing lost but the saving */
+	if (set->sockstat)
+		xtcp_sockstat_open(&ns->stat);
 	return 0;
 }
 
@@ -370,6 +378,7 @@ static struct xtcp_netns *found(struct xtcp_netns_set *set, const char *path, co
 	ns = &set->ns[set->n];
 	memset(ns, 0, sizeof(*ns));
 	ns->events.fd = -1;
+	ns->stat.sockstat_fd = ns->stat.protocols_fd = -1;
 	ns->inode = inode;
 	ns->seen = true;
 	ns->self = inode == set->self_inode;

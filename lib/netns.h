@@ -29,7 +29,9 @@
  * keeps the name it had when first found.
  *
  * Entries are kept sorted: "default" first, then names, then netns:[...] by
- * inode.  Steady-state refreshes allocate nothing.
+ * inode.  Steady-state refreshes allocate nothing.  With set->sockstat each
+ * namespace also keeps the files that tell what a dump of it would find
+ * (lib/sockstat.h), opened inside it like its socket.
  */
 
 #include <stdbool.h>
@@ -38,6 +40,7 @@
 
 #include "diag.h"
 #include "events.h"
+#include "sockstat.h"
 
 struct xtcp_netns {
 	char name[128];
@@ -46,6 +49,7 @@ struct xtcp_netns {
 	struct xtcp_diag diag;
 	struct xtcp_events events;      /* with set->events: its close events (events.fd -1 if not) */
 	int events_err;                 /* errno of xtcp_events_open() when it failed, else 0 */
+	struct xtcp_sockstat_files stat;        /* with set->sockstat: its counts (fds -1 if not) */
 	bool seen;              /* found by the current refresh */
 	bool self;              /* the caller's own namespace */
 	bool named;             /* asked for explicitly (a -n argument) */
@@ -121,6 +125,14 @@ struct xtcp_netns_set {
 	 */
 	unsigned events;
 	size_t events_rcvbuf;
+	/*
+	 * Set before the first refresh: each namespace also gets its
+	 * /proc/net/sockstat and /proc/net/protocols, opened inside it
+	 * (lib/sockstat.h), for the caller to read before each poll.  A
+	 * namespace whose files cannot be opened is still polled, with
+	 * stat.sockstat_fd -1.
+	 */
+	bool sockstat;
 };
 
 /*

@@ -1,0 +1,73 @@
+#ifndef XTCP_SOCKSTAT_H
+#define XTCP_SOCKSTAT_H
+
+/*
+ * What the kernel counts, per network namespace, of the sockets a TCP dump
+ * could find: enough to know that a dump of a family would come back empty,
+ * without walking the hash tables a dump walks.
+ *
+ * Two files, opened once from inside the namespace (like its sock_diag
+ * socket; an open file answers for the namespace it was opened in) and
+ * read again at offset 0 each poll:
+ *   /proc/net/sockstat   "sockets: used N" (every socket a program made,
+ *                        of any kind, until it is freed) and "TCP: inuse N
+ *                        ... tw M" (hashed IPv4 TCP sockets; TIME_WAIT
+ *                        sockets of both families);
+ *   /proc/net/protocols  the "sockets" column: TCPv6 (the same counter as
+ *                        /proc/net/sockstat6's "TCP6: inuse"), and the
+ *                        kinds of socket that can never be TCP (NETLINK,
+ *                        UNIX, UNIX-STREAM, PACKET), counted from creation.
+ * Why these numbers are enough, and where they stop being exact, is in
+ * xtcp_sockstat_may_find() and docs/netns.md.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct xtcp_sockstat {
+	int64_t used;           /* sockets: used */
+	int64_t tcp_inuse;      /* TCP: inuse (hashed: listening, connecting, connected) */
+	int64_t tcp_tw;         /* TCP: tw (TIME_WAIT sockets, IPv4 and IPv6) */
+	int64_t tcp6_inuse;     /* TCPv6 (hashed, v4-mapped ones included) */
+	int64_t not_tcp;        /* NETLINK + UNIX + UNIX-STREAM + PACKET */
+};
+
+struct xtcp_sockstat_files {
+	int sockstat_fd;        /* -1: not open */
+	int protocols_fd;
+};
+
+/*
+ * Open the files of the calling thread's current network namespace
+ * (/proc/thread-self/net/...).  Returns 0, or -1 with errno from open(2);
+ * nothing is left open then.
+ */
+int xtcp_sockstat_open(struct xtcp_sockstat_files *f);
+void xtcp_sockstat_close(struct xtcp_sockstat_files *f);
+
+/*
+ * Read both files again.  Returns 0, or -1 with errno: from pread(2), or
+ * EBADMSG when a file lacks a number it must have (a kernel that writes
+ * them otherwise).  @st is whole only on success.
+ */
+int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, struct xtcp_sockstat *st);
+
+/*
+ * Parse the text of /proc/net/sockstat (@len bytes) into used, tcp_inuse and
+ * tcp_tw, and of /proc/net/protocols into tcp6_inuse and not_tcp.  Return 0,
+ * or -1 with errno EBADMSG when a number is missing or malformed.
+ */
+int xtcp_sockstat_parse_sockstat(const char *text, size_t len, struct xtcp_sockstat *st);
+int xtcp_sockstat_parse_protocols(const char *text, size_t len, struct xtcp_sockstat *st);
+
+/*
+ * Whether a dump of @family (AF_INET, AF_INET6) asking for @states (a mask
+ * of XTCP_TCPF bits) could return any socket of a namespace whose counts
+ * are @st.  false: it would return nothing, and may be skipped.  (The
+ * caller's own sock_diag and events sockets are netlink sockets: they do
+ * not count.)
+ */
+bool xtcp_sockstat_may_find(const struct xtcp_sockstat *st, int family, uint32_t states);
+
+#endif

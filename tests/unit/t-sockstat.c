@@ -1,0 +1,126 @@
+/* Unit tests for lib/sockstat.c: parsing the kernel's counts, and what they allow to skip. */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sockstat.h"
+#include "tap.h"
+#include "tcp.h"
+
+static const char sockstat[] =
+	"sockets: used 12\n"
+	"TCP: inuse 3 orphan 1 tw 7 alloc 100015 mem 2\n"
+	"UDP: inuse 0 mem 0\n"
+	"UDPLITE: inuse 0\n"
+	"RAW: inuse 0\n"
+	"FRAG: inuse 0 memory 0\n";
+
+static const char protocols[] =
+	"protocol  size sockets  memory press maxhdr  slab module     cl co di ac io in de sh ss "
+	"gs se re bi br ha uh gp em\n"
+	"PACKET    1600      1      -1   NI       0   no   kernel      n  n  n  n  n  n  n  n  n "
+	"n  n  n  n  n  n  n  n  n\n"
+	"TCPv6     2432      4      12   no     320   yes  kernel      y  y  y  y  y  y  y  y  y "
+	"y  y  y  n  y  y  y  y  y\n"
+	"UNIX-STREAM 1152      5      -1   NI       0   yes  kernel      y  n  y  n  n  n  n  n  n "
+	"n  n  n  n  n  n  n  n  n\n"
+	"UNIX      1152      2      -1   NI       0   yes  kernel      y  n  y  n  n  n  n  n  n "
+	"n  n  n  n  n  n  n  n  n\n"
+	"UDP       1280      0       0   NI       0   yes  kernel      y  y  y  n  y  y  y  n  y "
+	"y  y  y  y  n  n  y  y  n\n"
+	"NETLINK   1096      3      -1   NI       0   no   kernel      n  n  n  n  n  n  n  n  n "
+	"n  n  n  n  n  n  n  n  n\n"
+	"TCP       2272      3      12   no     320   yes  kernel      y  y  y  y  y  y  y  y  y "
+	"y  y  y  n  y  y  y  y  y\n";
+
+static void parsing(void)
+{
+	struct xtcp_sockstat st;
+
+	memset(&st, 0, sizeof(st));
+	is(xtcp_sockstat_parse_sockstat(sockstat, strlen(sockstat), &st), 0, "sockstat parses");
+	is(st.used, 12, "used");
+	is(st.tcp_inuse, 3, "TCP inuse");
+	is(st.tcp_tw, 7, "TCP tw");
+	is(xtcp_sockstat_parse_protocols(protocols, strlen(protocols), &st), 0, "protocols parses");
+	is(st.tcp6_inuse, 4, "TCPv6 sockets");
+	is(st.not_tcp, 1 + 5 + 2 + 3, "netlink, unix and packet sockets");
+
+	/* "UNIX" must not match "UNIX-STREAM", nor "TCP" "TCPv6" */
+	ok(strstr(protocols, "UNIX-STREAM") < strstr(protocols, "UNIX "), "UNIX-STREAM comes first");
+
+	errno = 0;
+	is(xtcp_sockstat_parse_sockstat("sockets: used 1\n", 16, &st), -1, "no TCP line");
+	is(errno, EBADMSG, "EBADMSG");
+	is(xtcp_sockstat_parse_sockstat("sockets: used 1\nTCP: inuse x tw 0\n", 34, &st), -1,
+	   "a word where a number goes");
+	is(xtcp_sockstat_parse_sockstat("sockets: used 1\nTCP: inuse 99999999999999999999 tw 0\n",
+					52, &st), -1, "a number out of range");
+	is(xtcp_sockstat_parse_sockstat("sockets: used 1\nTCP: inuse 1", 28, &st), -1,
+	   "cut short before tw");
+	is(xtcp_sockstat_parse_protocols("NETLINK   1096      3\n", 22, &st), -1, "no TCPv6 line");
+	/* text that stops in the middle of a line is not read past its end */
+	is(xtcp_sockstat_parse_protocols("TCPv6     2432", 14, &st), -1, "TCPv6 without sockets");
+}
+
+static struct xtcp_sockstat counts(int64_t used, int64_t v4, int64_t tw, int64_t v6,
+				   int64_t not_tcp)
+{
+	struct xtcp_sockstat st = {
+		.used = used, .tcp_inuse = v4, .tcp_tw = tw, .tcp6_inuse = v6, .not_tcp = not_tcp,
+	};
+
+	return st;
+}
+
+static void deciding(void)
+{
+	const uint32_t est = XTCP_TCPF(XTCP_TCP_ESTABLISHED);
+	const uint32_t listen = XTCP_TCPF(XTCP_TCP_LISTEN);
+	const uint32_t tw = XTCP_TCPF(XTCP_TCP_TIME_WAIT);
+	const uint32_t syn_recv = XTCP_TCPF(XTCP_TCP_SYN_RECV);
+	struct xtcp_sockstat st;
+
+	/* an empty namespace, but for netlink sockets (ours, another poller's) */
+	st = counts(3, 0, 0, 0, 3);
+	ok(!xtcp_sockstat_may_find(&st, AF_INET, XTCP_STATES_ALL), "empty: IPv4 skipped");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL), "empty: IPv6 skipped");
+
+	/* a listener of one family: that family only, for states without uncounted sockets */
+	st = counts(2, 1, 0, 0, 1);
+	ok(xtcp_sockstat_may_find(&st, AF_INET, listen), "IPv4 listener: IPv4 dumped");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET6, listen | est), "IPv4 listener: IPv6 skipped");
+	/* ... but its request sockets, or a bound IPv6 socket, could be anywhere else */
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, syn_recv), "a socket in used: SYN_RECV dumped");
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL),
+	   "a socket in used: all states dumped");
+
+	/* TIME_WAIT of either family shows in tw */
+	st = counts(1, 0, 2, 0, 1);
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, tw), "tw: IPv6 TIME_WAIT dumped");
+	ok(xtcp_sockstat_may_find(&st, AF_INET, XTCP_TCPF(XTCP_TCP_FIN_WAIT2)),
+	   "tw: FIN_WAIT2 dumped (a timewait socket's substate)");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET, est | listen), "tw: established skipped");
+
+	/* a closed listener whose request sockets live on: used, no inuse */
+	st = counts(2, 0, 0, 0, 1);
+	ok(xtcp_sockstat_may_find(&st, AF_INET, syn_recv), "orphan requests: dumped");
+	ok(xtcp_sockstat_may_find(&st, AF_INET, XTCP_TCPF(XTCP_TCP_NEW_SYN_RECV)),
+	   "orphan requests: NEW_SYN_RECV dumped");
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, XTCP_TCPF(XTCP_TCP_BOUND_INACTIVE)),
+	   "a bound socket: dumped");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET6, est), "established: skipped");
+
+	/* v4-mapped sockets are TCPv6's */
+	st = counts(2, 0, 0, 1, 1);
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, est), "TCPv6 inuse: IPv6 dumped");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET, est), "TCPv6 inuse: IPv4 skipped");
+}
+
+int main(void)
+{
+	parsing();
+	deciding();
+	return done_testing();
+}
