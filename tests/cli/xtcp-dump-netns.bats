@@ -37,7 +37,12 @@ teardown_file() {
 teardown() {
 	[ -z "${DUMP_PID:-}" ] || {
 		if kill -0 "$DUMP_PID" 2>/dev/null; then
-			echo "# xtcp-dump $DUMP_PID still running: $(grep '^State' /proc/$DUMP_PID/status)"
+			echo "# xtcp-dump $DUMP_PID still running: $(grep '^State' /proc/$DUMP_PID/status)," \
+				"in $(cat /proc/$DUMP_PID/wchan 2>/dev/null) (syscall $(cut -d' ' -f1 /proc/$DUMP_PID/syscall 2>/dev/null))"
+			find /proc/"$DUMP_PID"/fd -mindepth 1 -printf '# fd %f -> %l\n' 2>/dev/null
+			ip netns list | awk '{print $1}' | while read -r n; do
+				echo "# netns $n inode $(stat -L -c %i /run/netns/"$n" 2>/dev/null)"
+			done
 			kill "$DUMP_PID" 2>/dev/null || true
 		else
 			echo "# xtcp-dump $DUMP_PID had exited"
