@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -80,6 +81,7 @@ struct dump {
 	char hostname[256];
 	uint64_t polls_done;
 	bool warned_denied;
+	bool warned_limit;              /* said that the descriptor limit leaves namespaces out */
 	bool netns_lost;                /* an explicitly named namespace vanished */
 	uint64_t netns_warned[4];       /* errno values already reported for -n all */
 
@@ -906,6 +908,27 @@ static uint64_t jitter_ns(struct dump *d)
 	return x % (d->interval_ns / 100 * d->jitter_pct + 1);
 }
 
+/*
+ * Many namespaces hold many descriptors: the soft limit goes up to the hard
+ * one (poll(2) is used, never select(2)).  Returns the limit now in force,
+ * 0 when there is none.
+ */
+static unsigned long raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = cur;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 0 : (unsigned long)rl.rlim_cur;
+}
+
 static int poll_live(struct dump *d)
 {
 	struct xtcp_netns_set set;
@@ -918,6 +941,8 @@ static int poll_live(struct dump *d)
 		err(1, "cannot open '/proc/self/ns/net'");
 	set.save_fd = d->save_fd;
 	set.sockstat = !d->no_skip;
+	if (d->netns_all || d->n_netns_args > 1)
+		set.fd_limit = raise_fd_limit();
 	d->set = &set;
 	if (d->events) {
 		for (i = 0; i < (size_t)d->n_families; i++)
@@ -938,6 +963,13 @@ static int poll_live(struct dump *d)
 			warnx("%s %zu network namespace%s%s", d->events_only ? "listening in" : "polling",
 			      set.n, set.n == 1 ? "" : "s", unseen);
 			d->warned_denied = true;
+		}
+		if (!d->warned_limit && set.over_limit.n) {
+			warnx("not polling %u network namespace%s (first %s): the descriptor limit "
+			      "(ulimit -n) of %lu is reached at %u descriptors a namespace; the rest "
+			      "are polled", set.over_limit.n, set.over_limit.n == 1 ? "" : "s",
+			      set.over_limit.what, set.fd_limit, xtcp_netns_fds_each(&set));
+			d->warned_limit = true;
 		}
 		if (!d->events_only) {
 			/* close records read before it go out first: a frame is of one kind */

@@ -242,8 +242,44 @@ err_close:
 	return -1;
 }
 
-static void netns_close(struct xtcp_netns *ns)
+unsigned xtcp_netns_fds_each(const struct xtcp_netns_set *set)
 {
+	return 1 + (set->events ? 1 : 0) + (set->sockstat ? 2 : 0);
+}
+
+/* What @ns holds open: its socket, and what else opened. */
+static unsigned fds_of(const struct xtcp_netns *ns)
+{
+	return 1 + (ns->events.fd >= 0) + (ns->stat.sockstat_fd >= 0) +
+	       (ns->stat.protocols_fd >= 0);
+}
+
+/* The process's descriptors but those the set holds. */
+static void count_other_fds(struct xtcp_netns_set *set)
+{
+	unsigned long n = 0;
+	struct dirent *de;
+	DIR *dir = opendir("/proc/self/fd");
+
+	if (!dir)
+		return;         /* keep the last count */
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	n--;                    /* the directory's own */
+	set->fds_other = n > set->fds_held ? n - set->fds_held : 0;
+}
+
+/* Whether one more namespace fits under the descriptor limit. */
+static bool fd_room(const struct xtcp_netns_set *set)
+{
+	return !set->fd_limit || set->fds_other + set->fds_held + xtcp_netns_fds_each(set) +
+					 XTCP_NETNS_FD_RESERVE <= set->fd_limit;
+}
+
+static void netns_close(struct xtcp_netns_set *set, struct xtcp_netns *ns)
+{
+	set->fds_held -= fds_of(ns);
 	xtcp_diag_close(&ns->diag);
 	xtcp_events_close(&ns->events);
 	xtcp_sockstat_close(&ns->stat);
@@ -272,7 +308,7 @@ void xtcp_netns_set_release(struct xtcp_netns_set *set)
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
-		netns_close(&set->ns[i]);
+		netns_close(set, &set->ns[i]);
 	free(set->ns);
 	free(set->buf);
 	free(set->want);
@@ -385,15 +421,26 @@ static struct xtcp_netns *found(struct xtcp_netns_set *set, const char *path, co
 	ns->named = named;
 	snprintf(ns->path, sizeof(ns->path), "%s", path);
 	name_of(set, inode, name, ns->name, sizeof(ns->name));
+	/* the caller's own namespace and those named are always tried */
+	if (!ns->self && !named && !fd_room(set)) {
+		miss(&set->over_limit, EMFILE, "'%s'", ns->name);
+		return NULL;
+	}
 	if (netns_open(set, ns) < 0) {
 		int e = errno;
 
+		if (!named && (e == EMFILE || e == ENFILE)) {
+			count_other_fds(set);
+			miss(&set->over_limit, e, "'%s'", ns->name);
+			return NULL;
+		}
 		if (!named && (e == EPERM || e == EACCES))
 			miss(&set->denied_enter, e, "'%s'", ns->name);
 		cb(arg, XTCP_NETNS_FAILED, ns, e);
 		return NULL;
 	}
 	set->n++;
+	set->fds_held += fds_of(ns);
 	cb(arg, XTCP_NETNS_ADDED, ns, 0);
 	return ns;
 }
@@ -564,6 +611,9 @@ int xtcp_netns_refresh(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void 
 	memset(&set->denied_enter, 0, sizeof(set->denied_enter));
 	memset(&set->denied_lookup, 0, sizeof(set->denied_lookup));
 	memset(&set->unreadable, 0, sizeof(set->unreadable));
+	memset(&set->over_limit, 0, sizeof(set->over_limit));
+	if (set->fd_limit && !set->fds_held && !set->n)
+		count_other_fds(set);
 	if (set->all) {
 		found_self(set, false, cb, arg);
 		discover_mounts(set, cb, arg);
@@ -577,7 +627,7 @@ int xtcp_netns_refresh(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void 
 	for (i = kept = 0; i < set->n; i++) {
 		if (!set->ns[i].seen) {
 			cb(arg, XTCP_NETNS_VANISHED, &set->ns[i], 0);
-			netns_close(&set->ns[i]);
+			netns_close(set, &set->ns[i]);
 			vanished = true;
 			continue;
 		}

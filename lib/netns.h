@@ -114,6 +114,7 @@ struct xtcp_netns_set {
 	struct xtcp_netns_miss denied_enter;   /* found, but setns(2) refused */
 	struct xtcp_netns_miss denied_lookup;  /* /proc/PID/ns/net that could not be read */
 	struct xtcp_netns_miss unreadable;     /* mount directories or entries that could not be read */
+	struct xtcp_netns_miss over_limit;     /* found, but no descriptors left to hold it */
 	int save_fd;                    /* passed to each socket (xtcp_diag.save_fd) */
 	/*
 	 * Close events: XTCP_EVENTS_IPV4 | _IPV6, or 0 for none.  Set before the
@@ -133,7 +134,24 @@ struct xtcp_netns_set {
 	 * stat.sockstat_fd -1.
 	 */
 	bool sockstat;
+	/*
+	 * Set before the first refresh: the process's descriptor limit (its
+	 * soft RLIMIT_NOFILE), or 0 for no check.  A new namespace is then
+	 * opened only while what it needs (xtcp_netns_fds_each()) fits under
+	 * the limit with XTCP_NETNS_FD_RESERVE to spare for everything else
+	 * (discovery's directories, output files, /proc reads); the rest are
+	 * counted in over_limit, and opened by a later refresh once there is
+	 * room.  fds_held: what the open namespaces hold; fds_other: the
+	 * process's other descriptors, counted at the first refresh and again
+	 * whenever an open runs out of descriptors.
+	 */
+	unsigned long fd_limit;
+	unsigned long fds_held;
+	unsigned long fds_other;
 };
+
+/* Descriptors left free for everything but the namespaces, under set->fd_limit. */
+#define XTCP_NETNS_FD_RESERVE 64
 
 /*
  * @all: discover every namespace (plus @wanted, if any); else only the
@@ -162,6 +180,9 @@ int xtcp_netns_refresh(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void 
  * was refused and why holding the capability was not enough.
  */
 const char *xtcp_netns_unseen(const struct xtcp_netns_set *set, char *buf, size_t size);
+
+/* The descriptors each namespace holds: its socket, and its events socket and sockstat files when asked for. */
+unsigned xtcp_netns_fds_each(const struct xtcp_netns_set *set);
 
 /*
  * Why permission was refused although the caller may need only @cap

@@ -28,8 +28,9 @@ teardown_file() {
 	ip netns del "$P-a" 2>/dev/null || true
 	ip netns del "$P-b" 2>/dev/null || true
 	local ns
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-\(churn\|gone\|named\)"); do ip netns del "$ns"; done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-\(churn\|gone\|named\|lim\)"); do ip netns del "$ns"; done
 	rm -f /run/netns/"$P-stale"
+	[ ! -s "$BATS_FILE_TMPDIR/lim.pid" ] || kill "$(cat "$BATS_FILE_TMPDIR/lim.pid")" 2>/dev/null || true
 }
 
 # a dump a test left running when it failed: what it said, and whether it was
@@ -371,4 +372,53 @@ time.sleep(30)" &
 	[[ "$stderr" == "xtcp-dump: polling 1 network namespace; cannot enter "*"(needs CAP_SYS_ADMIN)"*"(needs CAP_SYS_PTRACE)" ]]
 	run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all xtcp-dump -n "$P-a"
 	[ "$stderr" = "xtcp-dump: cannot enter network namespace '$P-a' (/run/netns/$P-a): Operation not permitted (needs CAP_SYS_ADMIN)" ]
+}
+
+# lim_polled FILE: the $P-lim namespaces of FILE's records, one line each
+lim_polled() {
+	xtcp-fmt -f tsv --no-header --fields netns <"$1" | grep "^$P-lim" | sort -u
+}
+
+# rest_polled FILE FIRST: every $P-lim namespace not listed in FIRST is in FILE
+rest_polled() {
+	[ "$(lim_polled "$1" | grep -cvxF -f "$2")" -eq $((30 - $(wc -l <"$2"))) ]
+}
+
+@test "more namespaces than descriptors: one line names what is left out, the rest are polled, and the left out once there is room" {
+	local i args=() s=$BATS_TEST_TMPDIR/s.pb n rc=0
+	for i in $(seq 30); do
+		ip netns add "$P-lim$i"
+		ip -n "$P-lim$i" link set lo up
+		args+=("$P-lim$i:listen")
+	done
+	python3 "$TOP/tests/data/skipmix.py" "${args[@]}" >"$BATS_TEST_TMPDIR/lim.out" 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/lim.pid"
+	wait_until grep -q READY "$BATS_TEST_TMPDIR/lim.out"
+	# 3 descriptors a namespace, 64 kept free for the rest: 150 leaves room for
+	# about 25 of the 34 namespaces (an IPv4 and an IPv6 listener each)
+	bash -c 'ulimit -n 150 && exec xtcp-dump -n all -c 1' >"$s" 2>"$BATS_TEST_TMPDIR/err"
+	n=$(lim_polled "$s" | wc -l)
+	[ "$n" -gt 5 ] && [ "$n" -lt 30 ]
+	run -0 grep -c "not polling" "$BATS_TEST_TMPDIR/err"
+	[ "$output" -eq 1 ]
+	grep -Eq "^xtcp-dump: not polling [0-9]+ network namespaces \\(first '[^']+'\\): the descriptor limit \\(ulimit -n\\) of 150 is reached at 3 descriptors a namespace; the rest are polled$" "$BATS_TEST_TMPDIR/err"
+	# those polled are whole
+	for i in $(lim_polled "$s"); do
+		[ "$(xtcp-fmt -f tsv --no-header --fields netns <"$s" | grep -cx "$i")" -eq 2 ]
+	done
+	# a soft limit is raised to the hard one first
+	bash -c 'ulimit -Sn 150 && exec xtcp-dump -n all -c 1' >"$s" 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(lim_polled "$s" | wc -l)" -eq 30 ]
+	run -1 grep "not polling" "$BATS_TEST_TMPDIR/err"
+	# room made by namespaces going: the left out are polled
+	bash -c 'ulimit -n 150 && exec xtcp-dump -n all -c 0 -i 100ms' >"$s" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	DUMP_PID=$!
+	wait_until has_polls "$s" 1
+	lim_polled "$s" >"$BATS_TEST_TMPDIR/first"
+	for i in $(cat "$BATS_TEST_TMPDIR/first"); do ip netns del "$i"; done
+	wait_until rest_polled "$s" "$BATS_TEST_TMPDIR/first"
+	kill -TERM $DUMP_PID
+	wait $DUMP_PID || rc=$?
+	DUMP_PID=
+	[ "$rc" -eq 0 ]
 }
