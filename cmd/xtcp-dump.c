@@ -1112,6 +1112,7 @@ static void *job_run(void *arg)
 static int poll_jobs(struct dump *d, struct xtcp_netns_set *set, struct job *job, size_t n_jobs)
 {
 	struct jobs js = { .d = d, .set = set };
+	sigset_t all, old;
 	size_t i, started;
 
 	pthread_mutex_init(&js.lock, NULL);
@@ -1120,9 +1121,13 @@ static int poll_jobs(struct dump *d, struct xtcp_netns_set *set, struct job *job
 		job[i].jobs = &js;
 		job[i].turn = false;
 	}
+	/* signals stay with this thread: the one that sleeps between polls and sees them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (started = 1; started < n_jobs; started++)
 		if ((errno = pthread_create(&job[started].thread, NULL, job_run, &job[started])))
 			err(1, "cannot start a thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	job_run(&job[0]);
 	for (i = 1; i < started; i++)
 		pthread_join(job[i].thread, NULL);
