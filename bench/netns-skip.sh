@@ -3,7 +3,7 @@
 # EMPTY namespaces with no socket (default 1000) and BUSY ones (default 10) holding CONNS
 # established connections each (default 500: 1,002 sockets with the listeners).  Wall
 # and CPU (user + sys) per poll, from /usr/bin/time over back-to-back polls, of
-#   xtcp-dump --no-skip   over all EMPTY + BUSY namespaces (named with -n);
+#   xtcp-dump --no-skip   over all EMPTY + BUSY namespaces (named with -n), -j 1 and -j 2;
 #   xtcp-dump             the same namespaces, skipping what the counts show empty;
 #   xtcp-dump -n all      skipping, every namespace of the host (its own and others too);
 #   xtcp-floor            the raw floor: dumps of the BUSY namespaces only.
@@ -57,8 +57,10 @@ per_poll() {
 {
 	echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# $EMPTY empty namespaces + $BUSY with $CONNS connections each"
-	per_poll "xtcp-dump --no-skip ($((EMPTY + BUSY)) ns)" 2 \
-		"$B/bin/xtcp-dump" "${all[@]}" --no-skip -c 2 -i 1ms
+	per_poll "xtcp-dump --no-skip -j 1 ($((EMPTY + BUSY)) ns)" 2 \
+		"$B/bin/xtcp-dump" "${all[@]}" --no-skip -j 1 -c 2 -i 1ms
+	per_poll "xtcp-dump --no-skip -j 2 ($((EMPTY + BUSY)) ns)" 2 \
+		"$B/bin/xtcp-dump" "${all[@]}" --no-skip -j 2 -c 2 -i 1ms
 	per_poll "xtcp-dump, skipping ($((EMPTY + BUSY)) ns)" 20 \
 		"$B/bin/xtcp-dump" "${all[@]}" -c 20 -i 1ms
 	per_poll "xtcp-dump -n all, skipping" 20 "$B/bin/xtcp-dump" -n all -c 20 -i 1ms

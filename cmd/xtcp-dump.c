@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct dump {
 	size_t n_netns_args, netns_args_cap;
 	bool netns_all;
 	bool no_skip;                   /* --no-skip */
+	unsigned jobs;                  /* -j; 0: online CPUs */
 	unsigned jitter_pct;
 	int save_fd;
 
@@ -117,6 +119,8 @@ static void usage(FILE *fp)
 		"                       /run/netns or /run/docker/netns, or a path such as\n"
 		"                       /proc/PID/ns/net (default: the caller's own)\n"
 		"      --jitter PCT     delay each poll start by a random 0..PCT%% of the interval\n"
+		"  -j, --jobs N         dump up to N namespaces at once (default: online CPUs;\n"
+		"                       output as with -j 1; 1 with -w)\n"
 		"      --no-skip        dump every family of every namespace, also when the\n"
 		"                       kernel's counts (/proc/net/sockstat) say it has no\n"
 		"                       socket the dump could find\n"
@@ -183,6 +187,7 @@ static const struct option long_options[] = {
 	{ "netns", required_argument, NULL, 'n' },
 	{ "jitter", required_argument, NULL, OPT_JITTER },
 	{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "states", required_argument, NULL, OPT_STATES },
@@ -298,18 +303,156 @@ static void filter_in_user_space(struct dump *d)
 	d->bc.len = 0;
 }
 
-/* One dump with --filter's request; a kernel that refuses the bytecode gets none. */
-static int dump_family(struct dump *d, struct xtcp_diag *diag, int family)
-{
-	int rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, d->bc.code, d->bc.len,
-					 on_socket, d);
+/*
+ * -j: namespaces dumped on several threads.  Only the kernel's side runs in
+ * parallel: everything that touches struct dump's records, parser, owners,
+ * filter, counter and envelope happens in namespace order, by the thread
+ * whose namespace has the turn.  A thread without the turn keeps the
+ * replies in its own buffer (held); when that is full, its callback waits
+ * for the turn and the kernel's dump waits with it (netlink dumps are
+ * flow-controlled).  The lowest namespace in progress has the turn, so
+ * every wait ends.
+ */
+#define JOB_HELD_MAX (4u << 20)
 
-	if (rc < 0 && d->bc.code && diag->failed == XTCP_DIAG_KERNEL &&
+struct jobs {
+	struct dump *d;
+	struct xtcp_netns_set *set;
+	pthread_mutex_t lock;
+	pthread_cond_t turn_cond;
+	size_t next_take;               /* the next namespace a thread takes */
+	size_t next_turn;               /* the namespace whose records go out now */
+	uint8_t *stale_code;            /* refused bytecode, freed after the poll */
+	int failed;
+};
+
+struct job {
+	struct jobs *jobs;
+	pthread_t thread;
+	struct xtcp_netns *ns;
+	size_t index;
+	bool turn;
+	bool in_attempt;
+	size_t attempt_start;           /* held bytes before this dump attempt */
+	struct xtcp_envelope_mark mark;
+	uint64_t mark_counter;
+	uint8_t *held;                  /* JOB_HELD_MAX */
+	size_t held_len;
+	uint8_t *recv_buf;              /* XTCP_DIAG_BUF_SIZE */
+};
+
+static void set_poll_netns(struct dump *d, struct xtcp_netns *ns)
+{
+	d->rec.netns = ns->name;
+	d->rec.netns_inode = ns->inode;
+	d->rec.events_lost = ns->events.lost;
+}
+
+static int replay_held(struct job *j, size_t from, size_t to)
+{
+	struct dump *d = j->jobs->d;
+
+	while (from < to) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(j->held + from);
+
+		if (add_socket(d, nlh, d->filter) < 0)
+			return -1;
+		from += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return 0;
+}
+
+/* Wait until @j's namespace is next, then send what it holds. */
+static int job_take_turn(struct job *j)
+{
+	struct jobs *js = j->jobs;
+	struct dump *d = js->d;
+	size_t held = j->held_len;
+
+	pthread_mutex_lock(&js->lock);
+	while (js->next_turn != j->index)
+		pthread_cond_wait(&js->turn_cond, &js->lock);
+	pthread_mutex_unlock(&js->lock);
+	j->turn = true;
+	j->held_len = 0;
+	set_poll_netns(d, j->ns);
+	if (!j->in_attempt)
+		return replay_held(j, 0, held);
+	/* the dumps before this attempt are kept whatever happens to it */
+	if (replay_held(j, 0, j->attempt_start) < 0)
+		return -1;
+	j->mark_counter = d->record_counter;
+	xtcp_envelope_mark(&d->env, &j->mark);
+	return replay_held(j, j->attempt_start, held);
+}
+
+static int on_socket_job(const struct nlmsghdr *nlh, void *arg)
+{
+	struct job *j = arg;
+	struct dump *d = j->jobs->d;
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	if (!j->turn && __atomic_load_n(&j->jobs->next_turn, __ATOMIC_ACQUIRE) == j->index &&
+	    job_take_turn(j) < 0)
+		return -1;
+	if (!j->turn && j->held_len + len > JOB_HELD_MAX && job_take_turn(j) < 0)
+		return -1;
+	if (j->turn)
+		return add_socket(d, nlh, d->filter);
+	memcpy(j->held + j->held_len, nlh, nlh->nlmsg_len);
+	j->held_len += len;
+	return 0;
+}
+
+static void pass_turn(struct job *j)
+{
+	struct jobs *js = j->jobs;
+
+	j->turn = false;
+	pthread_mutex_lock(&js->lock);
+	__atomic_store_n(&js->next_turn, js->next_turn + 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&js->turn_cond);
+	pthread_mutex_unlock(&js->lock);
+}
+
+/* One dump with --filter's request; a kernel that refuses the bytecode gets none. */
+static int dump_family(struct dump *d, struct xtcp_diag *diag, int family, struct job *j)
+{
+	xtcp_diag_cb cb = j ? on_socket_job : on_socket;
+	void *arg = j ? (void *)j : (void *)d;
+	const uint8_t *code;
+	size_t code_len;
+	int rc;
+
+	if (j)
+		pthread_mutex_lock(&j->jobs->lock);
+	code = d->bc.code;
+	code_len = d->bc.len;
+	if (j)
+		pthread_mutex_unlock(&j->jobs->lock);
+	rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, code, code_len, cb, arg);
+	if (rc < 0 && code && diag->failed == XTCP_DIAG_KERNEL &&
 	    (errno == EINVAL || errno == EPERM)) {
-		warnx("note: the kernel refused the --filter bytecode (%s); filtering in user space",
-		      strerror(errno));
-		filter_in_user_space(d);
-		rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, NULL, 0, on_socket, d);
+		int e = errno;
+
+		if (j) {
+			/* the filter changes under the turn; another thread may have changed it */
+			if (!j->turn && job_take_turn(j) < 0)
+				return -1;
+			pthread_mutex_lock(&j->jobs->lock);
+		}
+		if (d->bc.code) {
+			warnx("note: the kernel refused the --filter bytecode (%s); filtering in "
+			      "user space", strerror(e));
+			if (j) {
+				j->jobs->stale_code = d->bc.code;
+				d->bc.code = NULL;
+			}
+			filter_in_user_space(d);
+		}
+		if (j)
+			pthread_mutex_unlock(&j->jobs->lock);
+		rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, NULL, 0, cb, arg);
 	}
 	return rc;
 }
@@ -325,28 +468,51 @@ static const char *family_word(int family)
  * when the kernel refused a request of both families (AF_UNSPEC) before
  * replying: nothing was read, the caller asks per family.
  */
-static int dump_in(struct dump *d, struct xtcp_netns *ns, int family)
+static int dump_in(struct dump *d, struct xtcp_netns *ns, int family, struct job *j)
 {
 	struct xtcp_diag *diag = &ns->diag;
-	int attempt, e;
+	int attempt, e, rc;
 
 	for (attempt = 0;; attempt++) {
-		struct xtcp_envelope_mark mark;
-		uint64_t mark_counter = d->record_counter;
+		struct xtcp_envelope_mark local;
+		struct xtcp_envelope_mark *mark = j ? &j->mark : &local;
+		uint64_t *mark_counter = j ? &j->mark_counter : &(uint64_t){ 0 };
 
-		xtcp_envelope_mark(&d->env, &mark);
-		if (dump_family(d, diag, family) == 0)
+		if (!j || j->turn) {
+			*mark_counter = d->record_counter;
+			xtcp_envelope_mark(&d->env, mark);
+		}
+		if (j) {
+			j->in_attempt = true;
+			j->attempt_start = j->held_len;
+		}
+		rc = dump_family(d, diag, family, j);
+		e = errno;
+		if (j)
+			j->in_attempt = false;
+		if (rc == 0)
 			return 0;
 		if (diag->failed == XTCP_DIAG_SAVE)
 			save_failed(d);
-		e = errno;
-		if (family == AF_UNSPEC && diag->failed == XTCP_DIAG_KERNEL &&
-		    (e == EOPNOTSUPP || e == EINVAL) && d->record_counter == mark_counter)
-			return 1;
-		/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
-		if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, &mark) == 0) {
-			d->record_counter = mark_counter;
-			continue;
+		/* Before its turn, nothing of this attempt went out: it only sits in held. */
+		if (j && !j->turn) {
+			if ((family == AF_UNSPEC && diag->failed == XTCP_DIAG_KERNEL &&
+			     (e == EOPNOTSUPP || e == EINVAL) && j->held_len == j->attempt_start) ||
+			    (e == EINTR && attempt < 3)) {
+				j->held_len = j->attempt_start;
+				if (e == EINTR)
+					continue;
+				return 1;
+			}
+		} else {
+			if (family == AF_UNSPEC && diag->failed == XTCP_DIAG_KERNEL &&
+			    (e == EOPNOTSUPP || e == EINVAL) && d->record_counter == *mark_counter)
+				return 1;
+			/* Interrupted: drop this dump's rows and ask again, while none has gone out. */
+			if (e == EINTR && attempt < 3 && xtcp_envelope_rewind(&d->env, mark) == 0) {
+				d->record_counter = *mark_counter;
+				continue;
+			}
 		}
 		errno = e;
 		if (errno == EINTR) {
@@ -370,15 +536,14 @@ static int dump_in(struct dump *d, struct xtcp_netns *ns, int family)
  * (lib/sockstat.h says why that loses nothing); counts that cannot be read
  * leave every family dumped.  Both families to dump: one request for both.
  */
-static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
+static int poll_kernel(struct dump *d, struct xtcp_netns *ns, struct job *j)
 {
 	struct xtcp_sockstat st;
 	bool counted, want[2];
 	int i, n_want = 0, rc;
 
-	d->rec.netns = ns->name;
-	d->rec.netns_inode = ns->inode;
-	d->rec.events_lost = ns->events.lost;
+	if (!j)
+		set_poll_netns(d, ns);
 	/* read before any dump: what it says holds at a time no later than the dumps */
 	counted = ns->stat.sockstat_fd >= 0 && xtcp_sockstat_read(&ns->stat, &st) == 0;
 
@@ -386,14 +551,15 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns)
 		want[i] = !counted || xtcp_sockstat_may_find(&st, d->families[i], d->states);
 		n_want += want[i];
 	}
-	if (d->one_walk && n_want == 2) {
-		rc = dump_in(d, ns, AF_UNSPEC);
+	/* atomic: with -j, any thread may find the kernel refuses it */
+	if (__atomic_load_n(&d->one_walk, __ATOMIC_RELAXED) && n_want == 2) {
+		rc = dump_in(d, ns, AF_UNSPEC, j);
 		if (rc <= 0)
 			return rc;
-		d->one_walk = false;    /* for the rest of the run */
+		__atomic_store_n(&d->one_walk, false, __ATOMIC_RELAXED);        /* for the rest of the run */
 	}
 	for (i = 0; i < d->n_families; i++)
-		if (want[i] && dump_in(d, ns, d->families[i]) < 0)
+		if (want[i] && dump_in(d, ns, d->families[i], j) < 0)
 			return -1;
 	return 0;
 }
@@ -506,7 +672,7 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	d->max_bytes = XTCP_DEFAULT_BYTES;
 	d->event_buffer = XTCP_EVENTS_RCVBUF_DEFAULT;
 
-	while ((c = getopt_long(argc, argv, ":c:i:n:46pEo:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:i:n:j:46pEo:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			count_given = true;
@@ -536,6 +702,12 @@ static void parse_options(struct dump *d, int argc, char **argv)
 			break;
 		case OPT_NO_SKIP:
 			d->no_skip = true;
+			break;
+		case 'j':
+			if (xtcp_parse_u64(optarg, 1, 4096, &v) < 0)
+				usage_error("invalid --jobs '%s': want a whole number from 1 to 4096",
+					    optarg);
+			d->jobs = (unsigned)v;
 			break;
 		case '4':
 			want4 = 1;
@@ -929,13 +1101,86 @@ static unsigned long raise_fd_limit(void)
 	return rl.rlim_cur == RLIM_INFINITY ? 0 : (unsigned long)rl.rlim_cur;
 }
 
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+	struct jobs *js = j->jobs;
+	struct dump *d = js->d;
+
+	for (;;) {
+		pthread_mutex_lock(&js->lock);
+		j->index = js->next_take;
+		if (j->index < js->set->n && !stop_requested)
+			js->next_take++;
+		else
+			j->index = SIZE_MAX;
+		pthread_mutex_unlock(&js->lock);
+		if (j->index == SIZE_MAX)
+			return NULL;
+		j->ns = &js->set->ns[j->index];
+		j->held_len = 0;
+		xtcp_diag_use_buffer(&j->ns->diag, j->recv_buf, XTCP_DIAG_BUF_SIZE);
+		if (poll_kernel(d, j->ns, j) < 0)
+			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
+		if (!j->turn && job_take_turn(j) < 0)
+			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
+		/* A frame never spans two namespaces. */
+		emit_frames(d, true);
+		xtcp_diag_use_buffer(&j->ns->diag, js->set->buf, js->set->buf_size);
+		pass_turn(j);
+	}
+}
+
+/* One poll of every namespace of @set on @n_jobs threads, this one among them. */
+static int poll_jobs(struct dump *d, struct xtcp_netns_set *set, struct job *job, size_t n_jobs)
+{
+	struct jobs js = { .d = d, .set = set };
+	sigset_t all, old;
+	size_t i, started;
+
+	pthread_mutex_init(&js.lock, NULL);
+	pthread_cond_init(&js.turn_cond, NULL);
+	for (i = 0; i < n_jobs; i++) {
+		job[i].jobs = &js;
+		job[i].turn = false;
+	}
+	/* signals stay with this thread: the one that sleeps between polls and sees them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (started = 1; started < n_jobs; started++)
+		if ((errno = pthread_create(&job[started].thread, NULL, job_run, &job[started])))
+			err(1, "cannot start a thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	job_run(&job[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(job[i].thread, NULL);
+	free(js.stale_code);
+	pthread_cond_destroy(&js.turn_cond);
+	pthread_mutex_destroy(&js.lock);
+	return js.failed ? -1 : 0;
+}
+
+/* -j: how many threads; 1 takes the single-threaded path. */
+static size_t jobs_wanted(struct dump *d)
+{
+	long cpus;
+
+	if (d->write_path)
+		return 1;       /* a capture is one ordered stream */
+	if (d->jobs)
+		return d->jobs;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 1 ? (size_t)cpus : 1;
+}
+
 static int poll_live(struct dump *d)
 {
 	struct xtcp_netns_set set;
 	uint64_t start, poll, slot = 0, next, now, skipped = 0, last_warn = 0;
 	char unseen[512], note[512];
 	int failed = 0, n;
-	size_t i;
+	size_t i, max_jobs = jobs_wanted(d), n_jobs = 0;
+	struct job *job = NULL;
 
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
 		err(1, "cannot open '/proc/self/ns/net'");
@@ -977,8 +1222,23 @@ static int poll_live(struct dump *d)
 				flush_events(d);
 			begin_poll(d, poll + 1);
 			xtcp_owners_begin_poll(&d->owners);
-			for (i = 0; i < set.n && !stop_requested; i++) {
-				if (poll_kernel(d, &set.ns[i]) < 0)
+			if (max_jobs > 1 && set.n > 1 && !job) {
+				/* once: as many as could ever run */
+				job = calloc(max_jobs, sizeof(*job));
+				if (!job)
+					err(1, "out of memory");
+			}
+			for (; job && n_jobs < max_jobs && n_jobs < set.n; n_jobs++) {
+				job[n_jobs].held = malloc(JOB_HELD_MAX);
+				job[n_jobs].recv_buf = malloc(XTCP_DIAG_BUF_SIZE);
+				if (!job[n_jobs].held || !job[n_jobs].recv_buf)
+					err(1, "out of memory");
+			}
+			if (max_jobs > 1 && set.n > 1 &&
+			    poll_jobs(d, &set, job, max_jobs < set.n ? max_jobs : set.n) < 0)
+				failed = 1;
+			for (i = 0; (max_jobs <= 1 || set.n <= 1) && i < set.n && !stop_requested; i++) {
+				if (poll_kernel(d, &set.ns[i], NULL) < 0)
 					failed = 1;
 				/* A frame never spans two namespaces. */
 				emit_frames(d, true);
@@ -1025,6 +1285,11 @@ static int poll_live(struct dump *d)
 	}
 	xtcp_netns_set_release(&set);
 	d->set = NULL;
+	for (i = 0; i < n_jobs; i++) {
+		free(job[i].held);
+		free(job[i].recv_buf);
+	}
+	free(job);
 	free(d->event_buf);
 	free(d->pfds);
 	return failed || d->netns_lost || d->events_lost || d->events_failed ? -1 : 0;
