@@ -53,7 +53,7 @@ struct dump {
 	size_t n_netns_args, netns_args_cap;
 	bool netns_all;
 	bool no_skip;                   /* --no-skip */
-	unsigned jobs;                  /* -j; 0: online CPUs */
+	unsigned jobs;                  /* -j; 0: not given (1) */
 	unsigned jitter_pct;
 	int save_fd;
 
@@ -119,7 +119,7 @@ static void usage(FILE *fp)
 		"                       /run/netns or /run/docker/netns, or a path such as\n"
 		"                       /proc/PID/ns/net (default: the caller's own)\n"
 		"      --jitter PCT     delay each poll start by a random 0..PCT%% of the interval\n"
-		"  -j, --jobs N         dump up to N namespaces at once (default: online CPUs;\n"
+		"  -j, --jobs N         dump up to N namespaces at once, on N threads (default 1;\n"
 		"                       output as with -j 1; 1 with -w)\n"
 		"      --no-skip        dump every family of every namespace, also when the\n"
 		"                       kernel's counts (/proc/net/sockstat) say it has no\n"
@@ -1160,17 +1160,16 @@ static int poll_jobs(struct dump *d, struct xtcp_netns_set *set, struct job *job
 	return js.failed ? -1 : 0;
 }
 
-/* -j: how many threads; 1 takes the single-threaded path. */
+/*
+ * -j: how many threads; 1 takes the single-threaded path.  The default stays
+ * 1 until the threads live for the whole run: started and joined every poll,
+ * they cost a thread's start-up each time, and under ASan a little memory.
+ */
 static size_t jobs_wanted(struct dump *d)
 {
-	long cpus;
-
 	if (d->write_path)
 		return 1;       /* a capture is one ordered stream */
-	if (d->jobs)
-		return d->jobs;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus > 1 ? (size_t)cpus : 1;
+	return d->jobs ? d->jobs : 1;
 }
 
 static int poll_live(struct dump *d)
