@@ -122,3 +122,18 @@ conns_down() {
 	fi
 	ip netns del "$1" 2>/dev/null || true
 }
+
+# mix_up PIDFILE NAME:KIND...: namespaces NAME (lo up), each holding tests/data/skipmix.py's
+# KIND of sockets, all held by one skipmix.py; its pid goes to PIDFILE, what it said to
+# PIDFILE.out
+mix_up() {
+	local pidfile=$1 arg
+	shift
+	for arg in "$@"; do
+		ip netns add "${arg%%:*}" || return 1
+		ip -n "${arg%%:*}" link set lo up || return 1
+	done
+	python3 "$TOP/tests/data/skipmix.py" "$@" >"$pidfile.out" 2>&1 &
+	echo $! >"$pidfile"
+	wait_until grep -q READY "$pidfile.out" || { cat "$pidfile.out" >&2; return 1; }
+}

@@ -14,13 +14,9 @@ setup_file() {
 	export N=24
 	local i args=()
 	for i in $(seq 0 $((N - 1))); do
-		ip netns add "$P-$i" || return 1
-		ip -n "$P-$i" link set lo up || return 1
 		args+=("$P-$i:$(kind_of "$i")")
 	done
-	python3 "$TOP/tests/data/skipmix.py" "${args[@]}" >"$BATS_FILE_TMPDIR/mix.out" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/mix.pid"
-	wait_until grep -q READY "$BATS_FILE_TMPDIR/mix.out" || { cat "$BATS_FILE_TMPDIR/mix.out" >&2; return 1; }
+	mix_up "$BATS_FILE_TMPDIR/mix.pid" "${args[@]}" || return 1
 	# busier than a thread's 4 MiB of held replies: it waits for its turn mid-dump
 	xtcp-bench load -n 6000 --netns "$P-busy" >"$BATS_FILE_TMPDIR/load.out" 2>&1 &
 	echo $! >"$BATS_FILE_TMPDIR/load.pid"

@@ -387,13 +387,9 @@ rest_polled() {
 @test "more namespaces than descriptors: one line names what is left out, the rest are polled, and the left out once there is room" {
 	local i args=() s=$BATS_TEST_TMPDIR/s.pb n rc=0
 	for i in $(seq 30); do
-		ip netns add "$P-lim$i"
-		ip -n "$P-lim$i" link set lo up
 		args+=("$P-lim$i:listen")
 	done
-	python3 "$TOP/tests/data/skipmix.py" "${args[@]}" >"$BATS_TEST_TMPDIR/lim.out" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/lim.pid"
-	wait_until grep -q READY "$BATS_TEST_TMPDIR/lim.out"
+	mix_up "$BATS_FILE_TMPDIR/lim.pid" "${args[@]}"
 	# 3 descriptors a namespace, 64 kept free for the rest: 150 leaves room for
 	# about 25 of the 34 namespaces (an IPv4 and an IPv6 listener each)
 	bash -c 'ulimit -n 150 && exec xtcp-dump -n all -c 1' >"$s" 2>"$BATS_TEST_TMPDIR/err"

@@ -15,13 +15,9 @@ kind_of() {
 batch_up() {
 	local i args=()
 	for i in $(seq "$2" $(($2 + $3 - 1))); do
-		ip netns add "$P-$1-$i" || return 1
-		ip -n "$P-$1-$i" link set lo up || return 1
 		args+=("$P-$1-$i:$(kind_of "$i")")
 	done
-	python3 "$TOP/tests/data/skipmix.py" "${args[@]}" >"$BATS_FILE_TMPDIR/$1.out" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/$1.pid"
-	wait_until grep -q READY "$BATS_FILE_TMPDIR/$1.out" || { cat "$BATS_FILE_TMPDIR/$1.out" >&2; return 1; }
+	mix_up "$BATS_FILE_TMPDIR/$1.pid" "${args[@]}"
 }
 
 batch_down() {
