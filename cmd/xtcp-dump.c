@@ -53,7 +53,7 @@ struct dump {
 	size_t n_netns_args, netns_args_cap;
 	bool netns_all;
 	bool no_skip;                   /* --no-skip */
-	unsigned jobs;                  /* -j; 0: not given (1) */
+	unsigned jobs;                  /* -j; 0: not given (the CPUs online) */
 	unsigned jitter_pct;
 	int save_fd;
 
@@ -119,8 +119,8 @@ static void usage(FILE *fp)
 		"                       /run/netns or /run/docker/netns, or a path such as\n"
 		"                       /proc/PID/ns/net (default: the caller's own)\n"
 		"      --jitter PCT     delay each poll start by a random 0..PCT%% of the interval\n"
-		"  -j, --jobs N         dump up to N namespaces at once, on N threads (default 1;\n"
-		"                       output as with -j 1; 1 with -w)\n"
+		"  -j, --jobs N         dump up to N namespaces at once, on N threads (default:\n"
+		"                       the CPUs online; output as with -j 1; 1 with -w)\n"
 		"      --no-skip        dump every family of every namespace, also when the\n"
 		"                       kernel's counts (/proc/net/sockstat) say it has no\n"
 		"                       socket the dump could find\n"
@@ -323,12 +323,21 @@ struct jobs {
 	size_t next_take;               /* the next namespace a thread takes */
 	size_t next_turn;               /* the namespace whose records go out now */
 	uint8_t *stale_code;            /* refused bytecode, freed after the poll */
+	uint8_t *settled;               /* per namespace: done before its turn, nothing to write */
+	size_t settled_cap;
 	int failed;
+	/* the threads live for the run: started as namespaces need them, woken each poll */
+	pthread_cond_t go_cond, done_cond;
+	unsigned generation;            /* polls started */
+	size_t n_threads;               /* started, besides the polling thread */
+	size_t running;                 /* threads still in this poll */
+	bool quit;
 };
 
 struct job {
 	struct jobs *jobs;
 	pthread_t thread;
+	unsigned generation;            /* the last poll this thread joined */
 	struct xtcp_netns *ns;
 	size_t index;
 	bool turn;
@@ -404,14 +413,39 @@ static int on_socket_job(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* The turn goes to namespace @next, over those that have nothing to write; under the lock. */
+static void give_turn(struct jobs *js, size_t next)
+{
+	while (next < js->set->n && js->settled[next])
+		next++;
+	__atomic_store_n(&js->next_turn, next, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&js->turn_cond);
+}
+
 static void pass_turn(struct job *j)
 {
 	struct jobs *js = j->jobs;
 
 	j->turn = false;
 	pthread_mutex_lock(&js->lock);
-	__atomic_store_n(&js->next_turn, js->next_turn + 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&js->turn_cond);
+	give_turn(js, js->next_turn + 1);
+	pthread_mutex_unlock(&js->lock);
+}
+
+/*
+ * @j's namespace is done and nothing of it waits to go out (skipped, empty,
+ * or failed before its turn): it needs no turn, and its thread goes on to
+ * the next namespace instead of waiting for the ones before it.
+ */
+static void settle(struct job *j)
+{
+	struct jobs *js = j->jobs;
+
+	pthread_mutex_lock(&js->lock);
+	if (js->next_turn == j->index)
+		give_turn(js, j->index + 1);
+	else
+		js->settled[j->index] = 1;
 	pthread_mutex_unlock(&js->lock);
 }
 
@@ -545,7 +579,8 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns, struct job *j)
 	if (!j)
 		set_poll_netns(d, ns);
 	/* read before any dump: what it says holds at a time no later than the dumps */
-	counted = ns->stat.sockstat_fd >= 0 && xtcp_sockstat_read(&ns->stat, &st) == 0;
+	counted = ns->stat.sockstat_fd >= 0 &&
+		  xtcp_sockstat_read(&ns->stat, (ns->diag.nl != NULL) + (ns->events.fd >= 0), &st) == 0;
 
 	for (i = 0; i < d->n_families; i++) {
 		want[i] = !counted || xtcp_sockstat_may_find(&st, d->families[i], d->states);
@@ -1101,9 +1136,9 @@ static unsigned long raise_fd_limit(void)
 	return rl.rlim_cur == RLIM_INFINITY ? 0 : (unsigned long)rl.rlim_cur;
 }
 
-static void *job_run(void *arg)
+/* Take namespaces until none is left; each goes out in its turn. */
+static void job_run(struct job *j)
 {
-	struct job *j = arg;
 	struct jobs *js = j->jobs;
 	struct dump *d = js->d;
 
@@ -1116,12 +1151,17 @@ static void *job_run(void *arg)
 			j->index = SIZE_MAX;
 		pthread_mutex_unlock(&js->lock);
 		if (j->index == SIZE_MAX)
-			return NULL;
+			return;
 		j->ns = &js->set->ns[j->index];
 		j->held_len = 0;
 		xtcp_diag_use_buffer(&j->ns->diag, j->recv_buf, XTCP_DIAG_BUF_SIZE);
 		if (poll_kernel(d, j->ns, j) < 0)
 			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
+		if (!j->turn && !j->held_len) {
+			xtcp_diag_use_buffer(&j->ns->diag, js->set->buf, js->set->buf_size);
+			settle(j);
+			continue;
+		}
 		if (!j->turn && job_take_turn(j) < 0)
 			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
 		/* A frame never spans two namespaces. */
@@ -1131,45 +1171,123 @@ static void *job_run(void *arg)
 	}
 }
 
-/* One poll of every namespace of @set on @n_jobs threads, this one among them. */
-static int poll_jobs(struct dump *d, struct xtcp_netns_set *set, struct job *job, size_t n_jobs)
+/* A thread of the pool: one job_run() a poll, until told to quit. */
+static void *job_worker(void *arg)
 {
-	struct jobs js = { .d = d, .set = set };
-	sigset_t all, old;
-	size_t i, started;
+	struct job *j = arg;
+	struct jobs *js = j->jobs;
 
-	pthread_mutex_init(&js.lock, NULL);
-	pthread_cond_init(&js.turn_cond, NULL);
-	for (i = 0; i < n_jobs; i++) {
-		job[i].jobs = &js;
-		job[i].turn = false;
+	pthread_mutex_lock(&js->lock);
+	for (;;) {
+		while (j->generation == js->generation && !js->quit)
+			pthread_cond_wait(&js->go_cond, &js->lock);
+		if (js->quit)
+			break;
+		j->generation = js->generation;
+		pthread_mutex_unlock(&js->lock);
+		job_run(j);
+		pthread_mutex_lock(&js->lock);
+		if (--js->running == 0)
+			pthread_cond_signal(&js->done_cond);
 	}
-	/* signals stay with this thread: the one that sleeps between polls and sees them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (started = 1; started < n_jobs; started++)
-		if ((errno = pthread_create(&job[started].thread, NULL, job_run, &job[started])))
-			err(1, "cannot start a thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	job_run(&job[0]);
-	for (i = 1; i < started; i++)
+	pthread_mutex_unlock(&js->lock);
+	return NULL;
+}
+
+static void jobs_init(struct jobs *js, struct dump *d, struct xtcp_netns_set *set)
+{
+	memset(js, 0, sizeof(*js));
+	js->d = d;
+	js->set = set;
+	pthread_mutex_init(&js->lock, NULL);
+	pthread_cond_init(&js->turn_cond, NULL);
+	pthread_cond_init(&js->go_cond, NULL);
+	pthread_cond_init(&js->done_cond, NULL);
+}
+
+/* The threads stop between polls only, so none is inside one here. */
+static void jobs_release(struct jobs *js, struct job *job)
+{
+	size_t i;
+
+	pthread_mutex_lock(&js->lock);
+	js->quit = true;
+	pthread_cond_broadcast(&js->go_cond);
+	pthread_mutex_unlock(&js->lock);
+	for (i = 1; i <= js->n_threads; i++)
 		pthread_join(job[i].thread, NULL);
-	free(js.stale_code);
-	pthread_cond_destroy(&js.turn_cond);
-	pthread_mutex_destroy(&js.lock);
-	return js.failed ? -1 : 0;
+	free(js->settled);
+	pthread_cond_destroy(&js->done_cond);
+	pthread_cond_destroy(&js->go_cond);
+	pthread_cond_destroy(&js->turn_cond);
+	pthread_mutex_destroy(&js->lock);
 }
 
 /*
- * -j: how many threads; 1 takes the single-threaded path.  The default stays
- * 1 until the threads live for the whole run: started and joined every poll,
- * they cost a thread's start-up each time, and under ASan a little memory.
+ * One poll of every namespace of the set on @n_jobs threads, this one among
+ * them; threads missing (the namespaces grew) are started first.
+ */
+static int poll_jobs(struct jobs *js, struct job *job, size_t n_jobs)
+{
+	sigset_t all, old;
+	size_t i;
+
+	/* signals stay with this thread: the one that sleeps between polls and sees them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (; js->n_threads + 1 < n_jobs; js->n_threads++) {
+		struct job *j = &job[js->n_threads + 1];
+
+		j->jobs = js;
+		j->generation = js->generation;
+		if ((errno = pthread_create(&j->thread, NULL, job_worker, j)))
+			err(1, "cannot start a thread");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	job[0].jobs = js;
+	for (i = 0; i <= js->n_threads; i++)
+		job[i].turn = false;
+	if (js->settled_cap < js->set->n) {
+		/* grows with the namespaces, not per poll */
+		free(js->settled);
+		js->settled_cap = js->set->n + js->set->n / 4 + 16;
+		js->settled = malloc(js->settled_cap);
+		if (!js->settled)
+			err(1, "out of memory");
+	}
+	memset(js->settled, 0, js->set->n);
+	pthread_mutex_lock(&js->lock);
+	js->next_take = 0;
+	js->next_turn = 0;
+	js->failed = 0;
+	js->running = js->n_threads;
+	js->generation++;
+	pthread_cond_broadcast(&js->go_cond);
+	pthread_mutex_unlock(&js->lock);
+	job_run(&job[0]);
+	pthread_mutex_lock(&js->lock);
+	while (js->running)
+		pthread_cond_wait(&js->done_cond, &js->lock);
+	pthread_mutex_unlock(&js->lock);
+	free(js->stale_code);
+	js->stale_code = NULL;
+	return js->failed ? -1 : 0;
+}
+
+/*
+ * -j: how many threads (at most the namespaces, each poll); 1 takes the
+ * single-threaded path.  Default: the CPUs online.
  */
 static size_t jobs_wanted(struct dump *d)
 {
+	long cpus;
+
 	if (d->write_path)
 		return 1;       /* a capture is one ordered stream */
-	return d->jobs ? d->jobs : 1;
+	if (d->jobs)
+		return d->jobs;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 4096 ? 4096 : (size_t)cpus;
 }
 
 static int poll_live(struct dump *d)
@@ -1180,6 +1298,7 @@ static int poll_live(struct dump *d)
 	int failed = 0, n;
 	size_t i, max_jobs = jobs_wanted(d), n_jobs = 0;
 	struct job *job = NULL;
+	struct jobs js;
 
 	if (xtcp_netns_set_init(&set, d->netns_all, d->netns_args, d->n_netns_args) < 0)
 		err(1, "cannot open '/proc/self/ns/net'");
@@ -1226,6 +1345,7 @@ static int poll_live(struct dump *d)
 				job = calloc(max_jobs, sizeof(*job));
 				if (!job)
 					err(1, "out of memory");
+				jobs_init(&js, d, &set);
 			}
 			for (; job && n_jobs < max_jobs && n_jobs < set.n; n_jobs++) {
 				job[n_jobs].held = malloc(JOB_HELD_MAX);
@@ -1234,7 +1354,7 @@ static int poll_live(struct dump *d)
 					err(1, "out of memory");
 			}
 			if (max_jobs > 1 && set.n > 1 &&
-			    poll_jobs(d, &set, job, max_jobs < set.n ? max_jobs : set.n) < 0)
+			    poll_jobs(&js, job, max_jobs < set.n ? max_jobs : set.n) < 0)
 				failed = 1;
 			for (i = 0; (max_jobs <= 1 || set.n <= 1) && i < set.n && !stop_requested; i++) {
 				if (poll_kernel(d, &set.ns[i], NULL) < 0)
@@ -1282,6 +1402,8 @@ static int poll_live(struct dump *d)
 			drain_events(d, &set.ns[i]);
 		flush_events(d);
 	}
+	if (job)
+		jobs_release(&js, job);
 	xtcp_netns_set_release(&set);
 	d->set = NULL;
 	for (i = 0; i < n_jobs; i++) {

@@ -174,7 +174,8 @@ bad:
 	return -1;
 }
 
-int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, struct xtcp_sockstat *st)
+int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own,
+		       struct xtcp_sockstat *st)
 {
 	char text[SOCKSTAT_TEXT_MAX];
 	ssize_t n;
@@ -182,6 +183,13 @@ int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, struct xtcp_sockstat
 	n = read_whole(f->sockstat_fd, text, sizeof(text));
 	if (n < 0 || xtcp_sockstat_parse_sockstat(text, (size_t)n, st) < 0)
 		return -1;
+	st->lone = st->used <= own;
+	if (st->lone) {
+		/* no socket but the caller's netlink ones: nothing hashed in TCPv6 either */
+		st->tcp6_inuse = 0;
+		st->not_tcp = st->used;
+		return 0;
+	}
 	n = read_whole(f->protocols_fd, text, sizeof(text));
 	if (n < 0 || xtcp_sockstat_parse_protocols(text, (size_t)n, st) < 0)
 		return -1;

@@ -1,8 +1,12 @@
 /* Unit tests for lib/sockstat.c: parsing the kernel's counts, and what they allow to skip. */
 
 #include <errno.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sockstat.h"
 #include "tap.h"
@@ -118,9 +122,52 @@ static void deciding(void)
 	ok(!xtcp_sockstat_may_find(&st, AF_INET, est), "TCPv6 inuse: IPv4 skipped");
 }
 
+/*
+ * The kernel's own counts, in a namespace of our own: a netlink socket (as
+ * xtcp-dump's sock_diag socket) leaves it lone, anything else is read whole.
+ */
+static void reading(void)
+{
+	struct xtcp_sockstat_files f;
+	struct xtcp_sockstat st;
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+	int nl, ux, t6;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
+		printf("# skipping the reads: no namespace of our own (%s)\n", strerror(errno));
+		return;
+	}
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	ok(nl >= 0 && xtcp_sockstat_open(&f) == 0, "the files of a new namespace open");
+	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && st.lone && st.used == 1 && st.not_tcp == 1 &&
+	   st.tcp6_inuse == 0, "our netlink socket alone: lone, protocols not needed");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET, XTCP_STATES_ALL) &&
+	   !xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL), "lone: both families skipped");
+	ok(xtcp_sockstat_read(&f, 0, &st) == 0 && !st.lone && st.not_tcp == 1,
+	   "a netlink socket not ours: read whole, and it is not TCP");
+	ux = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && !st.lone && st.used == 2 && st.not_tcp == 2,
+	   "a unix socket besides: read whole, not TCP either");
+	ok(!xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL), "netlink + unix: skipped");
+	t6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok(t6 >= 0 && bind(t6, (struct sockaddr *)&any, sizeof(any)) == 0 && listen(t6, 1) == 0,
+	   "an IPv6 listener");
+	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && !st.lone && st.tcp6_inuse == 1 &&
+	   st.used == 3, "an IPv6 listener: counted by TCPv6");
+	ok(xtcp_sockstat_may_find(&st, AF_INET6, XTCP_TCPF(XTCP_TCP_LISTEN)) &&
+	   !xtcp_sockstat_may_find(&st, AF_INET, XTCP_TCPF(XTCP_TCP_LISTEN)),
+	   "an IPv6 listener: IPv6 dumped, IPv4 skipped");
+	close(t6);
+	close(ux);
+	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && st.lone, "closed again: lone");
+	xtcp_sockstat_close(&f);
+	close(nl);
+}
+
 int main(void)
 {
 	parsing();
 	deciding();
+	reading();
 	return done_testing();
 }
