@@ -7,6 +7,7 @@
 
 KINDs:
   empty     nothing
+  unix      a pair of unix sockets and nothing else: sockets in "used" that are not TCP
   listen    an IPv4 and an IPv6 listener
   tw        a connection closed by its client first: only its TIME_WAIT socket is left
   est       an IPv4 connection (listener, client, server side)
@@ -65,6 +66,9 @@ def tcp_states():
 
 def make(kind, keep):
     if kind == 'empty':
+        return
+    if kind == 'unix':
+        keep += socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         return
     if kind == 'listen':
         for family, addr in ((socket.AF_INET, ('127.0.0.1', 7101)),
