@@ -8,14 +8,23 @@
 #
 #   1. one comparison run through the shell (pipelines need one; hyperfine
 #      measures the shell's start-up and subtracts it from every command):
-#      the floor, xtcp-dump > /dev/null, xtcp-dump | xtcp-fmt -f json / csv,
-#      xtcp-dump | xtcp-filter | xtcp-fmt, ss -tin, ss -tinm;
-#   2. a run without a shell (-N) of the single commands: the floor,
-#      xtcp-dump, ss -tin (hyperfine sends their stdout to /dev/null);
-#   3. peak memory (/usr/bin/time -v) of xtcp-dump and ss -tin.
+#      the floor, the raw floor, xtcp-dump > /dev/null, xtcp-dump | xtcp-fmt
+#      -f json / csv, xtcp-dump | xtcp-filter | xtcp-fmt, ss -tin, ss -tinm;
+#   2. a run without a shell (-N) of the single commands: the floor, the raw
+#      floor, xtcp-dump, ss -tin (hyperfine sends their stdout to /dev/null);
+#
+# The floor is `xtcp-bench floor` (lib/diag.c, as xtcp-dump reads); the raw
+# floor is xtcp-rawfloor (tests/helpers/), the same request and reads written
+# from the kernel's headers alone, an independent check on the first.
+#   3. peak memory (/usr/bin/time -v) of xtcp-dump and ss -tin;
+#   4. bench/cpu.py: the floor, the raw floor, xtcp-dump, the JSON pipeline and
+#      ss -tin once each per round, interleaved, RUNS rounds: wall and CPU
+#      (user + system, from wait4) with their quartiles and range, and the
+#      ratios of medians to the floor (what hyperfine cannot give: the CPU
+#      time of each run, so the spread of CPU).
 #
 # Results: bench/results/pipeline-N.{json,md}, direct-N.{json,md},
-# memory-N.txt; then bench/plot.sh draws docs/scaling.svg from every
+# memory-N.txt, cpu-N.{txt,tsv}; then bench/plot.sh draws docs/scaling.svg from every
 # pipeline-N.json present.  Ratios are what to compare: absolute times drift
 # on a shared machine.
 #
@@ -50,6 +59,7 @@ for sockets in "${counts[@]}"; do
 
 	cmds=(
 		-n floor "$B/bin/xtcp-bench floor 2>/dev/null"
+		-n "raw floor" "$B/bin/xtcp-rawfloor 2>/dev/null"
 		-n "xtcp-dump" "$B/bin/xtcp-dump > /dev/null"
 		-n "xtcp-dump | xtcp-fmt -f json" "$B/bin/xtcp-dump | $B/bin/xtcp-fmt -f json > /dev/null"
 		-n "xtcp-dump | xtcp-fmt -f csv" "$B/bin/xtcp-dump | $B/bin/xtcp-fmt -f csv > /dev/null"
@@ -69,6 +79,7 @@ for sockets in "${counts[@]}"; do
 		--export-json "$out/direct-$sockets.json" \
 		--export-markdown "$out/direct-$sockets.md" \
 		-n floor "$B/bin/xtcp-bench floor" \
+		-n "raw floor" "$B/bin/xtcp-rawfloor" \
 		-n xtcp-dump "$B/bin/xtcp-dump" \
 		-n "ss -tin" "ss -tin"
 
@@ -81,6 +92,12 @@ for sockets in "${counts[@]}"; do
 		printf '%s\t%s\t%s KiB\n' "$sockets" "$cmd" "$(tail -n 1 "$mem")"
 	done | tee "$out/memory-$sockets.txt"
 	rm -f "$mem"
+
+	"${in[@]}" python3 bench/cpu.py -r "$RUNS" -w "$WARMUP" -o "$out/cpu-$sockets.tsv" \
+		floor="$B/bin/xtcp-bench floor" "raw floor=$B/bin/xtcp-rawfloor" \
+		xtcp-dump="$B/bin/xtcp-dump" \
+		"xtcp-dump | xtcp-fmt -f json=$B/bin/xtcp-dump | $B/bin/xtcp-fmt -f json" \
+		"ss -tin=ss -tin" | tee "$out/cpu-$sockets.txt"
 	stop_load
 done
 bench/plot.sh

@@ -257,6 +257,19 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 	[[ $stderr == "xtcp-bench: --netns: '/etc/passwd' is not a namespace name"* ]]
 }
 
+@test "the raw floor (no lib/ code) counts what the floor, xtcp-dump and ss count" {
+	load_start -n 40 --netns "$NS"
+	run -0 --separate-stderr ip netns exec "$NS" xtcp-rawfloor -c 3
+	[ "$stderr" = "82 sockets" ]
+	# a buffer too small for one reply of every attribute still works: one socket a read
+	run -0 --separate-stderr ip netns exec "$NS" xtcp-rawfloor -b 8192
+	[ "$stderr" = "82 sockets" ]
+	[ "$(ip netns exec "$NS" xtcp-dump | xtcp-fmt -f tsv --no-header --fields inet_diag_msg_state | wc -l)" -eq 82 ]
+	[ "$(ip netns exec "$NS" ss -tan | tail -n +2 | wc -l)" -eq 82 ]
+	run -2 xtcp-rawfloor -b 10
+	run -2 xtcp-rawfloor -x
+}
+
 @test "gen --bare: the same sockets without the enrichment fields, kernel-sized" {
 	xtcp-bench gen -n 500 --sockets 100 --seed 4 | xtcp-show >"$BATS_TEST_TMPDIR/full.json"
 	xtcp-bench gen -n 500 --sockets 100 --seed 4 --bare | xtcp-show >"$BATS_TEST_TMPDIR/bare.json"
