@@ -70,16 +70,25 @@ int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpF
 	}
 	if (envelope_reserve(env, 1 + 10 + max) < 0)
 		return -1;
-	/* Encode after room for a 3-byte length (rows under 2 MiB), then fix up. */
+	/*
+	 * Encode after room for as many length bytes as the last row had
+	 * (rows of a dump are alike: 128 bytes to 16 KiB, 2), and move the
+	 * row only when this one's length takes another number of bytes.
+	 * The reserve above has room for the longest length either way.
+	 */
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
-	n = xtcp_record_encode(rec, row + 4);
+	if (env->row_vl < 1 || env->row_vl > 3)
+		env->row_vl = 2;
+	n = xtcp_record_encode(rec, row + 1 + env->row_vl);
 	vl = xtcp_varint_len(n);
 	if (1 + vl + n > XTCP_FRAME_MAX) {
 		errno = EFBIG;          /* no reader would take the frame */
 		return -1;
 	}
-	if (vl != 3)
-		memmove(row + 1 + vl, row + 4, n);
+	if (vl != env->row_vl) {
+		memmove(row + 1 + vl, row + 1 + env->row_vl, n);
+		env->row_vl = (unsigned)vl;
+	}
 	row[0] = XTCP_ENVELOPE_ROW_TAG;
 	xtcp_varint_put(row + 1, n);
 	return envelope_commit(env, 1 + vl + n);

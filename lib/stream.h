@@ -64,6 +64,7 @@ struct xtcp_envelope {
 	size_t max_bytes;
 	uint64_t total_rows; /* rows appended since init */
 	uint64_t frames_done; /* frames taken and dropped (xtcp_envelope_done) */
+	unsigned row_vl;     /* bytes of the last row's length: where the next is encoded */
 };
 
 /* A point in an envelope's rows to come back to (xtcp_envelope_rewind). */
