@@ -1,11 +1,13 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -223,10 +225,26 @@ int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *le
 	return -1;
 }
 
+/*
+ * A pipe between two xtcp tools holds 64 KiB by default: a writer of 256
+ * KiB blocks, and wakes its reader, four times per write.  Either end asks
+ * for XTCP_PIPE_SIZE (it is one buffer); a kernel that refuses (above
+ * /proc/sys/fs/pipe-max-size, or a user over their pipe quota) keeps what
+ * it has, which only costs the switches.  Anything but a pipe is left alone.
+ */
+static void grow_pipe(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < XTCP_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, XTCP_PIPE_SIZE);
+}
+
 /* --- reader ------------------------------------------------------------- */
 
 int xtcp_reader_init(struct xtcp_reader *r, int fd)
 {
+	grow_pipe(fd);
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->cap = 1u << 16;
@@ -415,6 +433,7 @@ int xtcp_write_all(int fd, const void *data, size_t len)
 
 int xtcp_output_init(struct xtcp_output *out, int fd, size_t cap)
 {
+	grow_pipe(fd);
 	memset(out, 0, sizeof(*out));
 	out->fd = fd;
 	out->cap = cap ? cap : 1u << 16;

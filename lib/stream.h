@@ -189,6 +189,9 @@ struct xtcp_output {
 	int error;           /* errno of the first failure, else 0 */
 };
 
+/* What a pipe at either end is grown to (see grow_pipe in stream.c). */
+#define XTCP_PIPE_SIZE (1 << 20)
+
 int xtcp_output_init(struct xtcp_output *out, int fd, size_t cap);
 int xtcp_output_write(struct xtcp_output *out, const void *data, size_t len);
 int xtcp_output_flush(struct xtcp_output *out);

@@ -501,8 +501,43 @@ static void test_output(void)
 	close(fds[1]);
 }
 
+/* A pipe at either end is grown to XTCP_PIPE_SIZE; a file is left as it is. */
+static void test_pipe_size(void)
+{
+	struct xtcp_output out;
+	struct xtcp_reader r;
+	char path[] = "/tmp/t-stream-pipe.XXXXXX";
+	int fds[2], fd;
+
+	if (pipe(fds) < 0) {
+		ok(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	ok(fcntl(fds[1], F_GETPIPE_SZ) < XTCP_PIPE_SIZE, "a new pipe holds less");
+	ok(xtcp_output_init(&out, fds[1], 0) == 0, "output on a pipe");
+	ok(fcntl(fds[1], F_GETPIPE_SZ) >= XTCP_PIPE_SIZE, "the writer grew it to %d bytes",
+	   XTCP_PIPE_SIZE);
+	xtcp_output_release(&out);
+	close(fds[0]);
+	close(fds[1]);
+	if (pipe(fds) < 0)
+		return;
+	ok(xtcp_reader_init(&r, fds[0]) == 0 && fcntl(fds[0], F_GETPIPE_SZ) >= XTCP_PIPE_SIZE,
+	   "the reader grows it too");
+	xtcp_reader_release(&r);
+	close(fds[0]);
+	close(fds[1]);
+	fd = mkstemp(path);
+	ok(fd >= 0 && xtcp_output_init(&out, fd, 0) == 0 && fcntl(fd, F_GETPIPE_SZ) < 0,
+	   "a file: no pipe to grow, output as before");
+	xtcp_output_release(&out);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
+	test_pipe_size();
 	test_uvarint();
 	test_envelope_caps();
 	test_envelope_rewind();
