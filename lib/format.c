@@ -1020,6 +1020,12 @@ int xtcp_format_init(struct xtcp_format *fmt, enum xtcp_format_kind kind, const 
 		errno = e;
 		return -1;
 	}
+	fmt->var = malloc(fmt->n_fields * sizeof(*fmt->var) + 1);
+	if (!fmt->var) {
+		xtcp_format_release(fmt);
+		errno = ENOMEM;
+		return -1;
+	}
 	fmt->fixed_max = 4 + 16;
 	for (i = 0; i < fmt->n_fields; i++) {
 		const struct xtcp_format_field *f = &fmt->fields[i];
@@ -1027,6 +1033,9 @@ int xtcp_format_init(struct xtcp_format *fmt, enum xtcp_format_kind kind, const 
 		fmt->fixed_max += f->key_len + 1 + value_max(f->desc, f->value);
 		if (kind == XTCP_FORMAT_TEXT)
 			fmt->fixed_max += 2 * (f->width + 1) + 64;
+		if (f->value == XTCP_VALUE_STRING || f->value == XTCP_VALUE_ADDR ||
+		    f->value == XTCP_VALUE_BYTES)
+			fmt->var[fmt->n_var++] = f;
 	}
 	return 0;
 }
@@ -1035,9 +1044,11 @@ void xtcp_format_release(struct xtcp_format *fmt)
 {
 	free(fmt->fields);
 	free(fmt->keys);
+	free(fmt->var);
 	fmt->fields = NULL;
 	fmt->keys = NULL;
-	fmt->n_fields = 0;
+	fmt->var = NULL;
+	fmt->n_fields = fmt->n_var = 0;
 }
 
 /* --- one value -------------------------------------------------------------- */
@@ -1086,13 +1097,18 @@ size_t xtcp_format_record_max(const struct xtcp_format *fmt,
 		return max + OWNER_MAX + STRING_EXPANSION * (strlen(rec->netns) +
 						 strlen(rec->congestion_algorithm_string) +
 						 strlen(rec->process_comm) + 12);
-	for (i = 0; i < fmt->n_fields; i++) {
-		const struct xtcp_format_field *f = &fmt->fields[i];
+	/* only the fields whose values have no bound of their own, and no call for "" */
+	for (i = 0; i < fmt->n_var; i++) {
+		const struct xtcp_format_field *f = fmt->var[i];
 
-		if (f->value == XTCP_VALUE_STRING)
-			max += STRING_EXPANSION * strlen(MEMBER(rec, f, char *));
-		else if (f->value == XTCP_VALUE_ADDR || f->value == XTCP_VALUE_BYTES)
+		if (f->value == XTCP_VALUE_STRING) {
+			const char *str = MEMBER(rec, f, char *);
+
+			if (str[0])
+				max += STRING_EXPANSION * strlen(str);
+		} else {
 			max += 2 * MEMBER(rec, f, ProtobufCBinaryData).len;
+		}
 	}
 	return max;
 }

@@ -84,6 +84,8 @@ struct xtcp_format {
 	size_t n_fields;
 	size_t fixed_max;              /* bound of a line's bytes, strings and bytes aside */
 	char *keys;                    /* storage for the JSON keys */
+	const struct xtcp_format_field **var;  /* the fields of strings and bytes, */
+	size_t n_var;                  /* which the bound has to look at */
 };
 
 /* "json", "csv", "tsv", "text" -> kind.  Returns 0, or -1 with errno EINVAL. */
