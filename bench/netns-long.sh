@@ -8,10 +8,12 @@
 # poll was skipped for being late, and times single polls of every namespace with and
 # without skipping.
 #
-# Everything runs in a mount namespace of its own with a private /run/netns, and the mix is
-# held by a process outside the namespaces it fills: nothing of it is visible to another
-# `-n all` on the host (tests may run beside it; the machine's load does not matter to what
-# this measures, but the single-poll times at the end want a quiet machine).
+# Everything runs in a mount namespace of its own with a private /run/netns, and in a PID
+# namespace of its own with its own /proc: nothing of it is visible to another `-n all` on
+# the host, and nothing of the host's other namespaces (tests', benchmarks' loads) to it,
+# but the host's own namespace. (Before the PID namespace, a 100,000-socket load started
+# beside a run was polled by it.) Tests may run beside it: the machine's load does not
+# matter to what this measures, but the single-poll times at the end want a quiet machine.
 # Results on stdout and in bench/results/netns-long-NAMESPACES.txt (samples in .tsv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,8 @@ N=${1:-5000}
 MINUTES=${2:-30}
 IV=${3:-10}
 if [ -z "${XTCP_LONG_INNER:-}" ]; then
-	XTCP_LONG_INNER=1 exec unshare --mount --propagation private "$0" "$@"
+	XTCP_LONG_INNER=1 exec unshare --mount --propagation private --pid --fork --mount-proc \
+		"$0" "$@"
 fi
 out=bench/results/netns-long-$N.txt
 samples=bench/results/netns-long-$N.tsv
