@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -234,9 +233,9 @@ int xtcp_row_iter_next(struct xtcp_row_iter *it, const uint8_t **row, size_t *le
  */
 static void grow_pipe(int fd)
 {
-	struct stat st;
+	int size = fcntl(fd, F_GETPIPE_SZ);       /* -1 (EBADF) for anything but a pipe */
 
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < XTCP_PIPE_SIZE)
+	if (size >= 0 && size < XTCP_PIPE_SIZE)
 		(void)fcntl(fd, F_SETPIPE_SZ, XTCP_PIPE_SIZE);
 }
 
