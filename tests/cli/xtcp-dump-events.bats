@@ -204,6 +204,12 @@ PY
 	DUMP_PID=$!
 	exec 7<"$T/fifo"        # holds the pipe open, unread
 	wait_until listening "$NS-burst" "$DUMP_PID"
+	# xtcp-dump grew its output pipe to 1 MiB, which holds most of the burst:
+	# shrink it back to a page (it is empty: nothing has closed yet)
+	python3 -c 'import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 4096)
+assert fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) == 4096' "$T/fifo"
 	ip netns exec "$NS-burst" python3 "$TOP/tests/data/closer.py" 2000 "$T/burst.log"
 	cat <&7 >"$T/b.pb" &
 	local cat_pid=$!
