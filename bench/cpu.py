@@ -11,7 +11,8 @@ steps; the split between user and system is the kernel's estimate from its ticks
 wall time around the run. Prints, per command, the
 median, the first and third quartiles and the range of wall, user, system and CPU (user +
 system) in ms, then each command's ratio of medians to the first one (the reference, such
-as the floor). -o writes every sample as TSV.
+as the floor), and the median and quartiles of the ratios paired within each round.
+-o writes every sample as TSV.
 """
 import argparse
 import os
@@ -87,8 +88,18 @@ def main():
         print(f'{name:<28} ' + '  '.join(parts))
     ref = cmds[0][0]
     for name, _ in cmds[1:]:
+        # paired: the ratio within each round (the same moment of the machine), its median
+        # and quartiles; less moved by the machine drifting than the ratio of the medians
+        pw = [x[0] / r[0] for x, r in zip(samples[name], samples[ref])]
+        pc = [(x[1] + x[2]) / (r[1] + r[2]) for x, r in zip(samples[name], samples[ref])
+              if r[1] + r[2] > 0]
+        paired = ''
+        if len(pw) >= 4 and len(pc) >= 4:
+            (w1, w3), (c1, c3) = quartiles(pw), quartiles(pc)
+            paired = (f'; paired wall {statistics.median(pw):.3f}x [{w1:.3f}-{w3:.3f}], '
+                      f'cpu {statistics.median(pc):.3f}x [{c1:.3f}-{c3:.3f}]')
         print(f'{name} / {ref}: wall {med[name]["wall"] / med[ref]["wall"]:.3f}x, '
-              f'cpu {med[name]["cpu"] / med[ref]["cpu"]:.3f}x')
+              f'cpu {med[name]["cpu"] / med[ref]["cpu"]:.3f}x' + paired)
 
 
 main()

@@ -266,8 +266,30 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 	[ "$stderr" = "82 sockets" ]
 	[ "$(ip netns exec "$NS" xtcp-dump | xtcp-fmt -f tsv --no-header --fields inet_diag_msg_state | wc -l)" -eq 82 ]
 	[ "$(ip netns exec "$NS" ss -tan | tail -n +2 | wc -l)" -eq 82 ]
+	# -t: the same dump with memory touched between receives (more than the ring wraps)
+	run -0 --separate-stderr ip netns exec "$NS" xtcp-rawfloor -t 300 -c 2
+	[ "$stderr" = "82 sockets" ]
 	run -2 xtcp-rawfloor -b 10
 	run -2 xtcp-rawfloor -x
+	run -2 --separate-stderr xtcp-rawfloor -t 4097
+	[[ $stderr == *"[-t KIB] (at most 4096)" ]]
+}
+
+@test "bench/cpu.py: medians, and ratios paired within each round, against the first command" {
+	run -0 python3 "$TOP/bench/cpu.py" -r 5 -w 1 -o "$BATS_TEST_TMPDIR/c.tsv" \
+		a="sleep 0.01" b="sleep 0.02"
+	echo "$output"
+	[[ ${lines[0]} == "5 rounds, each command once a round"* ]]
+	# b sleeps twice as long: about 2x, paired and not
+	python3 - "$output" <<'PY'
+import re, sys
+m = re.search(r"b / a: wall ([0-9.]+)x.*paired wall ([0-9.]+)x \[([0-9.]+)-([0-9.]+)\]", sys.argv[1])
+assert m, sys.argv[1]
+ratio, paired, q1, q3 = map(float, m.groups())
+assert 1.3 < ratio < 2.5 and 1.3 < paired < 2.5 and q1 <= paired <= q3, m.groups()
+PY
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/c.tsv")" -eq 11 ]
+	run -2 python3 "$TOP/bench/cpu.py" nonsense
 }
 
 @test "gen --bare: the same sockets without the enrichment fields, kernel-sized" {

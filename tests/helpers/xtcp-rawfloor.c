@@ -8,7 +8,13 @@
  * `xtcp-bench floor` (which uses lib/diag.c, as xtcp-dump does), so that a
  * cost hidden in the shared netlink code shows as a gap between the two.
  *
- * usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES]
+ * -t KIB makes it do what a consumer of the replies does to the caches
+ * between two receives, without doing the consumer's work: it reads every
+ * byte received and writes KIB KiB into a 256 KiB ring (a frame being
+ * filled).  The kernel's share of its time then tells whether work between
+ * receives slows the kernel's dump (by evicting its code and data).
+ *
+ * usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES] [-t KIB]
  * Prints "N sockets" on stderr (of the last poll); exits 1 on any error.
  */
 
@@ -30,6 +36,37 @@
 
 /* TCP states 1..12 (TCP_ESTABLISHED .. TCP_NEW_SYN_RECV) and 0; not 13, TCP_BOUND_INACTIVE */
 #define STATES (0xffffffffu & ~(1u << 13))
+
+#define RING_SIZE (256u << 10)
+
+static size_t touch_kib;        /* -t */
+static uint8_t *ring;
+static size_t ring_at;
+static volatile uint64_t sink;
+
+/* Read @n bytes of @buf and write touch_kib KiB of the ring. */
+static void touch(const uint8_t *buf, size_t n)
+{
+	uint64_t sum = 0;
+	size_t i, left = touch_kib << 10;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, buf + i, 8);
+		sum += v;
+	}
+	for (; i < n; i++)
+		sum += buf[i];
+	while (left) {
+		size_t k = RING_SIZE - ring_at < left ? RING_SIZE - ring_at : left;
+
+		memset(ring + ring_at, (int)(sum & 0xff), k);
+		ring_at = (ring_at + k) % RING_SIZE;
+		left -= k;
+	}
+	sink += sum;
+}
 
 static unsigned long poll_once(int fd, uint8_t *buf, size_t size, uint32_t seq)
 {
@@ -61,6 +98,8 @@ static unsigned long poll_once(int fd, uint8_t *buf, size_t size, uint32_t seq)
 			continue;
 		if (n < 0)
 			err(1, "recv");
+		if (touch_kib)
+			touch(buf, (size_t)n);
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_DONE)
 				return sockets;
@@ -82,18 +121,22 @@ int main(int argc, char **argv)
 	uint8_t *buf;
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "c:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:t:")) != -1) {
 		if (opt == 'c')
 			polls = strtoul(optarg, NULL, 10);
 		else if (opt == 'b')
 			size = strtoul(optarg, NULL, 10);
+		else if (opt == 't')
+			touch_kib = strtoul(optarg, NULL, 10);
 		else
-			errx(2, "usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES]");
+			errx(2, "usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES] [-t KIB]");
 	}
-	if (polls < 1 || size < 8192)
-		errx(2, "usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES] (at least 8192)");
+	if (polls < 1 || size < 8192 || touch_kib > 4096)
+		errx(2, "usage: xtcp-rawfloor [-c POLLS] [-b BUFFER_BYTES] (at least 8192) "
+		     "[-t KIB] (at most 4096)");
 	buf = malloc(size);
-	if (!buf)
+	ring = touch_kib ? malloc(RING_SIZE) : NULL;
+	if (!buf || (touch_kib && !ring))
 		err(1, "malloc");
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
@@ -102,6 +145,7 @@ int main(int argc, char **argv)
 		sockets = poll_once(fd, buf, size, (uint32_t)i + 1);
 	fprintf(stderr, "%lu sockets\n", sockets);
 	free(buf);
+	free(ring);
 	close(fd);
 	return 0;
 }
