@@ -573,14 +573,18 @@ static int dump_in(struct dump *d, struct xtcp_netns *ns, int family, struct job
 static int poll_kernel(struct dump *d, struct xtcp_netns *ns, struct job *j)
 {
 	struct xtcp_sockstat st;
-	bool counted, want[2];
+	bool counted, v4_enough, want[2];
 	int i, n_want = 0, rc;
 
 	if (!j)
 		set_poll_netns(d, ns);
 	/* read before any dump: what it says holds at a time no later than the dumps */
+	/* an IPv4 dump is all a poll needs when it is of both families, or of IPv4 alone */
+	v4_enough = (__atomic_load_n(&d->one_walk, __ATOMIC_RELAXED) && d->n_families == 2) ||
+		    (d->n_families == 1 && d->families[0] == AF_INET);
 	counted = ns->stat.sockstat_fd >= 0 &&
-		  xtcp_sockstat_read(&ns->stat, (ns->diag.nl != NULL) + (ns->events.fd >= 0), &st) == 0;
+		  xtcp_sockstat_read(&ns->stat, (ns->diag.nl != NULL) + (ns->events.fd >= 0),
+				     v4_enough, &st) == 0;
 
 	for (i = 0; i < d->n_families; i++) {
 		want[i] = !counted || xtcp_sockstat_may_find(&st, d->families[i], d->states);

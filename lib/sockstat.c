@@ -174,7 +174,7 @@ bad:
 	return -1;
 }
 
-int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own,
+int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own, bool v4_enough,
 		       struct xtcp_sockstat *st)
 {
 	char text[SOCKSTAT_TEXT_MAX];
@@ -184,10 +184,17 @@ int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own,
 	if (n < 0 || xtcp_sockstat_parse_sockstat(text, (size_t)n, st) < 0)
 		return -1;
 	st->lone = st->used <= own;
+	st->v4_busy = false;
 	if (st->lone) {
 		/* no socket but the caller's netlink ones: nothing hashed in TCPv6 either */
 		st->tcp6_inuse = 0;
 		st->not_tcp = st->used;
+		return 0;
+	}
+	if (v4_enough && st->tcp_inuse > 0) {
+		/* IPv4 is dumped (xtcp_sockstat_may_find), and with it all the caller wants */
+		st->v4_busy = true;
+		st->tcp6_inuse = st->not_tcp = -1;
 		return 0;
 	}
 	n = read_whole(f->protocols_fd, text, sizeof(text));
@@ -246,6 +253,8 @@ int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own,
  */
 bool xtcp_sockstat_may_find(const struct xtcp_sockstat *st, int family, uint32_t states)
 {
+	if (st->v4_busy)
+		return true;    /* IPv4 by its count; IPv6 not counted */
 	if ((family == AF_INET6 ? st->tcp6_inuse : st->tcp_inuse) > 0)
 		return true;
 	if ((states & TW_STATES) && st->tcp_tw > 0)

@@ -22,9 +22,11 @@
  *
  * /proc/net/protocols costs most (some 25 lines of a dozen fields, made
  * again at each read: 25-35 us against 4 for sockstat, measured here), and
- * a namespace with no socket but the caller's own needs none of it: "used"
- * counts every socket programs made, so when it is no more than the
- * caller's, there is no other, of any family or kind.
+ * two kinds of namespace need none of it: one with no socket but the
+ * caller's own ("used" counts every socket programs made, so when it is no
+ * more than the caller's, there is no other, of any family or kind), and
+ * one whose IPv4 dump happens anyway, for a caller that dumps both
+ * families in that one request.
  */
 
 #include <stdbool.h>
@@ -39,6 +41,9 @@ struct xtcp_sockstat {
 	int64_t not_tcp;        /* NETLINK + UNIX + UNIX-STREAM + PACKET */
 	bool lone;              /* used <= the caller's own: /proc/net/protocols not read,
 				   tcp6_inuse 0 and not_tcp = used */
+	bool v4_busy;           /* IPv4 has a hashed socket and the caller said that is
+				   enough: /proc/net/protocols not read, tcp6_inuse and
+				   not_tcp unknown (-1); both families may find */
 };
 
 struct xtcp_sockstat_files {
@@ -58,11 +63,15 @@ void xtcp_sockstat_close(struct xtcp_sockstat_files *f);
  * Read the files again: /proc/net/sockstat, then /proc/net/protocols unless
  * "used" is at most @own, the sockets the caller holds in the namespace
  * (its sock_diag socket, and its events socket if it has one: made inside
- * it, they count in its "used").  Returns 0, or -1 with errno: from
- * pread(2), or EBADMSG when a file lacks a number it must have (a kernel
- * that writes them otherwise).  @st is whole only on success.
+ * it, they count in its "used"), or unless @v4_enough and "TCP: inuse" is
+ * above 0.  @v4_enough is the caller's word that a dump of IPv4 would cover
+ * what it wants of IPv6 too (it asks for both families in one request, or
+ * for IPv4 alone): the IPv4 dump happens, and the IPv6 count would decide
+ * nothing.  Returns 0, or -1 with errno: from pread(2), or EBADMSG when a
+ * file lacks a number it must have (a kernel that writes them otherwise).
+ * @st is whole only on success.
  */
-int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own,
+int xtcp_sockstat_read(const struct xtcp_sockstat_files *f, int64_t own, bool v4_enough,
 		       struct xtcp_sockstat *st);
 
 /*

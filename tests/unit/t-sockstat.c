@@ -116,6 +116,12 @@ static void deciding(void)
 	   "a bound socket: dumped");
 	ok(!xtcp_sockstat_may_find(&st, AF_INET6, est), "established: skipped");
 
+	/* IPv4 busy, IPv6 not counted (the caller dumps both in one request) */
+	st = counts(5, 2, 0, -1, -1);
+	st.v4_busy = true;
+	ok(xtcp_sockstat_may_find(&st, AF_INET, est) && xtcp_sockstat_may_find(&st, AF_INET6, est),
+	   "IPv4 busy, IPv6 unknown: both dumped");
+
 	/* v4-mapped sockets are TCPv6's */
 	st = counts(2, 0, 0, 1, 1);
 	ok(xtcp_sockstat_may_find(&st, AF_INET6, est), "TCPv6 inuse: IPv6 dumped");
@@ -131,7 +137,8 @@ static void reading(void)
 	struct xtcp_sockstat_files f;
 	struct xtcp_sockstat st;
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
-	int nl, ux, t6;
+	struct sockaddr_in any4 = { .sin_family = AF_INET };
+	int nl, ux, t6, t4, protocols_fd;
 
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
 		printf("# skipping the reads: no namespace of our own (%s)\n", strerror(errno));
@@ -139,27 +146,46 @@ static void reading(void)
 	}
 	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	ok(nl >= 0 && xtcp_sockstat_open(&f) == 0, "the files of a new namespace open");
-	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && st.lone && st.used == 1 && st.not_tcp == 1 &&
+	ok(xtcp_sockstat_read(&f, 1, false, &st) == 0 && st.lone && st.used == 1 && st.not_tcp == 1 &&
 	   st.tcp6_inuse == 0, "our netlink socket alone: lone, protocols not needed");
 	ok(!xtcp_sockstat_may_find(&st, AF_INET, XTCP_STATES_ALL) &&
 	   !xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL), "lone: both families skipped");
-	ok(xtcp_sockstat_read(&f, 0, &st) == 0 && !st.lone && st.not_tcp == 1,
+	ok(xtcp_sockstat_read(&f, 0, false, &st) == 0 && !st.lone && st.not_tcp == 1,
 	   "a netlink socket not ours: read whole, and it is not TCP");
 	ux = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && !st.lone && st.used == 2 && st.not_tcp == 2,
+	ok(xtcp_sockstat_read(&f, 1, false, &st) == 0 && !st.lone && st.used == 2 && st.not_tcp == 2,
 	   "a unix socket besides: read whole, not TCP either");
 	ok(!xtcp_sockstat_may_find(&st, AF_INET6, XTCP_STATES_ALL), "netlink + unix: skipped");
 	t6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ok(t6 >= 0 && bind(t6, (struct sockaddr *)&any, sizeof(any)) == 0 && listen(t6, 1) == 0,
 	   "an IPv6 listener");
-	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && !st.lone && st.tcp6_inuse == 1 &&
+	ok(xtcp_sockstat_read(&f, 1, false, &st) == 0 && !st.lone && st.tcp6_inuse == 1 &&
 	   st.used == 3, "an IPv6 listener: counted by TCPv6");
 	ok(xtcp_sockstat_may_find(&st, AF_INET6, XTCP_TCPF(XTCP_TCP_LISTEN)) &&
 	   !xtcp_sockstat_may_find(&st, AF_INET, XTCP_TCPF(XTCP_TCP_LISTEN)),
 	   "an IPv6 listener: IPv6 dumped, IPv4 skipped");
+	ok(xtcp_sockstat_read(&f, 1, true, &st) == 0 && !st.v4_busy && st.tcp6_inuse == 1,
+	   "IPv4 enough, but IPv4 empty: read whole");
+	t4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok(t4 >= 0 && bind(t4, (struct sockaddr *)&any4, sizeof(any4)) == 0 && listen(t4, 1) == 0,
+	   "an IPv4 listener besides");
+	ok(xtcp_sockstat_read(&f, 1, false, &st) == 0 && !st.v4_busy && st.tcp_inuse == 1 &&
+	   st.tcp6_inuse == 1, "both listeners, IPv6 asked for: read whole");
+	/* without its protocols file a read of it would fail: proof that none is made */
+	protocols_fd = f.protocols_fd;
+	f.protocols_fd = -1;
+	ok(xtcp_sockstat_read(&f, 1, true, &st) == 0 && st.v4_busy && st.tcp_inuse == 1 &&
+	   st.tcp6_inuse == -1, "IPv4 enough and busy: /proc/net/protocols not read");
+	ok(xtcp_sockstat_may_find(&st, AF_INET, XTCP_TCPF(XTCP_TCP_LISTEN)) &&
+	   xtcp_sockstat_may_find(&st, AF_INET6, XTCP_TCPF(XTCP_TCP_LISTEN)),
+	   "IPv4 busy: both families dumped");
+	ok(xtcp_sockstat_read(&f, 1, false, &st) < 0 && errno == EBADF,
+	   "(the same read with IPv6 asked for reads the file)");
+	f.protocols_fd = protocols_fd;
+	close(t4);
 	close(t6);
 	close(ux);
-	ok(xtcp_sockstat_read(&f, 1, &st) == 0 && st.lone, "closed again: lone");
+	ok(xtcp_sockstat_read(&f, 1, false, &st) == 0 && st.lone, "closed again: lone");
 	xtcp_sockstat_close(&f);
 	close(nl);
 }
