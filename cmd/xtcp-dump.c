@@ -1290,6 +1290,8 @@ static size_t jobs_wanted(struct dump *d)
 		return 1;       /* a capture is one ordered stream */
 	if (d->jobs)
 		return d->jobs;
+	if (!d->netns_all && d->n_netns_args <= 1)
+		return 1;       /* one namespace: no need to ask (sysconf reads /sys) */
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus < 1 ? 1 : cpus > 4096 ? 4096 : (size_t)cpus;
 }

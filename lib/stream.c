@@ -21,6 +21,7 @@ static int envelope_reserve(struct xtcp_envelope *env, size_t extra)
 int xtcp_envelope_init(struct xtcp_envelope *env, size_t max_rows, size_t max_bytes)
 {
 	memset(env, 0, sizeof(*env));
+	env->row_vl = 2;        /* what rows of 128 bytes to 16 KiB take */
 	env->max_rows = max_rows;
 	/* "no cap" is still the readers' limit: never a frame they refuse */
 	env->max_bytes = max_bytes && max_bytes < XTCP_FRAME_MAX ? max_bytes : XTCP_FRAME_MAX;
@@ -78,8 +79,6 @@ int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpF
 	 * The reserve above has room for the longest length either way.
 	 */
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
-	if (env->row_vl < 1 || env->row_vl > 3)
-		env->row_vl = 2;
 	n = xtcp_record_encode(rec, row + 1 + env->row_vl);
 	vl = xtcp_varint_len(n);
 	if (1 + vl + n > XTCP_FRAME_MAX) {
