@@ -578,10 +578,10 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns, struct job *j)
 
 	if (!j)
 		set_poll_netns(d, ns);
-	/* read before any dump: what it says holds at a time no later than the dumps */
 	/* an IPv4 dump is all a poll needs when it is of both families, or of IPv4 alone */
 	v4_enough = (__atomic_load_n(&d->one_walk, __ATOMIC_RELAXED) && d->n_families == 2) ||
 		    (d->n_families == 1 && d->families[0] == AF_INET);
+	/* read before any dump: what it says holds at a time no later than the dumps */
 	counted = ns->stat.sockstat_fd >= 0 &&
 		  xtcp_sockstat_read(&ns->stat, (ns->diag.nl != NULL) + (ns->events.fd >= 0),
 				     v4_enough, &st) == 0;
