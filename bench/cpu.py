@@ -11,9 +11,9 @@ steps; the split between user and system is the kernel's estimate from its ticks
 wall time around the run. Prints, per command, the
 median, the first and third quartiles and the range of wall, user, system and CPU (user +
 system) in ms, then each command's ratio of medians to the first one (the reference, such
-as the floor), and the median and quartiles of the ratios paired within each round. The
-split between user and system time is the kernel's estimate from its ticks, so each line
-also gives their means over the rounds, which the ticks do not bias.
+as the floor), and the median and quartiles of the ratios paired within each round. As
+user and system come from ticks, each line also gives their means over the rounds, which
+the ticks do not bias.
 -o writes every sample as TSV.
 """
 import argparse
