@@ -471,6 +471,16 @@ static void discover_mounts(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, 
 	each_mount(set, &set->unreadable, found_mount, &dc);
 }
 
+/* Whether the process @pid (a /proc entry's name) has been reaped. */
+static bool gone(const char *pid)
+{
+	char path[32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%.20s", pid);
+	return stat(path, &st) < 0 && errno == ENOENT;
+}
+
 static void discover_procs(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, void *arg)
 {
 	char path[64];
@@ -488,10 +498,16 @@ static void discover_procs(struct xtcp_netns_set *set, xtcp_netns_event_cb cb, v
 			/*
 			 * ENOENT: it exited since readdir, or is a zombie (no
 			 * namespaces left); ESRCH: it is being reaped.  Churn.
-			 * EACCES: the kernel's ptrace access check refused.
+			 * EACCES: the kernel's ptrace access check refused, or
+			 * the task was reaped after the lookup of /proc/PID
+			 * (the link's own lookup finds no task and says
+			 * EACCES): churn when /proc/PID is gone now.
 			 */
-			if (errno != ENOENT && errno != ESRCH)
-				miss_process(&set->denied_lookup, de->d_name, errno);
+			int e = errno;
+
+			if (e == ENOENT || e == ESRCH || (e == EACCES && gone(de->d_name)))
+				continue;
+			miss_process(&set->denied_lookup, de->d_name, e);
 			continue;
 		}
 		found(set, path, NULL, st.st_ino, false, cb, arg);
