@@ -626,7 +626,8 @@ static int replay_capture(struct dump *d)
 	}
 	input_fd = cap.fd;
 	d->rec.poll_sequence = 1;
-	while (!stop_requested && (rc = xtcp_capture_next(&cap, &nlh)) > 0) {
+	/* a stop makes the input end (catch_stop_signals): what was read is written */
+	while ((rc = xtcp_capture_next(&cap, &nlh)) > 0) {
 		msg_no++;
 		/*
 		 * A capture may hold several polls (ss run again and again): a
