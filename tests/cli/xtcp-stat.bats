@@ -423,16 +423,16 @@ print(off)" "$1" "$2"
 
 @test "SIGTERM ends the run cleanly: polls read are written, the cut one is not, exit 0" {
 	mkfifo "$T/in"
-	# three polls, then the writer waits: poll 3 has not ended when the signal comes
-	{ cat "$LIVE"; sleep 60; } >"$T/in" &
-	local writer=$!
-	xtcp-stat -f csv --no-header --by= --fields= "$T/in" >"$T/out" 2>"$T/err" &
+	xtcp-stat -f csv --no-header --by= --fields= "$T/in" >"$T/out" 2>"$T/err" 3>&- &
 	local stat=$!
+	# three polls, then the writer stays open: poll 3 has not ended when the signal comes
+	exec 5>"$T/in"
+	cat "$LIVE" >&5
 	wait_until drained "$T/in"
 	kill -TERM "$stat"
 	local rc=0
 	wait "$stat" || rc=$?
-	kill "$writer" 2>/dev/null || true
+	exec 5>&-
 	[ "$rc" -eq 0 ]
 	[ "$(cut -d, -f1,4 "$T/out" | paste -sd' ')" = "1,12 2,12" ]
 	[ ! -s "$T/err" ]
