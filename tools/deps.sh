@@ -49,6 +49,7 @@ bsdutils:script
 time:/usr/bin/time
 prometheus:promtool
 prometheus-node-exporter:prometheus-node-exporter
+netbase:/etc/services
 "
 BENCH="
 hyperfine:hyperfine

@@ -277,7 +277,7 @@ assert grew > idle > 0' "$BATS_TEST_TMPDIR/polls.json"
 
 @test "bench/cpu.py: medians, and ratios paired within each round, against the first command" {
 	run -0 python3 "$TOP/bench/cpu.py" -r 5 -w 1 -o "$BATS_TEST_TMPDIR/c.tsv" \
-		a="sleep 0.01" b="sleep 0.02"
+		a="sleep 0.1" b="sleep 0.2"
 	echo "$output"
 	[[ ${lines[0]} == "5 rounds, each command once a round"* ]]
 	# b sleeps twice as long: about 2x, paired and not

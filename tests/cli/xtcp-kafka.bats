@@ -232,11 +232,11 @@ rows() {
 
 # --- faults -----------------------------------------------------------------------
 
-# The --timeout tests bound the run at 15 s: far over the 1 s asked for (a
+# The --timeout tests bound the run at 15 s: far over the 3 s asked for (a
 # loaded machine is slow), far under the 30 s default (not honoured).
 @test "no broker listening: a clear error within the timeout, exit 1" {
 	SECONDS=0
-	run -1 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t t1 --timeout 1s "$S"
+	run -1 --separate-stderr xtcp-kafka -b 127.0.0.1:1 -t t1 --timeout 3s "$S"
 	[ "$SECONDS" -le 15 ]
 	[[ "${stderr_lines[0]}" == "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out"*"127.0.0.1:1"*"Connection refused"* ]]
 	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
@@ -246,13 +246,13 @@ rows() {
 	# a broker without auto.create.topics.enable answers UNKNOWN_TOPIC_OR_PART (3)
 	mock_start -T nope:3
 	SECONDS=0
-	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t nope --timeout 1s "$S"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t nope --timeout 3s "$S"
 	[ "$SECONDS" -le 15 ]
 	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 'nope' does not exist: broker error UNKNOWN_TOPIC_OR_PART)" ]
 	[[ "${stderr_lines[1]}" == *" delivered=0 failed=2173" ]]
 	# an ACL refusing it: TOPIC_AUTHORIZATION_FAILED (29)
 	mock_start -T t2:29
-	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t2 --timeout 1s "$S"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t2 --timeout 3s "$S"
 	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Local: Message timed out (topic 't2': broker error TOPIC_AUTHORIZATION_FAILED: Broker: Topic authorization failed)" ]
 }
 
@@ -273,7 +273,7 @@ rows() {
 
 @test "broker down mid-stream for longer than the timeout: rows counted failed, exit 1" {
 	local rc=0
-	outage 1s
+	outage 3s
 	SECONDS=0
 	cat "$S" >&5
 	exec 5>&-
@@ -305,7 +305,7 @@ rows() {
 @test "the broker refusing a message as too large: reported, exit 1" {
 	# error 10: MESSAGE_TOO_LARGE, what a broker with a smaller message.max.bytes answers
 	mock_start -t t1 -e 10:1
-	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --timeout 2s "$S"
+	run -1 --separate-stderr xtcp-kafka -b "$BROKERS" -t t1 --timeout 3s "$S"
 	[ "${stderr_lines[0]}" = "xtcp-kafka: 2173 of 2173 rows not delivered: Broker: Message size too large" ]
 }
 
