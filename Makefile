@@ -129,6 +129,10 @@ CMD_SRC := $(wildcard cmd/xtcp-*.c)
 BINS := $(patsubst cmd/%.c,$(B)/bin/%,$(CMD_SRC))
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/bin/%,$(HELPER_SRC))
+# Shared objects the tests LD_PRELOAD (tests/preload): built without the
+# sanitizers, whose runtime the programs they are loaded into carry.
+PRELOAD_SRC := $(wildcard tests/preload/*.c)
+PRELOADS := $(patsubst tests/preload/%.c,$(B)/preload/%.so,$(PRELOAD_SRC))
 UNIT_SRC := $(wildcard tests/unit/t-*.c)
 UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
@@ -155,9 +159,9 @@ BENCH_MICRO_OBJ := $(addprefix $(B)/bench/,bench-micro.o bench.o alloccount.o)
 bins: $(BINS) $(HELPERS)
 
 ifeq ($(SANITIZE),)
-all: $(BINS) $(HELPERS) $(UNITS) $(FUZZERS)
+all: $(BINS) $(HELPERS) $(PRELOADS) $(UNITS) $(FUZZERS)
 else
-all: $(BINS) $(HELPERS) $(UNITS)
+all: $(BINS) $(HELPERS) $(PRELOADS) $(UNITS)
 endif
 
 deps:
@@ -210,6 +214,11 @@ $(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+
+$(B)/preload/%.so: tests/preload/%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 $(B)/tests/%: tests/unit/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
