@@ -1162,8 +1162,9 @@ static void job_run(struct job *j)
 		xtcp_diag_use_buffer(&j->ns->diag, j->recv_buf, XTCP_DIAG_BUF_SIZE);
 		if (poll_kernel(d, j->ns, j) < 0)
 			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
+		/* what is still to write is in held: the receive buffer is done with */
+		xtcp_diag_use_buffer(&j->ns->diag, js->set->buf, js->set->buf_size);
 		if (!j->turn && !j->held_len) {
-			xtcp_diag_use_buffer(&j->ns->diag, js->set->buf, js->set->buf_size);
 			settle(j);
 			continue;
 		}
@@ -1171,7 +1172,6 @@ static void job_run(struct job *j)
 			__atomic_store_n(&js->failed, 1, __ATOMIC_RELAXED);
 		/* A frame never spans two namespaces. */
 		emit_frames(d, true);
-		xtcp_diag_use_buffer(&j->ns->diag, js->set->buf, js->set->buf_size);
 		pass_turn(j);
 	}
 }
