@@ -27,13 +27,13 @@
 
 static int is_sock_diag(int fd)
 {
-	struct sockaddr_storage sa;
-	socklen_t sa_len = sizeof(sa);
-	int proto;
-	socklen_t len = sizeof(proto);
+	int domain, proto;
+	socklen_t len = sizeof(domain);
 
-	return getsockname(fd, (struct sockaddr *)&sa, &sa_len) == 0 && sa.ss_family == AF_NETLINK &&
-	       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_NETLINK)
+		return 0;
+	len = sizeof(proto);
+	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
 	       proto == NETLINK_SOCK_DIAG;
 }
 
