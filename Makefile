@@ -112,7 +112,12 @@ ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(B) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
 
-LIBS := -lmnl -lprotobuf-c -ljansson -lrdkafka -lpcre2-8 -lpthread -lm
+# protobuf-c and PCRE2 are linked in (their -dev packages ship the archives):
+# each shared library costs a start-up its mapping and relocations, which a
+# tool run every few seconds, or twice in a pipeline, pays each time
+# (docs/performance.md, "Start-up").
+LIBS := -lmnl -Wl,-Bstatic -lprotobuf-c -lpcre2-8 -Wl,-Bdynamic -ljansson -lrdkafka \
+	-lpthread -lm
 
 GEN_PB := $(B)/gen/xtcp_flat_record.pb-c.c
 GEN_PB_H := $(B)/gen/xtcp_flat_record.pb-c.h

@@ -45,6 +45,19 @@ size_t xtcp_record_encoded_max(const XtcpFlatRecord__V1__XtcpFlatRecord *rec);
 size_t xtcp_record_encode(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *out);
 
 /*
+ * Encode @rec into the @room bytes at @out, as xtcp_record_encode() does, in
+ * one pass.  Returns SIZE_MAX, with @out's bytes undefined, when the record
+ * may not fit: when @room is below xtcp_record_fixed_max, or its strings and
+ * bytes would take more than is left.  Never writes past @room bytes.  With
+ * @room at least xtcp_record_encoded_max(rec), it never fails.
+ */
+size_t xtcp_record_encode_in(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, uint8_t *out,
+			     size_t room);
+
+/* What every field but the contents of strings, bytes and unknown fields can take. */
+extern const size_t xtcp_record_fixed_max;
+
+/*
  * Decoding.  A decoder owns the memory that decoded strings, bytes and
  * unknown fields point into; it is reused for each row, so a decoded record
  * is valid until the next xtcp_record_decode() on the same decoder (or its

@@ -62,7 +62,6 @@ static int envelope_commit(struct xtcp_envelope *env, size_t rowlen)
 
 int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpFlatRecord *rec)
 {
-	size_t max = xtcp_record_encoded_max(rec);
 	uint8_t *row;
 	size_t n, vl;
 
@@ -70,16 +69,26 @@ int xtcp_envelope_add(struct xtcp_envelope *env, const XtcpFlatRecord__V1__XtcpF
 		errno = EBUSY;
 		return -1;
 	}
-	if (envelope_reserve(env, 1 + 10 + max) < 0)
-		return -1;
 	/*
 	 * Encode after room for as many length bytes as the last row had
 	 * (rows of a dump are alike: 128 bytes to 16 KiB, 2), and move the
 	 * row only when this one's length takes another number of bytes.
-	 * The reserve above has room for the longest length either way.
+	 * The room given to the encoder leaves the longest length and the
+	 * tag either way.  It is mostly enough at once: the fixed part and
+	 * a few KiB of strings, checked as they are written; a record with
+	 * more is encoded again once its bound is reserved.
 	 */
+	if (envelope_reserve(env, 1 + 10 + xtcp_record_fixed_max + 4096) < 0)
+		return -1;
 	row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
-	n = xtcp_record_encode(rec, row + 1 + env->row_vl);
+	n = xtcp_record_encode_in(rec, row + 1 + env->row_vl,
+				  env->cap - XTCP_ENVELOPE_HEAD - env->len - 1 - 10);
+	if (n == SIZE_MAX) {
+		if (envelope_reserve(env, 1 + 10 + xtcp_record_encoded_max(rec)) < 0)
+			return -1;
+		row = env->buf + XTCP_ENVELOPE_HEAD + env->len;
+		n = xtcp_record_encode(rec, row + 1 + env->row_vl);
+	}
 	vl = xtcp_varint_len(n);
 	if (1 + vl + n > XTCP_FRAME_MAX) {
 		errno = EFBIG;          /* no reader would take the frame */

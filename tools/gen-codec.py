@@ -83,6 +83,8 @@ def gen_encode(fields, ctype):
     const = 0
     for fl in fields:
         const += len(fl.tag) + fl.maxval
+    out.append("const size_t xtcp_record_fixed_max = %d;" % const)
+    out.append("")
     out.append("size_t xtcp_record_encoded_max(const %s *rec)" % ctype)
     out.append("{")
     out.append("\tsize_t n = %d;" % const)
@@ -101,12 +103,26 @@ def gen_encode(fields, ctype):
     out.append("}")
     out.append("")
 
+    # What the fields from each one on can take, but for the bytes of their
+    # strings and bytes: the encoder checks the room left at each of those.
+    rest = []
+    left = const
+    for fl in fields:
+        rest.append(left)
+        left -= len(fl.tag) + fl.maxval
     out.append("size_t xtcp_record_encode(const %s *rec, uint8_t *out)" % ctype)
+    out.append("{")
+    out.append("\treturn xtcp_record_encode_in(rec, out, SIZE_MAX);")
+    out.append("}")
+    out.append("")
+    out.append("size_t xtcp_record_encode_in(const %s *rec, uint8_t *out, size_t room)" % ctype)
     out.append("{")
     out.append("\tuint8_t *restrict p = out;\t/* the record is not in the output */")
     out.append("\tunsigned i;")
     out.append("")
-    for fl in fields:
+    out.append("\tif (room < xtcp_record_fixed_max)")
+    out.append("\t\treturn SIZE_MAX;")
+    for fl, r in zip(fields, rest):
         m = "rec->" + fl.member
         t = fl.type
         # The value goes to a local first: stores through p could alias rec.
@@ -155,9 +171,15 @@ def gen_encode(fields, ctype):
         elif t == "double":
             body = ["uint64_t bits;", "", "memcpy(&bits, &%s, 8);" % m, "p = xtcp_fixed64_put(p, bits);"]
         elif t == "string":
-            body.append("p = xtcp_wire_put_bytes(p, s, strlen(s));")
+            body.append("p = xtcp_wire_put_bytes(p, s, n);")
         elif t == "bytes":
             body.append("p = xtcp_wire_put_bytes(p, %s.data, n);" % m)
+        pre = []
+        if t in ("string", "bytes"):
+            # room - used >= r holds here: r counts what is still to come
+            pre = ["if (n > room - (size_t)(p - out) - %d)" % r, "\treturn SIZE_MAX;"]
+            if t == "string":
+                pre = ["size_t n = strlen(s);", ""] + pre
         ind = "\t"
         if decl:
             out.append("\t{")
@@ -169,6 +191,8 @@ def gen_encode(fields, ctype):
             out.append(ind + "\t" + body[0])
             out.append("")
             body = body[2:]
+        for b in pre:
+            out.append(ind + "\t" + b if b else "")
         emit_tag(out, ind + "\t", fl.tag)
         for b in body:
             out.append(ind + "\t" + b)
@@ -179,6 +203,8 @@ def gen_encode(fields, ctype):
     out.append("\t\tconst ProtobufCMessageUnknownField *u = &rec->base.unknown_fields[i];")
     out.append("\t\tuint8_t *tag = p;")
     out.append("")
+    out.append("\t\tif (5 + u->len > room - (size_t)(p - out))")
+    out.append("\t\t\treturn SIZE_MAX;")
     out.append("\t\tp = xtcp_varint_put64(p, (uint64_t)u->tag << 3);")
     out.append("\t\ttag[0] |= u->wire_type;")
     out.append("\t\tif (u->len) {")

@@ -787,6 +787,71 @@ static void test_random(struct xtcp_decoder *dec)
 	   "decode equal to unpack, re-encodings identical (%d failed)", N_RANDOM, SEED, failed);
 }
 
+/*
+ * xtcp_record_encode_in() in buffers of exactly the room it is given (ASan
+ * checks that it stays in them): it fails below the fixed part and below
+ * the record's length, never at its bound, and otherwise writes the bytes
+ * of xtcp_record_encode().  The rooms tried: the bound, the length and a
+ * little either side, one below the fixed part.
+ */
+static int check_encode_in(const XtcpFlatRecord__V1__XtcpFlatRecord *rec, char *why,
+			   size_t why_len)
+{
+	size_t len, max = xtcp_record_encoded_max(rec), rooms[8], i;
+	uint8_t *want = our_pack(rec, &len);
+	int ok = 1;
+
+	rooms[0] = max;
+	rooms[1] = len;
+	rooms[2] = len + 1;
+	rooms[3] = len ? len - 1 : 0;
+	rooms[4] = len > 7 ? len - 7 : 0;
+	rooms[5] = xtcp_record_fixed_max - 1;
+	rooms[6] = xtcp_record_fixed_max;
+	rooms[7] = len + (max - len) / 2;
+	for (i = 0; i < 8 && ok; i++) {
+		size_t room = rooms[i], n;
+		uint8_t *out = malloc(room ? room : 1);
+
+		if (!out)
+			abort();
+		n = xtcp_record_encode_in(rec, out, room);
+		if (room >= max && n != len) {
+			snprintf(why, why_len, "room %zu (the bound): %zu, not %zu", room, n, len);
+			ok = 0;
+		} else if ((room < len || room < xtcp_record_fixed_max) && n != SIZE_MAX) {
+			snprintf(why, why_len, "room %zu for %zu bytes: %zu, not a failure", room, len, n);
+			ok = 0;
+		} else if (n != SIZE_MAX && (n != len || memcmp(out, want, len))) {
+			snprintf(why, why_len, "room %zu: %zu bytes unlike encode's %zu", room, n, len);
+			ok = 0;
+		}
+		free(out);
+	}
+	free(want);
+	return ok;
+}
+
+static void test_encode_in(void)
+{
+	XtcpFlatRecord__V1__XtcpFlatRecord rec;
+	char why[256];
+	int failed = 0, i, long_ones = 0;
+
+	for (i = 0; i < N_RANDOM / 4; i++) {
+		rnd_record(&rec);
+		long_ones += xtcp_record_encoded_max(&rec) > xtcp_record_fixed_max + 4096;
+		if (!check_encode_in(&rec, why, sizeof(why)) && failed++ < 5)
+			printf("# random record %d: %s\n", i, why);
+	}
+	ok(failed == 0 && long_ones > 0, "encode_in: %d random records (%d with more than 4 KiB "
+	   "of strings, bytes and unknown fields) in rooms about their length and bound "
+	   "(%d failed)", N_RANDOM / 4, long_ones, failed);
+	xtcp_record_init(&rec);
+	why[0] = '\0';
+	ok_why(check_encode_in(&rec, why, sizeof(why)), why, "encode_in: the all-zero record");
+}
+
 static void test_fixed_records(struct xtcp_decoder *dec)
 {
 	XtcpFlatRecord__V1__XtcpFlatRecord rec;
@@ -1312,6 +1377,7 @@ int main(void)
 	test_raw(&dec);
 	test_protoc(&dec);
 	test_random(&dec);
+	test_encode_in();
 
 	typical_record(&rec, 1);
 	pool_used = 4096;
