@@ -642,6 +642,30 @@ static void test_synthetic_attributes(void)
 	msg_fix_len(&m);
 	ok(parse(&m, &rec) == 0 && rec.type_of_service == 0x10 && rec.shutdown_state == 2,
 	   "5-byte attributes; the last one without padding");
+
+	/* a type that comes twice is read in order: the last one wins, a short one fails */
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_TOS, "\x10", 1);
+	u32 = 7;
+	msg_attr(&m, INET_DIAG_MARK, &u32, 4);
+	msg_attr(&m, INET_DIAG_TOS, "\x20", 1);
+	ok(parse(&m, &rec) == 0 && rec.type_of_service == 0x20 && rec.socket_mark == 7,
+	   "TOS twice: the second one is the record's");
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_CONG, "reno", 5);
+	msg_attr(&m, INET_DIAG_CONG, "bbr", 4);
+	ok(parse(&m, &rec) == 0 && !strcmp(rec.congestion_algorithm_string, "bbr") &&
+	   rec.congestion_algorithm_enum == 5, "CONG twice: name and enum of the second");
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_MARK, &u32, 2);
+	msg_attr(&m, INET_DIAG_MARK, &u32, 4);
+	errno = 0;
+	ok(parse(&m, &rec) == -1 && errno == EBADMSG, "MARK twice, the first one short: EBADMSG");
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_MARK, &u32, 4);
+	msg_attr(&m, INET_DIAG_MARK, &u32, 2);
+	errno = 0;
+	ok(parse(&m, &rec) == -1 && errno == EBADMSG, "MARK twice, the second one short: EBADMSG");
 }
 
 /* --- malformed input ------------------------------------------------- */
