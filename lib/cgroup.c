@@ -555,25 +555,44 @@ static unsigned parent_of(unsigned pid)
 	return ppid;
 }
 
+/* Whether process @pid has our mount namespace and our root: then it sees our mounts. */
+static bool sees_ours(unsigned pid, const struct stat *ns, const struct stat *root)
+{
+	char path[40];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/mnt", pid);
+	if (stat(path, &st) < 0 || st.st_ino != ns->st_ino || st.st_dev != ns->st_dev)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/root", pid);
+	return stat(path, &st) == 0 && st.st_ino == root->st_ino && st.st_dev == root->st_dev;
+}
+
 /*
  * Our own mounts, else (by default) those of our closest ancestor, then
  * init, that has one, through /proc/PID/root: `ip netns exec` mounts a fresh
  * /sys, hiding the cgroup mounts below it, and the shell that ran it still
- * sees them.  Then the mount is opened and kept (it stays reachable when
- * that process is gone).
+ * sees them.  An ancestor in our mount namespace with our root sees what we
+ * see, and its mountinfo is not read.  Then the mount is opened and kept (it
+ * stays reachable when that process is gone).
  */
 static int find_mount(struct xtcp_cgroups *cg)
 {
 	char mount[sizeof(cg->mount) - 32], mountinfo[32];
 	unsigned pid = (unsigned)getppid(), steps;
+	struct stat ns, root;
+	bool same;
 	int r;
 
 	r = xtcp_cgroup_find_mount(cg->mountinfo, cg->mount, cg->root, sizeof(cg->mount));
+	same = r == 0 && cg->init_fallback && stat("/proc/self/ns/mnt", &ns) == 0 &&
+	       stat("/", &root) == 0;
 	for (steps = 0; r == 0 && cg->init_fallback && steps < 64; steps++) {
 		if (pid <= 1 || steps == 63)
 			pid = 1;
 		snprintf(mountinfo, sizeof(mountinfo), "/proc/%u/mountinfo", pid);
-		if (xtcp_cgroup_find_mount(mountinfo, mount, cg->root, sizeof(mount)) == 1) {
+		if (!(same && sees_ours(pid, &ns, &root)) &&
+		    xtcp_cgroup_find_mount(mountinfo, mount, cg->root, sizeof(mount)) == 1) {
 			snprintf(cg->mount, sizeof(cg->mount), "/proc/%u/root%s", pid, mount);
 			if (access(cg->mount, R_OK | X_OK) == 0)
 				r = 1;

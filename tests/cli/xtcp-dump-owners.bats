@@ -177,6 +177,22 @@ ss_args() {
 	[[ "$output" == *"/$P/system.slice/xtcp-test.service"* ]]
 }
 
+@test "inside ip netns exec: ancestors that share its mounts are not read, the shell outside is" {
+	local t=$BATS_TEST_TMPDIR/trace
+	[[ $CGROOT == /sys/* ]] || skip "the cgroup2 hierarchy is not mounted under /sys here"
+	# A mount namespace with the cgroup2 mounts under /sys only, which ip netns exec hides:
+	# xtcp-dump <- strace <- bash, in the namespace ip makes, see none; sh, their parent, does.
+	run -0 --separate-stderr unshare --mount sh -c '
+		awk "{ for (i = 1; i <= NF; i++) if (\$i == \"-\" && \$(i + 1) == \"cgroup2\") print \$5 }" \
+			/proc/self/mountinfo | grep -v "^/sys/" | sort -r | while read -r m; do umount -l "$m"; done
+		ip netns exec "$1" bash -c "ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat -o $2 xtcp-dump -p" |
+			xtcp-fmt -f tsv --no-header --fields cgroup_path | sort -u' sh "$P-a" "$t"
+	[ -z "$stderr" ]
+	[[ "$output" == *"/$P/system.slice/xtcp-test.service"* ]]
+	[ "$(grep -c '"/proc/self/mountinfo"' "$t")" -eq 1 ]
+	[ "$(grep -cE '"/proc/[0-9]+/mountinfo"' "$t")" -eq 1 ]
+}
+
 @test "no cgroup2 mount anywhere in sight: one note, empty cgroup fields, c_group kept" {
 	# a mount and pid namespace of its own, every cgroup2 mount gone from it
 	run -0 --separate-stderr unshare --mount --pid --fork --mount-proc sh -c '
