@@ -555,17 +555,24 @@ static unsigned parent_of(unsigned pid)
 	return ppid;
 }
 
+/* Whether @path is the file @st describes. */
+static bool is_file(const char *path, const struct stat *st)
+{
+	struct stat at;
+
+	return stat(path, &at) == 0 && at.st_dev == st->st_dev && at.st_ino == st->st_ino;
+}
+
 /* Whether process @pid has our mount namespace and our root: then it sees our mounts. */
 static bool sees_ours(unsigned pid, const struct stat *ns, const struct stat *root)
 {
 	char path[40];
-	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%u/ns/mnt", pid);
-	if (stat(path, &st) < 0 || st.st_ino != ns->st_ino || st.st_dev != ns->st_dev)
+	if (!is_file(path, ns))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%u/root", pid);
-	return stat(path, &st) == 0 && st.st_ino == root->st_ino && st.st_dev == root->st_dev;
+	return is_file(path, root);
 }
 
 /*
@@ -581,17 +588,17 @@ static int find_mount(struct xtcp_cgroups *cg)
 	char mount[sizeof(cg->mount) - 32], mountinfo[32];
 	unsigned pid = (unsigned)getppid(), steps;
 	struct stat ns, root;
-	bool same;
+	bool ours_known;
 	int r;
 
 	r = xtcp_cgroup_find_mount(cg->mountinfo, cg->mount, cg->root, sizeof(cg->mount));
-	same = r == 0 && cg->init_fallback && stat("/proc/self/ns/mnt", &ns) == 0 &&
-	       stat("/", &root) == 0;
+	ours_known = r == 0 && cg->init_fallback && stat("/proc/self/ns/mnt", &ns) == 0 &&
+		     stat("/", &root) == 0;
 	for (steps = 0; r == 0 && cg->init_fallback && steps < 64; steps++) {
 		if (pid <= 1 || steps == 63)
 			pid = 1;
 		snprintf(mountinfo, sizeof(mountinfo), "/proc/%u/mountinfo", pid);
-		if (!(same && sees_ours(pid, &ns, &root)) &&
+		if (!(ours_known && sees_ours(pid, &ns, &root)) &&
 		    xtcp_cgroup_find_mount(mountinfo, mount, cg->root, sizeof(mount)) == 1) {
 			snprintf(cg->mount, sizeof(cg->mount), "/proc/%u/root%s", pid, mount);
 			if (access(cg->mount, R_OK | X_OK) == 0)
