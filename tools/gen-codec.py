@@ -80,9 +80,12 @@ def emit_tag(out, ind, tag):
 
 def gen_encode(fields, ctype):
     out = []
-    const = 0
-    for fl in fields:
-        const += len(fl.tag) + fl.maxval
+    # What each field can take, but for the bytes of a string or bytes
+    # value; rest[i]: what the fields from the i-th on can take.  The
+    # encoder checks the room left against rest[i] at each string and bytes.
+    size = [len(fl.tag) + fl.maxval for fl in fields]
+    rest = [sum(size[i:]) for i in range(len(fields))]
+    const = sum(size)
     out.append("const size_t xtcp_record_fixed_max = %d;" % const)
     out.append("")
     out.append("size_t xtcp_record_encoded_max(const %s *rec)" % ctype)
@@ -103,13 +106,6 @@ def gen_encode(fields, ctype):
     out.append("}")
     out.append("")
 
-    # What the fields from each one on can take, but for the bytes of their
-    # strings and bytes: the encoder checks the room left at each of those.
-    rest = []
-    left = const
-    for fl in fields:
-        rest.append(left)
-        left -= len(fl.tag) + fl.maxval
     out.append("size_t xtcp_record_encode(const %s *rec, uint8_t *out)" % ctype)
     out.append("{")
     out.append("\treturn xtcp_record_encode_in(rec, out, SIZE_MAX);")
