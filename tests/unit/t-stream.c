@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "stream.h"
 #include "tap.h"
 
@@ -216,6 +217,57 @@ static void test_envelope_frame_max(void)
 	xtcp_envelope_done(&env);
 	xtcp_envelope_release(&env);
 	free(big);
+}
+
+/*
+ * Records through xtcp_envelope_add(): rows of a few bytes, and rows whose
+ * strings do not fit the room it first gives the encoder (re-encoded once
+ * the bound is reserved) and whose length takes a byte more or less than the
+ * row before's.  Every row must be the bytes of xtcp_record_encode().
+ */
+static void test_envelope_records(void)
+{
+	static const size_t label_len[] = { 0, 3, 20000, 200, 0, 70000, 5, 4090, 4200, 1 };
+	enum { N = sizeof(label_len) / sizeof(label_len[0]) };
+	XtcpFlatRecord__V1__XtcpFlatRecord rec;
+	struct xtcp_envelope env;
+	struct xtcp_row_iter it;
+	const uint8_t *frame, *row;
+	static char label[70001];
+	uint8_t *want = NULL;
+	size_t len, rows, rl, n, i = 0, bad = 0;
+	uint64_t flen;
+	int vl;
+
+	memset(label, 'l', sizeof(label) - 1);
+	xtcp_record_init(&rec);
+	xtcp_envelope_init(&env, 0, 0);
+	for (n = 0; n < N; n++) {
+		rec.record_counter = n + 1;
+		rec.label = label + sizeof(label) - 1 - label_len[n];
+		if (xtcp_envelope_add(&env, &rec) != 0)
+			bad++;
+	}
+	frame = xtcp_envelope_take(&env, true, &len, &rows);
+	vl = frame ? xtcp_varint_get(frame, len, &flen) : 0;
+	ok(frame && rows == N && vl > 0 && (size_t)vl + flen == len, "%d records in one frame", N);
+	if (frame && vl > 0) {
+		xtcp_row_iter_init(&it, frame + vl, (size_t)flen);
+		for (i = 0; xtcp_row_iter_next(&it, &row, &rl) > 0 && i < N; i++) {
+			rec.record_counter = i + 1;
+			rec.label = label + sizeof(label) - 1 - label_len[i];
+			want = realloc(want, xtcp_record_encoded_max(&rec));
+			if (!want)
+				abort();
+			n = xtcp_record_encode(&rec, want);
+			if (rl != n || memcmp(row, want, n))
+				bad++;
+		}
+	}
+	ok(!bad && i == N, "each row is its record's encoding: labels of 0 to 70,000 bytes");
+	xtcp_envelope_done(&env);
+	xtcp_envelope_release(&env);
+	free(want);
 }
 
 static void test_reader(void)
@@ -542,6 +594,7 @@ int main(void)
 	test_envelope_caps();
 	test_envelope_rewind();
 	test_envelope_frame_max();
+	test_envelope_records();
 	test_reader();
 	test_clickhouse_rows();
 	test_delimited();
