@@ -583,7 +583,7 @@ static int poll_kernel(struct dump *d, struct xtcp_netns *ns, struct job *j)
 		    (d->n_families == 1 && d->families[0] == AF_INET);
 	/* read before any dump: what it says holds at a time no later than the dumps */
 	counted = ns->stat.sockstat_fd >= 0 &&
-		  xtcp_sockstat_read(&ns->stat, (ns->diag.nl != NULL) + (ns->events.fd >= 0),
+		  xtcp_sockstat_read(&ns->stat, ns->diag.is_open + (ns->events.fd >= 0),
 				     v4_enough, &st) == 0;
 
 	for (i = 0; i < d->n_families; i++) {

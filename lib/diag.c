@@ -8,40 +8,48 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
-#include <libmnl/libmnl.h>
 
 #include "stream.h"
 
 int xtcp_diag_open(struct xtcp_diag *d)
 {
+	struct sockaddr_nl self = { .nl_family = AF_NETLINK };   /* nl_pid 0: the kernel picks */
+	socklen_t self_len = sizeof(self);
+	int e;
+
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	d->save_fd = -1;
 	d->buf_size = XTCP_DIAG_BUF_SIZE;
 	d->buf = malloc(d->buf_size);
 	if (!d->buf)
 		return -1;
-	d->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!d->nl)
+	d->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (d->fd < 0)
 		goto err_free;
-	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	if (bind(d->fd, (struct sockaddr *)&self, sizeof(self)) < 0 ||
+	    getsockname(d->fd, (struct sockaddr *)&self, &self_len) < 0)
 		goto err_close;
-	d->portid = mnl_socket_get_portid(d->nl);
+	if (self_len != sizeof(self) || self.nl_family != AF_NETLINK) {
+		errno = EINVAL;
+		goto err_close;
+	}
+	d->portid = self.nl_pid;
+	d->is_open = true;
 	return 0;
 
 err_close:
-	{
-		int e = errno;
-
-		mnl_socket_close(d->nl);
-		errno = e;
-	}
+	e = errno;
+	close(d->fd);
+	errno = e;
 err_free:
 	free(d->buf);
 	d->buf = NULL;
-	d->nl = NULL;
+	d->fd = -1;
 	return -1;
 }
 
@@ -56,11 +64,12 @@ void xtcp_diag_use_buffer(struct xtcp_diag *d, uint8_t *buf, size_t size)
 
 void xtcp_diag_close(struct xtcp_diag *d)
 {
-	if (d->nl)
-		mnl_socket_close(d->nl);
+	if (d->is_open)
+		close(d->fd);
 	if (!d->buf_borrowed)
 		free(d->buf);
-	d->nl = NULL;
+	d->fd = -1;
+	d->is_open = false;
 	d->buf = NULL;
 }
 
@@ -77,7 +86,7 @@ int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int
 		*done = 1;
 		/* A dump that failed part-way carries the error after the header. */
 		if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(status)) {
-			memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+			memcpy(&status, xtcp_nlmsg_payload(nlh), sizeof(status));
 			if (status < 0) {
 				errno = -status;
 				return -1;
@@ -90,7 +99,7 @@ int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int
 			errno = EBADMSG;
 			return -1;
 		}
-		nerr = mnl_nlmsg_get_payload(nlh);
+		nerr = xtcp_nlmsg_payload(nlh);
 		if (nerr->error == 0)
 			return 0;
 		errno = nerr->error < 0 ? -nerr->error : nerr->error;
@@ -98,6 +107,31 @@ int xtcp_diag_handle(const struct nlmsghdr *nlh, xtcp_diag_cb cb, void *arg, int
 	default:
 		return 0;
 	}
+}
+
+/*
+ * One datagram into d->buf: its length, 0 at end of file, or -1 with errno
+ * (ENOSPC: it did not fit, and the rest of it is lost).  A datagram from
+ * anyone but the kernel (another process may send to our port id) is
+ * dropped: -2.
+ */
+static ssize_t recv_reply(struct xtcp_diag *d)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = { .iov_base = d->buf, .iov_len = d->buf_size };
+	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			     .msg_iovlen = 1 };
+	ssize_t n = recvmsg(d->fd, &mh, 0);
+
+	if (n < 0)
+		return -1;
+	if (mh.msg_flags & MSG_TRUNC) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (mh.msg_namelen != sizeof(from) || from.nl_pid != 0)
+		return -2;
+	return n;
 }
 
 /* Record where and why a dump failed; returns -1 with errno @e. */
@@ -130,7 +164,7 @@ static int send_request(struct xtcp_diag *d, void *msg, size_t msg_len, const ui
 	struct msghdr mh = { .msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = iov,
 			     .msg_iovlen = bytecode_len ? 3 : 1 };
 
-	return sendmsg(mnl_socket_get_fd(d->nl), &mh, 0) < 0 ? -1 : 0;
+	return sendmsg(d->fd, &mh, 0) < 0 ? -1 : 0;
 }
 
 /*
@@ -184,7 +218,7 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 	const struct nlmsghdr *nlh;
 	int done = 0, interrupted = 0, failed = 0, saved_errno = 0;
 	ssize_t n;
-	int len;
+	size_t len;
 
 	if (bytecode_len > 0xffff - NLA_HDRLEN || bytecode_len % 4)
 		return fail(d, XTCP_DIAG_SEND, EINVAL, "bytecode too large");
@@ -192,7 +226,9 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 	if (send_dump_request(d, family, states, ext, bytecode, bytecode_len) < 0)
 		return fail(d, XTCP_DIAG_SEND, errno, "sending the dump request");
 	while (!done) {
-		n = mnl_socket_recvfrom(d->nl, d->buf, d->buf_size);
+		n = recv_reply(d);
+		if (n == -2)
+			continue;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -203,9 +239,9 @@ int xtcp_diag_dump_filtered(struct xtcp_diag *d, int family, uint32_t states, ui
 			return fail(d, XTCP_DIAG_CLOSED, EPIPE, "netlink socket closed during the dump");
 		if (d->save_fd >= 0 && xtcp_write_all(d->save_fd, d->buf, (size_t)n) < 0)
 			return fail(d, XTCP_DIAG_SAVE, errno, "saving replies");
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)d->buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
+		len = (size_t)n;
+		for (nlh = (const struct nlmsghdr *)(const void *)d->buf; xtcp_nlmsg_ok(nlh, len);
+		     nlh = xtcp_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != d->seq || nlh->nlmsg_pid != d->portid)
 				continue;       /* a late reply to an earlier, abandoned dump */
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)

@@ -2,10 +2,12 @@
 #define XTCP_DIAG_H
 
 /*
- * Live sock_diag dumps over one NETLINK_SOCK_DIAG socket (libmnl).
+ * Live sock_diag dumps over one NETLINK_SOCK_DIAG socket.
  *
  * A dump sends one inet_diag_req_v2 for a family and hands every reply
- * message to a callback, with libmnl's receive loop.  Error reporting: the
+ * message to a callback.  The socket, the receive loop and the walk over a
+ * datagram's messages are written here on the kernel's headers alone: no
+ * library to map and relocate at start-up.  Error reporting: the
  * errno says what, @d->failed (enum xtcp_diag_failure) says where, and
  * @d->err is the same in words for a message:
  *   - errno EINTR (XTCP_DIAG_INTERRUPTED): the kernel marked the dump
@@ -43,8 +45,6 @@
 /* The kernel fills at most one skb per recv; 32 KiB holds the largest. */
 #define XTCP_DIAG_BUF_SIZE 32768
 
-struct mnl_socket;
-
 enum xtcp_diag_failure {
 	XTCP_DIAG_OK = 0,
 	XTCP_DIAG_SEND,         /* sending the request */
@@ -56,12 +56,38 @@ enum xtcp_diag_failure {
 	XTCP_DIAG_INTERRUPTED,  /* NLM_F_DUMP_INTR (EINTR) */
 };
 
+/*
+ * The messages of one netlink datagram of @left bytes: whether @nlh is a
+ * whole message within them, and the one after it (@left less what it
+ * took).  As NLMSG_OK and NLMSG_NEXT, on const pointers and a size_t.
+ */
+static inline bool xtcp_nlmsg_ok(const struct nlmsghdr *nlh, size_t left)
+{
+	return left >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= left;
+}
+
+static inline const struct nlmsghdr *xtcp_nlmsg_next(const struct nlmsghdr *nlh, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	if (step > *left)
+		step = *left;
+	*left -= step;
+	return (const struct nlmsghdr *)(const void *)((const uint8_t *)nlh + step);
+}
+
+static inline const void *xtcp_nlmsg_payload(const struct nlmsghdr *nlh)
+{
+	return (const uint8_t *)nlh + NLMSG_HDRLEN;
+}
+
 /* Called for each SOCK_DIAG_BY_FAMILY (or TCPDIAG_GETSOCK) reply; a negative return stops the dump with that errno. */
 typedef int (*xtcp_diag_cb)(const struct nlmsghdr *nlh, void *arg);
 
 struct xtcp_diag {
-	struct mnl_socket *nl;
-	uint32_t portid;
+	int fd;                 /* the netlink socket, when is_open */
+	bool is_open;
+	uint32_t portid;        /* the port id the kernel bound it to */
 	uint32_t seq;
 	uint8_t *buf;
 	size_t buf_size;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <libmnl/libmnl.h>
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -79,9 +78,9 @@ void xtcp_events_count_lost(struct xtcp_events *ev)
 static int handle(const uint8_t *p, size_t len, xtcp_diag_cb cb, void *arg)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
-	int len_left = (int)len;
+	size_t left = len;
 
-	for (; mnl_nlmsg_ok(nlh, len_left); nlh = mnl_nlmsg_next(nlh, &len_left))
+	for (; xtcp_nlmsg_ok(nlh, left); nlh = xtcp_nlmsg_next(nlh, &left))
 		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && cb(nlh, arg) < 0)
 			return -1;
 	return 0;
