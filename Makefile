@@ -116,8 +116,22 @@ endif
 # each shared library costs a start-up its mapping and relocations, which a
 # tool run every few seconds, or twice in a pipeline, pays each time
 # (docs/performance.md, "Start-up").
-LIBS := -lmnl -Wl,-Bstatic -lprotobuf-c -lpcre2-8 -Wl,-Bdynamic -ljansson -lrdkafka \
+LIBS := -Wl,-Bstatic -lprotobuf-c -lpcre2-8 -Wl,-Bdynamic -ljansson -lrdkafka \
 	-lpthread -lm
+
+# The programs go further: each is one static position-independent
+# executable, libc included, so a run maps no library and the dynamic loader
+# binds no symbol (0.2 ms a process here; docs/performance.md, "Start-up").
+# Not under the sanitizers, whose runtimes need the loader, and not the Kafka
+# programs: librdkafka's dependencies (OpenSSL, Cyrus SASL) have no complete
+# set of archives.
+ifeq ($(SANITIZE),)
+STATIC_LINK := -static-pie
+endif
+DYNAMIC_BINS := $(B)/bin/xtcp-kafka $(B)/bin/xtcp-mock-kafka
+link_mode = $(if $(filter $@,$(DYNAMIC_BINS)),,$(STATIC_LINK))
+STATIC_LIBS := -lprotobuf-c -lpcre2-8 -ljansson -lpthread -lm
+link_libs = $(if $(link_mode),$(STATIC_LIBS),$(LIBS))
 
 GEN_PB := $(B)/gen/xtcp_flat_record.pb-c.c
 GEN_PB_H := $(B)/gen/xtcp_flat_record.pb-c.h
@@ -132,6 +146,7 @@ LIBXTCP := $(B)/libxtcp.a
 
 CMD_SRC := $(wildcard cmd/xtcp-*.c)
 BINS := $(patsubst cmd/%.c,$(B)/bin/%,$(CMD_SRC))
+DYN_TWINS := $(B)/dyn/xtcp-dump
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/bin/%,$(HELPER_SRC))
 # Shared objects the tests LD_PRELOAD (tests/preload): built without the
@@ -164,9 +179,9 @@ BENCH_MICRO_OBJ := $(addprefix $(B)/bench/,bench-micro.o bench.o alloccount.o)
 bins: $(BINS) $(HELPERS)
 
 ifeq ($(SANITIZE),)
-all: $(BINS) $(HELPERS) $(PRELOADS) $(UNITS) $(FUZZERS)
+all: $(BINS) $(HELPERS) $(PRELOADS) $(DYN_TWINS) $(UNITS) $(FUZZERS)
 else
-all: $(BINS) $(HELPERS) $(PRELOADS) $(UNITS)
+all: $(BINS) $(HELPERS) $(PRELOADS) $(DYN_TWINS) $(UNITS)
 endif
 
 deps:
@@ -213,12 +228,20 @@ $(LIBXTCP): $(LIB_OBJ)
 $(B)/bin/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
+	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) $(link_mode) -o $@ $< $(LIBXTCP) $(XLDFLAGS) \
+		$(LDFLAGS) $(link_libs)
+
+# The dynamically linked twin of xtcp-dump (DYN_TWINS) for the tests that
+# LD_PRELOAD a shim into it (tests/preload), which a static program does not load.
+$(B)/dyn/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
 
 $(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(XCFLAGS) $(CFLAGS) $(link_mode) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(link_libs)
 
 $(B)/preload/%.so: tests/preload/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -243,8 +266,8 @@ $(B)/bin/xtcp-bench: cmd/xtcp-bench.c $(BENCH_CMD_OBJ) $(LIBXTCP_BENCH) $(LIBXTC
 		$(PGO_DEP) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(BENCH_CMD_OBJ) \
-		$(LIBXTCP_BENCH) $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(XCFLAGS) -Ibench/src $(PGO_FLAGS) $(CFLAGS) $(link_mode) -o $@ $< $(BENCH_CMD_OBJ) \
+		$(LIBXTCP_BENCH) $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(link_libs)
 
 all bins: $(BENCH_MICRO)
 
@@ -269,7 +292,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(GEN_PB) $(GEN_CODEC
 		$(LIB_SRC) $(GEN_PB) $(GEN_CODEC) $(GEN_SCHEMA) $(LIBS)
 
 # The compiler's record of which headers each object and program read.
--include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/gen/*.d $(B)/bin/*.d $(B)/dyn/*.d $(B)/tests/*.d)
 -include $(wildcard $(B)/bench/*.d)
 
 # --- tests ---------------------------------------------------------------

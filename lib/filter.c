@@ -18,7 +18,6 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <net/if.h>
-#include <netdb.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <sys/socket.h>
@@ -575,8 +574,7 @@ static bool is_letter(int c)
  */
 static int port_value(struct parser *ps, const char *w, size_t len, uint32_t *port)
 {
-	char name[64], buf[1024];
-	struct servent se, *found = NULL;
+	char name[64];
 	uint64_t v;
 
 	if (len == 0 || (len == 1 && *w == '*'))
@@ -593,10 +591,9 @@ static int port_value(struct parser *ps, const char *w, size_t len, uint32_t *po
 		*port = (uint32_t)v;
 		return 0;
 	}
-	if (getservbyname_r(name, "tcp", &se, buf, sizeof(buf), &found) != 0 || !found)
+	if (xtcp_service_port(XTCP_SERVICES, name, "tcp", port) < 0)
 		return fail(ps, w, "unknown service '%.*s' (not a port number nor a tcp service "
-			    "of /etc/services)", (int)len, w);
-	*port = ntohs((uint16_t)se.s_port);
+			    "of " XTCP_SERVICES ")", (int)len, w);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;
@@ -169,4 +170,69 @@ int xtcp_parse_duration(const char *text, uint64_t min_ns, uint64_t max_ns, uint
 	if (n.unit_class == XTCP_UNIT_NONE)
 		n.factor = 1000000000;          /* a bare number is seconds */
 	return scaled(&n, true, min_ns, max_ns, out_ns);
+}
+
+/* The next word of @line after *@pos (spaces and tabs between), NUL-terminated in place. */
+static char *next_word(char *line, size_t *pos)
+{
+	size_t i = *pos, start;
+
+	while (line[i] == ' ' || line[i] == '\t')
+		i++;
+	if (!line[i])
+		return NULL;
+	start = i;
+	while (line[i] && line[i] != ' ' && line[i] != '\t')
+		i++;
+	if (line[i])
+		line[i++] = '\0';
+	*pos = i;
+	return line + start;
+}
+
+/* Whether the services(5) line @line names @name for @protocol; its port in *port. */
+static bool service_line(char *line, const char *name, const char *protocol, uint32_t *port)
+{
+	char *word, *slash;
+	size_t pos = 0;
+	uint64_t v;
+	bool named;
+
+	line[strcspn(line, "#\r\n")] = '\0';
+	word = next_word(line, &pos);
+	if (!word)
+		return false;
+	named = !strcmp(word, name);
+	word = next_word(line, &pos);
+	if (!word || !(slash = strchr(word, '/')) || strcmp(slash + 1, protocol))
+		return false;
+	*slash = '\0';
+	if (xtcp_parse_u64(word, 0, 65535, &v) < 0 || !(*word >= '0' && *word <= '9'))
+		return false;
+	while (!named && (word = next_word(line, &pos)))
+		named = !strcmp(word, name);
+	*port = (uint32_t)v;
+	return named;
+}
+
+int xtcp_service_port(const char *path, const char *name, const char *protocol, uint32_t *port)
+{
+	char line[1024];
+	bool whole = true, found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		/* the rest of a line longer than the buffer is not a line of its own */
+		bool starts = whole;
+
+		whole = strchr(line, '\n') != NULL;
+		if (starts)
+			found = service_line(line, name, protocol, port);
+	}
+	fclose(f);
+	if (!found)
+		errno = ENOENT;
+	return found ? 0 : -1;
 }

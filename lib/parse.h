@@ -67,4 +67,16 @@ int xtcp_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out)
  */
 int xtcp_parse_duration(const char *text, uint64_t min_ns, uint64_t max_ns, uint64_t *out_ns);
 
+/*
+ * The port of service @name (or of one of its aliases) for @protocol
+ * ("tcp") in a services(5) file such as XTCP_SERVICES: lines "name
+ * port/protocol aliases...", '#' to the end of a line a comment.  Read here
+ * rather than by getservbyname(3): the programs are linked statically, and
+ * glibc's name service in a static program loads the shared libraries of
+ * the glibc it was built with.  Returns 0 with *port set; -1 with errno
+ * ENOENT (no such service) or fopen's errno.
+ */
+#define XTCP_SERVICES "/etc/services"
+int xtcp_service_port(const char *path, const char *name, const char *protocol, uint32_t *port);
+
 #endif

@@ -28,7 +28,7 @@ llvm:llvm-profdata
 lld:ld.lld
 libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 pkg-config:pkg-config
-libmnl-dev:/usr/include/libmnl/libmnl.h
+libc6-dev:/usr/lib/x86_64-linux-gnu/libc.a
 protobuf-c-compiler:protoc-c
 libprotobuf-c-dev:/usr/include/protobuf-c/protobuf-c.h
 libjansson-dev:/usr/include/jansson.h

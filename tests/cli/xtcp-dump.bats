@@ -87,13 +87,14 @@ assert all(r[\"sk_mem_info_rcv_buf\"] > 0 for r in rows)
 
 @test "a kernel that refuses a request of both families: asked per family from then on, the same rows" {
 	local f=poll_sequence,netns,inet_diag_msg_family,inet_diag_msg_state,inet_diag_msg_socket_source,inet_diag_msg_socket_source_port,inet_diag_msg_socket_destination_port
-	local refuse="$XTCP_BUILD/preload/refuse-both.so" T=$BATS_TEST_TMPDIR p
+	# the dynamically linked twin: a static program loads no LD_PRELOAD
+	local refuse="$XTCP_BUILD/preload/refuse-both.so" dump="$XTCP_BUILD/dyn/xtcp-dump" T=$BATS_TEST_TMPDIR p
 	{ in_ns xtcp-dump -4; in_ns xtcp-dump -6; } | xtcp-fmt -f tsv --no-header --fields "$f" |
 		cut -f3- | sort >"$T/each"
 	[ "$(wc -l <"$T/each")" -eq 12 ]
 	# one thread: refused once, then three polls of IPv4 and IPv6 dumps
 	run -0 --separate-stderr bash -c "ip netns exec '$NS' env XTCP_REFUSED_LOG='$T/one.log' \
-		LD_PRELOAD='$refuse' xtcp-dump -c 3 -i 20ms | xtcp-fmt -f tsv --no-header --fields '$f' >'$T/one'"
+		LD_PRELOAD='$refuse' '$dump' -c 3 -i 20ms | xtcp-fmt -f tsv --no-header --fields '$f' >'$T/one'"
 	[ -z "$(without_schedule_notes <<<"$stderr")" ]
 	[ "$(cat "$T/one.log")" = refused ]
 	for p in 1 2 3; do
@@ -101,7 +102,7 @@ assert all(r[\"sk_mem_info_rcv_buf\"] > 0 for r in rows)
 	done
 	# threads: each may find the refusal before the first says so, then none asks again
 	run -0 --separate-stderr bash -c "env XTCP_REFUSED_LOG='$T/two.log' LD_PRELOAD='$refuse' \
-		xtcp-dump -n '$NS' -n default -j 2 -c 3 -i 20ms | xtcp-fmt -f tsv --no-header --fields '$f' >'$T/two'"
+		'$dump' -n '$NS' -n default -j 2 -c 3 -i 20ms | xtcp-fmt -f tsv --no-header --fields '$f' >'$T/two'"
 	[ -z "$(without_schedule_notes <<<"$stderr")" ]
 	[ "$(wc -l <"$T/two.log")" -ge 1 ] && [ "$(wc -l <"$T/two.log")" -le 2 ]
 	for p in 1 2 3; do

@@ -1,6 +1,8 @@
 /* Unit tests for lib/parse.c, lib/outfile.c and the name parsers of lib/diag.c. */
 
 #include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,9 +134,65 @@ static void test_outfile(void)
 	ok(system(cmd) == 0, "outfile: no temporary file left behind");
 }
 
+static void test_services(void)
+{
+	static const char *const names[] = { "http", "https", "ssh", "domain", "smtp", "imaps",
+					     "kerberos", "postgresql", "www", "submission" };
+	char path[] = "/tmp/t-services.XXXXXX", longline[1500];
+	uint32_t port = 0;
+	struct servent *se;
+	size_t i, same = 0, known = 0;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	memset(longline, 'x', sizeof(longline));
+	memcpy(longline + 1030, " ghost 7/tcp", 12);	/* past the reader's 1024 bytes */
+	longline[sizeof(longline) - 1] = '\0';
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	ok(f != NULL, "services: a file to read");
+	if (!f)
+		return;
+	fprintf(f, "# services\n\nhttp\t\t80/tcp\t\twww\t# WorldWideWeb HTTP\nhttp 80/udp\n"
+		   "kafka 9092/udp\nweird 70000/tcp\nbad x/tcp\nneg -1/tcp\n%s\n"
+		   "  ssh 22/tcp  \r\nlast 9/tcp secure", longline);
+	fclose(f);
+	ok(xtcp_service_port(path, "http", "tcp", &port) == 0 && port == 80, "services: a name");
+	ok(xtcp_service_port(path, "www", "tcp", &port) == 0 && port == 80, "services: an alias");
+	ok(xtcp_service_port(path, "http", "udp", &port) == 0 && port == 80, "services: the protocol asked");
+	errno = 0;
+	ok(xtcp_service_port(path, "kafka", "tcp", &port) == -1 && errno == ENOENT,
+	   "services: a name of another protocol only is not found");
+	ok(xtcp_service_port(path, "WorldWideWeb", "tcp", &port) == -1, "services: not in comments");
+	ok(xtcp_service_port(path, "weird", "tcp", &port) == -1 &&
+	   xtcp_service_port(path, "bad", "tcp", &port) == -1 &&
+	   xtcp_service_port(path, "neg", "tcp", &port) == -1, "services: bad ports are not services");
+	ok(xtcp_service_port(path, "ghost", "tcp", &port) == -1,
+	   "services: the tail of a line longer than the buffer is not a line");
+	ok(xtcp_service_port(path, "ssh", "tcp", &port) == 0 && port == 22,
+	   "services: leading blanks and a CR");
+	ok(xtcp_service_port(path, "secure", "tcp", &port) == 0 && port == 9,
+	   "services: an alias on a last line without a newline");
+	unlink(path);
+	errno = 0;
+	ok(xtcp_service_port(path, "http", "tcp", &port) == -1 && errno == ENOENT,
+	   "services: a missing file");
+	/* the system's file, against glibc's own reader */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		se = getservbyname(names[i], "tcp");
+		if (!se)
+			continue;
+		known++;
+		same += xtcp_service_port(XTCP_SERVICES, names[i], "tcp", &port) == 0 &&
+			port == ntohs((uint16_t)se->s_port);
+	}
+	ok(known > 0 && same == known, "services: %zu names of " XTCP_SERVICES " as getservbyname "
+	   "reads them (%zu known)", same, known);
+}
+
 int main(void)
 {
 	test_numbers();
+	test_services();
 	test_names();
 	test_outfile();
 	return done_testing();
