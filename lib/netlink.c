@@ -176,14 +176,14 @@ static void parse_tcp_info(xtcp_rec *rec, const uint8_t *payload, size_t len)
 /* Copy a possibly unterminated attribute string, cut to fit @dst. */
 static void copy_name(char *dst, size_t size, const uint8_t *src, size_t len)
 {
-	const uint8_t *nul = memchr(src, '\0', len);
+	size_t i;
 
-	if (nul)
-		len = (size_t)(nul - src);
+	/* a few bytes ("cubic", every socket): a loop, not memchr and memcpy calls */
 	if (len > size - 1)
 		len = size - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	for (i = 0; i < len && src[i]; i++)
+		dst[i] = (char)src[i];
+	dst[i] = '\0';
 }
 
 XtcpFlatRecord__V1__XtcpFlatRecord__CongestionAlgorithm xtcp_netlink_cong_enum(const char *name)
