@@ -62,6 +62,25 @@ assert all(r[\"sk_mem_info_rcv_buf\"] > 0 for r in rows)
 '"
 }
 
+@test "static: xtcp-dump and xtcp-fmt run in a root holding only them and /proc" {
+	[ -z "${XTCP_SANITIZED:-}" ] || skip "the sanitizer builds are linked dynamically"
+	local r=$BATS_TEST_TMPDIR/root
+	mkdir -p "$r/bin" "$r/proc"
+	cp "$XTCP_BUILD/bin/xtcp-dump" "$XTCP_BUILD/bin/xtcp-fmt" "$r/bin/"
+	run -0 ldd "$r/bin/xtcp-dump"
+	[[ "$output" == *"statically linked"* ]]
+	# no /lib, no /etc, no /sys: nothing to load a library from
+	run -0 --separate-stderr ip netns exec "$NS" unshare -m sh -c \
+		"mount -t proc proc '$r/proc' && chroot '$r' /bin/xtcp-dump | chroot '$r' /bin/xtcp-fmt -f csv --fields netns,inet_diag_msg_state"
+	[ "${#lines[@]}" -eq 13 ]
+	[ "${lines[0]}" = "netns,inet_diag_msg_state" ]
+	# no /run/netns in there: the namespace is named by its inode
+	local ino
+	ino=$(ip netns exec "$NS" stat -L -c %i /proc/self/ns/net)
+	[ "$(printf '%s\n' "${lines[@]:1}" | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ')" = \
+		"10 netns:[$ino],ESTABLISHED 2 netns:[$ino],LISTEN " ]
+}
+
 @test "-4 and -6 select one family" {
 	run -0 bash -c "ip netns exec $NS xtcp-dump -4 | xtcp-show 2>/dev/null | grep -c '\"inet_diag_msg_family\":2,'"
 	[ "$output" -eq 7 ]
