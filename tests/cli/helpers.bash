@@ -21,6 +21,12 @@ wait_until() {
 	return 1
 }
 
+# gone PID: no such process any more (wait_until gone PID; a "!" in wait_until's
+# arguments is a command name, not the shell's negation)
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
 # has_polls FILE N: the complete frames of a stream that xtcp-dump is still
 # writing (it flushes after every poll) reach poll N
 has_polls() {

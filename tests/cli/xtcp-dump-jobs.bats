@@ -32,7 +32,7 @@ teardown_file() {
 	for f in mix load; do
 		[ ! -s "$BATS_FILE_TMPDIR/$f.pid" ] || kill "$(cat "$BATS_FILE_TMPDIR/$f.pid")" 2>/dev/null || true
 	done
-	[ ! -s "$BATS_FILE_TMPDIR/load.pid" ] || wait_until ! kill -0 "$(cat "$BATS_FILE_TMPDIR/load.pid")"
+	[ ! -s "$BATS_FILE_TMPDIR/load.pid" ] || wait_until gone "$(cat "$BATS_FILE_TMPDIR/load.pid")"
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do ip netns del "$ns" 2>/dev/null || true; done
 }
 
