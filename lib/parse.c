@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;
@@ -217,22 +218,19 @@ static bool service_line(char *line, const char *name, const char *protocol, uin
 
 int xtcp_service_port(const char *path, const char *name, const char *protocol, uint32_t *port)
 {
-	char line[1024];
-	bool whole = true, found = false;
 	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t line_cap = 0;
+	bool found = false, failed;
 
 	if (!f)
 		return -1;
-	while (!found && fgets(line, sizeof(line), f)) {
-		/* the rest of a line longer than the buffer is not a line of its own */
-		bool starts = whole;
-
-		whole = strchr(line, '\n') != NULL;
-		if (starts)
-			found = service_line(line, name, protocol, port);
-	}
+	while (!found && getline(&line, &line_cap, f) > 0)
+		found = service_line(line, name, protocol, port);
+	free(line);
+	failed = !found && ferror(f);
 	fclose(f);
 	if (!found)
-		errno = ENOENT;
+		errno = failed ? EIO : ENOENT;
 	return found ? 0 : -1;
 }

@@ -74,7 +74,7 @@ int xtcp_parse_duration(const char *text, uint64_t min_ns, uint64_t max_ns, uint
  * rather than by getservbyname(3): the programs are linked statically, and
  * glibc's name service in a static program loads the shared libraries of
  * the glibc it was built with.  Returns 0 with *port set; -1 with errno
- * ENOENT (no such service) or fopen's errno.
+ * ENOENT (no such service), EIO (a read failed) or fopen's errno.
  */
 #define XTCP_SERVICES "/etc/services"
 int xtcp_service_port(const char *path, const char *name, const char *protocol, uint32_t *port);

@@ -146,7 +146,7 @@ static void test_services(void)
 	int fd = mkstemp(path);
 
 	memset(longline, 'x', sizeof(longline));
-	memcpy(longline + 1030, " ghost 7/tcp", 12);	/* past the reader's 1024 bytes */
+	memcpy(longline + 1030, " ghost 7/tcp", 12);	/* one line of 1,500 bytes, ghost its second word */
 	longline[sizeof(longline) - 1] = '\0';
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	ok(f != NULL, "services: a file to read");
@@ -167,7 +167,7 @@ static void test_services(void)
 	   xtcp_service_port(path, "bad", "tcp", &port) == -1 &&
 	   xtcp_service_port(path, "neg", "tcp", &port) == -1, "services: bad ports are not services");
 	ok(xtcp_service_port(path, "ghost", "tcp", &port) == -1,
-	   "services: the tail of a line longer than the buffer is not a line");
+	   "services: the middle of a long line is not a line");
 	ok(xtcp_service_port(path, "ssh", "tcp", &port) == 0 && port == 22,
 	   "services: leading blanks and a CR");
 	ok(xtcp_service_port(path, "secure", "tcp", &port) == 0 && port == 9,
