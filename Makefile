@@ -128,9 +128,11 @@ LIBS := -Wl,-Bstatic -lprotobuf-c -lpcre2-8 -Wl,-Bdynamic -ljansson -lrdkafka \
 ifeq ($(SANITIZE),)
 STATIC_LINK := -static-pie
 endif
-DYNAMIC_BINS := $(B)/bin/xtcp-kafka $(B)/bin/xtcp-mock-kafka
+DYNAMIC_BINS = $(B)/bin/xtcp-kafka $(B)/bin/xtcp-mock-kafka $(DYN_TWINS)
 link_mode = $(if $(filter $@,$(DYNAMIC_BINS)),,$(STATIC_LINK))
-STATIC_LIBS := -lprotobuf-c -lpcre2-8 -ljansson -lpthread -lm
+# Statically: every archive of LIBS, librdkafka (only the Kafka programs use it) aside.
+comma := ,
+STATIC_LIBS := $(filter-out -Wl$(comma)-Bstatic -Wl$(comma)-Bdynamic -lrdkafka,$(LIBS))
 link_libs = $(if $(link_mode),$(STATIC_LIBS),$(LIBS))
 
 GEN_PB := $(B)/gen/xtcp_flat_record.pb-c.c
@@ -225,18 +227,21 @@ $(LIBXTCP): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+define link_program
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) $(link_mode) -o $@ $< $(LIBXTCP) $(XLDFLAGS) \
 		$(LDFLAGS) $(link_libs)
+endef
 
-# The dynamically linked twin of xtcp-dump (DYN_TWINS) for the tests that
-# LD_PRELOAD a shim into it (tests/preload), which a static program does not load.
+$(B)/bin/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
+	$(link_program)
+
+# The dynamically linked twin of xtcp-dump (DYN_TWINS, in DYNAMIC_BINS) for the
+# tests that LD_PRELOAD a shim into it (tests/preload), which a static program
+# does not load.
 $(B)/dyn/%: cmd/%.c $(LIBXTCP) $(GEN_H) $(PGO_DEP) $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	@echo "  CCLD    $@"
-	$(Q)$(CC) $(XCFLAGS) $(PGO_FLAGS) $(CFLAGS) -o $@ $< $(LIBXTCP) $(XLDFLAGS) $(LDFLAGS) $(LIBS)
+	$(link_program)
 
 $(B)/bin/%: tests/helpers/%.c $(LIBXTCP) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
