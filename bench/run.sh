@@ -17,7 +17,9 @@
 # floor is xtcp-rawfloor (tests/helpers/), the same request and reads written
 # from the kernel's headers alone, an independent check on the first.
 #   3. peak memory (/usr/bin/time -v) of xtcp-dump and ss -tin;
-#   4. bench/cpu.py: the floor, the raw floor, xtcp-dump, the JSON pipeline and
+#   4. bench/cpu.py: the floor, the raw floor, the floor asking what xtcp-dump
+#      asks (every attribute but MEMINFO, which it takes from SKMEMINFO),
+#      xtcp-dump, the JSON pipeline and
 #      ss -tin once each per round, interleaved, RUNS rounds: wall and CPU
 #      (user + system, from wait4) with their quartiles and range, and the
 #      ratios of medians to the floor (what hyperfine cannot give: the CPU
@@ -42,6 +44,8 @@ B=$snap
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-2}
 FILTER=${FILTER:-state == ESTABLISHED && cong != "reno"}
+# What xtcp-dump asks by default: every attribute but MEMINFO (see --ext in xtcp-dump(1)).
+DUMP_EXT=info,vegas,cong,tos,tclass,skmeminfo,shutdown
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(10000 100000)
 out=bench/results
@@ -95,6 +99,7 @@ for sockets in "${counts[@]}"; do
 
 	"${in[@]}" python3 bench/cpu.py -r "$RUNS" -w "$WARMUP" -o "$out/cpu-$sockets.tsv" \
 		floor="$B/bin/xtcp-bench floor" "raw floor=$B/bin/xtcp-rawfloor" \
+		"floor, xtcp-dump's request=$B/bin/xtcp-bench floor --ext $DUMP_EXT" \
 		xtcp-dump="$B/bin/xtcp-dump" \
 		"xtcp-dump | xtcp-fmt -f json=$B/bin/xtcp-dump | $B/bin/xtcp-fmt -f json" \
 		"ss -tin=ss -tin" | tee "$out/cpu-$sockets.txt"

@@ -43,6 +43,7 @@ struct dump {
 	uint64_t interval_ns;
 	uint32_t states;
 	uint8_t ext;
+	uint8_t req_ext;        /* what the requests ask: ext, perhaps less meminfo (see parse_options) */
 	int families[2];
 	int n_families;
 	bool one_walk;          /* both families in one request (AF_UNSPEC), while the kernel takes it */
@@ -131,6 +132,7 @@ static void usage(FILE *fp)
 		"                       bound-inactive)\n"
 		"      --ext LIST       attributes to request: all (default), none, or\n"
 		"                       meminfo,info,vegas,cong,tos,tclass,skmeminfo,shutdown\n"
+		"                       (meminfo with skmeminfo: taken from skmeminfo)\n"
 		"      --filter EXPR    keep the sockets EXPR matches (xtcp-filter's language);\n"
 		"                       ports, prefixes, states, device, mark and cgroup go to\n"
 		"                       the kernel as sock_diag bytecode\n"
@@ -464,7 +466,7 @@ static int dump_family(struct dump *d, struct xtcp_diag *diag, int family, struc
 	code_len = d->bc.len;
 	if (j)
 		pthread_mutex_unlock(&j->jobs->lock);
-	rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, code, code_len, cb, arg);
+	rc = xtcp_diag_dump_filtered(diag, family, d->states, d->req_ext, code, code_len, cb, arg);
 	if (rc < 0 && code && diag->failed == XTCP_DIAG_KERNEL &&
 	    (errno == EINVAL || errno == EPERM)) {
 		int e = errno;
@@ -486,7 +488,7 @@ static int dump_family(struct dump *d, struct xtcp_diag *diag, int family, struc
 		}
 		if (j)
 			pthread_mutex_unlock(&j->jobs->lock);
-		rc = xtcp_diag_dump_filtered(diag, family, d->states, d->ext, NULL, 0, cb, arg);
+		rc = xtcp_diag_dump_filtered(diag, family, d->states, d->req_ext, NULL, 0, cb, arg);
 	}
 	return rc;
 }
@@ -865,6 +867,18 @@ static void parse_options(struct dump *d, int argc, char **argv)
 	 * writes them), which is how -r tells one poll from the next.
 	 */
 	d->one_walk = d->n_families == 2 && !d->write_path;
+	/*
+	 * The four values of INET_DIAG_MEMINFO are four of SKMEMINFO's, read
+	 * by the kernel from the same socket fields in the same fill: with
+	 * both asked, the parser takes them from SKMEMINFO and the kernel
+	 * fills and copies 20 bytes a socket less (about 5 % of its dump; see
+	 * docs/performance.md).  Not with -w: a capture keeps what was asked.
+	 */
+	d->req_ext = d->ext;
+	if ((d->ext & XTCP_EXT_MEMINFO) && (d->ext & XTCP_EXT_SKMEMINFO) && !d->write_path) {
+		d->req_ext &= (uint8_t)~XTCP_EXT_MEMINFO;
+		d->parser.meminfo_from_sk = true;
+	}
 }
 
 /* --- close events (-E) ---------------------------------------------------- */

@@ -359,6 +359,12 @@ int xtcp_netlink_parse(struct xtcp_nl_parser *p, const struct nlmsghdr *nlh,
 			rec->sk_mem_info_optmem = ld32(a + 24);
 			rec->sk_mem_info_backlog = ld32(a + 28);
 			rec->sk_mem_info_drops = ld32(a + 32);
+			if (p->meminfo_from_sk) {
+				rec->mem_info_rmem = rec->sk_mem_info_rmem_alloc;
+				rec->mem_info_wmem = rec->sk_mem_info_wmem_queued;
+				rec->mem_info_fmem = rec->sk_mem_info_fwd_alloc;
+				rec->mem_info_tmem = rec->sk_mem_info_wmem_alloc;
+			}
 			break;
 		case INET_DIAG_SHUTDOWN:
 			if (len < 1)

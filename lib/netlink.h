@@ -14,19 +14,28 @@
  */
 
 #include <linux/netlink.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "record.h"
 
 /*
- * Parser state.  Strings and addresses of the parsed record point into this
- * struct, so a record is valid until the next parse with the same parser.
+ * Parser state, zeroed before first use.  Strings and addresses of the
+ * parsed record point into this struct, so a record is valid until the next
+ * parse with the same parser.
  */
 struct xtcp_nl_parser {
 	uint8_t src[16];
 	uint8_t dst[16];
 	char cong[32];
 	char ulp[32];
+	/*
+	 * Set when the request left INET_DIAG_MEMINFO out and asked for
+	 * SKMEMINFO: the mem_info fields are then filled from SKMEMINFO's
+	 * rmem_alloc, wmem_queued, fwd_alloc and wmem_alloc, the values the
+	 * kernel puts in MEMINFO.
+	 */
+	bool meminfo_from_sk;
 };
 
 /*

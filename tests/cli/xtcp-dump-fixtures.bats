@@ -251,3 +251,29 @@ expect_caught() {
 	run -0 python3 "$COMPARE" --fail-extra "$BATS_TEST_TMPDIR/one.txt" "$BATS_TEST_TMPDIR/out.jsonl"
 	[ "${lines[-1]}" = "$two" ]
 }
+
+@test "every capture: MEMINFO holds SKMEMINFO's rmem_alloc, wmem_queued, fwd_alloc, wmem_alloc" {
+	# What lets a live xtcp-dump leave MEMINFO out of its request and fill
+	# mem_info from SKMEMINFO: on 4.19, 5.15, 6.1 and 6.6 alike, every
+	# socket replied with both has the four values equal.
+	local f total=0 nonzero=0
+	for f in "$FIX"/*/*.pcap; do
+		xtcp-dump -r "$f" | xtcp-show >"$BATS_TEST_TMPDIR/mem.jsonl" 2>/dev/null
+		run -0 python3 -c '
+import json, sys
+n = nz = 0
+for r in map(json.loads, open(sys.argv[1])):
+    if not r["sk_mem_info_rcv_buf"]:
+        continue                # no SKMEMINFO (TIME-WAIT, or not asked)
+    m = [r["mem_info_" + k] for k in ("rmem", "wmem", "fmem", "tmem")]
+    s = [r["sk_mem_info_" + k] for k in ("rmem_alloc", "wmem_queued", "fwd_alloc", "wmem_alloc")]
+    assert m == s, (sys.argv[1], r["inet_diag_msg_socket_cookie"], m, s)
+    n += 1
+    nz += any(s)
+print(n, nz)' "$BATS_TEST_TMPDIR/mem.jsonl"
+		total=$((total + ${output% *}))
+		nonzero=$((nonzero + ${output#* }))
+	done
+	echo "sockets with both: $total, with memory in use: $nonzero"
+	[ "$total" -ge 5000 ] && [ "$nonzero" -ge 150 ]
+}

@@ -670,6 +670,32 @@ static void test_synthetic_attributes(void)
 
 /* --- malformed input ------------------------------------------------- */
 
+/* meminfo_from_sk: mem_info from SKMEMINFO when the request left MEMINFO out. */
+static void test_meminfo_from_sk(void)
+{
+	uint32_t sk[9] = { 11, 22, 33, 44, 55, 66, 77, 88, 99 }, mi[4] = { 1, 2, 3, 4 };
+	struct msg m;
+	rec_t rec;
+
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_SKMEMINFO, sk, sizeof(sk));
+	ok(parse(&m, &rec) == 0, "SKMEMINFO alone parses");
+	ok(rec.mem_info_rmem == 0 && rec.mem_info_wmem == 0 && rec.mem_info_fmem == 0 &&
+	   rec.mem_info_tmem == 0, "without meminfo_from_sk, mem_info stays 0");
+	parser.meminfo_from_sk = true;
+	ok(parse(&m, &rec) == 0, "SKMEMINFO alone parses, meminfo_from_sk");
+	is(rec.mem_info_rmem, 11, "rmem = SK_MEMINFO_RMEM_ALLOC");
+	is(rec.mem_info_wmem, 66, "wmem = SK_MEMINFO_WMEM_QUEUED");
+	is(rec.mem_info_fmem, 55, "fmem = SK_MEMINFO_FWD_ALLOC");
+	is(rec.mem_info_tmem, 33, "tmem = SK_MEMINFO_WMEM_ALLOC");
+	is(rec.sk_mem_info_wmem_queued, 66, "sk_mem_info kept as sent");
+	msg_init(&m, AF_INET);
+	msg_attr(&m, INET_DIAG_MEMINFO, mi, sizeof(mi));
+	ok(parse(&m, &rec) == 0 && rec.mem_info_rmem == 1 && rec.mem_info_tmem == 4,
+	   "MEMINFO itself still fills mem_info with meminfo_from_sk");
+	parser.meminfo_from_sk = false;
+}
+
 static void test_bad_input(void)
 {
 	static const struct {
@@ -1365,6 +1391,7 @@ int main(void)
 	test_tcp_info_fixtures();
 	test_tcp_info_lengths();
 	test_synthetic_attributes();
+	test_meminfo_from_sk();
 	test_bad_input();
 	test_reset();
 	test_message_fixtures();

@@ -179,6 +179,7 @@ static void test_netlink(void)
 	static uint8_t msg[XTCP_SYNTH_NETLINK_MAX], bw[4096], bg[4096];
 	size_t i, lw, lg, bad = 0, bad_parse = 0, too_long = 0;
 
+	memset(&p, 0, sizeof(p));
 	xtcp_synth_init(&g, 99);
 	for (i = 0; i < N; i++) {
 		xtcp_synth_record(&g, &r);
